@@ -1,0 +1,95 @@
+package adapter
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// AuditRecord is what the adapter records about one request: who, which
+// route, what happened, how long and how much. It never holds a body, a
+// token, a secret or a query.
+type AuditRecord struct {
+	Time           time.Time
+	UserID         string // empty when the token was missing or invalid
+	PackageID      string
+	Route          string // empty when no route matched
+	Method         string
+	Status         int    // the status sent to the client; 499 if it went away
+	UpstreamStatus int    // 0 when the request never reached the upstream
+	ErrorCode      string // the cardgate error code of a refused request
+	Latency        time.Duration
+	BytesIn        int64 // request body bytes read from the client
+	BytesOut       int64 // response body bytes written to the client
+	ForwardAuth    bool  // answered by the forward-auth endpoint
+}
+
+// AuditSink stores audit records. Record is called once per request, after
+// the response; it must not block for long (buffer, and report failures
+// itself), and must not keep ctx.
+type AuditSink interface {
+	Record(ctx context.Context, rec AuditRecord)
+}
+
+// finish writes the audit record, the log line and the metrics of one
+// request.
+func (a *Adapter) finish(ex *exchange, r *http.Request, start time.Time, forwardAuth bool) {
+	lat := a.now().Sub(start)
+	status := ex.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	rec := AuditRecord{
+		Time:           start,
+		Method:         r.Method,
+		Status:         status,
+		UpstreamStatus: ex.upstreamStatus,
+		ErrorCode:      ex.code,
+		Latency:        lat,
+		BytesIn:        ex.bytesIn,
+		BytesOut:       ex.bytesOut,
+		ForwardAuth:    forwardAuth,
+	}
+	if ex.id != nil {
+		rec.UserID, rec.PackageID = ex.id.UserID, ex.id.ActionPackageID
+	}
+	if ex.route != nil {
+		rec.Route = ex.route.name
+		ex.route.latency.Observe(lat.Seconds())
+		ex.route.requests.WithLabelValues(statusText(status)).Inc()
+	} else {
+		a.metrics.unrouted.WithLabelValues(statusText(status)).Inc()
+	}
+	ctx := r.Context()
+	if a.log.Enabled(ctx, slog.LevelInfo) {
+		a.log.LogAttrs(ctx, slog.LevelInfo, "adapter: request",
+			slog.String("route", rec.Route), slog.String("method", rec.Method),
+			slog.String("user", rec.UserID), slog.String("package", rec.PackageID),
+			slog.Int("status", rec.Status), slog.Int("upstreamStatus", rec.UpstreamStatus),
+			slog.String("code", rec.ErrorCode), slog.Duration("latency", lat),
+			slog.Int64("bytesIn", rec.BytesIn), slog.Int64("bytesOut", rec.BytesOut),
+			slog.Bool("forwardAuth", forwardAuth))
+	}
+	if a.opts.Audit != nil {
+		// The record is written after the response; the client going
+		// away must not cancel it.
+		a.opts.Audit.Record(context.WithoutCancel(ctx), rec)
+	}
+}
+
+// statusTexts avoids formatting a status for every request.
+var statusTexts = func() (s [600]string) {
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+func statusText(code int) string {
+	if code >= 0 && code < len(statusTexts) {
+		return statusTexts[code]
+	}
+	return strconv.Itoa(code)
+}

@@ -1,0 +1,274 @@
+package adapter
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cardgate/cardgate/adapter/credential"
+	"github.com/cardgate/cardgate/adapter/ratelimit"
+	"github.com/cardgate/cardgate/adapter/secret"
+)
+
+// table is a compiled configuration: everything a request needs, built
+// once. The request path only reads it.
+type table struct {
+	cfg          *Config
+	mux          *http.ServeMux
+	routes       []*route
+	tokenHeaders []tokenHeader
+	bodyField    string
+	maxBody      int64 // for requests that match no route
+	limiter      ratelimit.Limiter
+	failClosed   bool
+	redis        *redisClient
+	upstreams    map[string]bool // transport pool keys in use
+}
+
+// route is a compiled Route. Its ServeHTTP is never called: the route is
+// registered on the table's ServeMux only so that the mux can find it.
+type route struct {
+	name       string
+	anyPackage bool
+	packages   map[string]bool
+	users      map[string]bool
+
+	target          *url.URL
+	basePath        string
+	baseRawPath     string
+	cleanBase       string
+	cleanBasePrefix string
+	stripPrefix     string
+	rawStripPrefix  string
+	timeout         time.Duration
+
+	maxBody    int64
+	perUser    *ratelimit.Limit
+	perPackage *ratelimit.Limit
+	userKey    string // rate-limit key prefixes
+	packageKey string
+
+	userHeader, packageHeader, nameHeader string
+	// remove lists, canonically, the headers deleted from every upstream
+	// request besides X-Forwarded-* and X-Cardgate-*: the token headers,
+	// the identity headers, the credential's header and other forwarding
+	// headers.
+	remove []string
+
+	cors  *corsPolicy
+	proxy *httputil.ReverseProxy
+
+	latency  prometheus.Observer
+	requests *prometheus.CounterVec // curried with the route label
+}
+
+func (rt *route) ServeHTTP(http.ResponseWriter, *http.Request) {
+	panic("adapter: route handlers are looked up, never served")
+}
+
+// compile turns a loaded Config into a table. Secret references are
+// resolved here; their errors name the field and line, never a value.
+func (a *Adapter) compile(ctx context.Context, cfg *Config) (*table, error) {
+	p := cfg.problems
+	if p == nil {
+		p = &problems{lines: map[string]int{}}
+	}
+	res := &secret.Resolver{LookupEnv: a.opts.LookupEnv, Store: a.opts.Secrets}
+	resolve := func(field, ref string) secret.Secret {
+		s, err := res.Resolve(ctx, ref)
+		if err != nil {
+			p.errf(field, "%s", strings.TrimPrefix(err.Error(), "secret: "))
+		}
+		return s
+	}
+	t := &table{
+		cfg:        cfg,
+		mux:        http.NewServeMux(),
+		bodyField:  cfg.Token.BodyField,
+		maxBody:    cfg.Limits.MaxBodyBytes,
+		failClosed: cfg.RateLimit.FailClosed,
+		upstreams:  make(map[string]bool),
+	}
+	for _, h := range cfg.Token.Headers {
+		ch := http.CanonicalHeaderKey(h)
+		t.tokenHeaders = append(t.tokenHeaders, tokenHeader{name: ch, bearer: ch == "Authorization"})
+	}
+	switch {
+	case a.opts.Limiter != nil:
+		t.limiter = a.opts.Limiter
+	case cfg.RateLimit.Backend == "redis":
+		rc := cfg.RateLimit.Redis
+		var pw secret.Secret
+		if rc.Password != "" {
+			pw = resolve("rateLimit.redis.password", rc.Password)
+		}
+		key := fmt.Sprintf("%s|%d|%x", rc.Addr, rc.DB, hashString(pw.Reveal()))
+		if cur := a.table.Load(); cur != nil && cur.redis != nil && cur.redis.key == key {
+			t.redis = cur.redis
+		} else {
+			t.redis = &redisClient{key: key, Client: redis.NewClient(&redis.Options{
+				Addr: rc.Addr, Password: pw.Reveal(), DB: rc.DB,
+				DialTimeout: 2 * time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second,
+			})}
+		}
+		t.limiter = &ratelimit.Redis{Client: t.redis.Client, Prefix: rc.KeyPrefix, Now: a.opts.Now}
+	default:
+		t.limiter = a.memLimiter
+	}
+	for i := range cfg.Routes {
+		rt := a.compileRoute(t, fmt.Sprintf("routes[%d]", i), &cfg.Routes[i], resolve)
+		t.routes = append(t.routes, rt)
+		if msg := register(t.mux, cfg.Routes[i].Match, rt); msg != "" {
+			p.errf(fmt.Sprintf("routes[%d].match", i), "%s", msg)
+		}
+	}
+	if err := p.err(); err != nil {
+		if t.redis != nil && (a.table.Load() == nil || a.table.Load().redis != t.redis) {
+			t.redis.Close()
+		}
+		return nil, err
+	}
+	return t, nil
+}
+
+func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(field, ref string) secret.Secret) *route {
+	rt := &route{
+		name:       r.Name,
+		packages:   make(map[string]bool),
+		users:      make(map[string]bool),
+		timeout:    r.Upstream.Timeout,
+		maxBody:    r.Limits.MaxBodyBytes,
+		userKey:    r.Name + "\x00user\x00",
+		packageKey: r.Name + "\x00package\x00",
+		latency:    a.metrics.latency.WithLabelValues(r.Name),
+		requests:   a.metrics.requests.MustCurryWith(prometheus.Labels{"route": r.Name}),
+	}
+	for _, id := range r.Policy.Packages {
+		if id == "*" {
+			rt.anyPackage = true
+		}
+		rt.packages[id] = true
+	}
+	for _, id := range r.Policy.Users {
+		rt.users[id] = true
+	}
+
+	target, _ := url.Parse(r.Upstream.URL) // validated
+	rt.target = target
+	rt.basePath = target.Path
+	rt.baseRawPath = target.EscapedPath()
+	rt.cleanBase = path.Clean("/" + target.Path)
+	rt.cleanBasePrefix = strings.TrimSuffix(rt.cleanBase, "/") + "/"
+	rt.stripPrefix = r.Upstream.StripPrefix
+	rt.rawStripPrefix = (&url.URL{Path: rt.stripPrefix}).EscapedPath()
+
+	if l := toLimit(r.Limits.RateLimit.PerUser); l != nil {
+		rt.perUser = l
+	}
+	if l := toLimit(r.Limits.RateLimit.PerPackage); l != nil {
+		rt.perPackage = l
+	}
+
+	ih := r.IdentityHeaders
+	rt.userHeader = canonical(ih.UserID)
+	rt.packageHeader = canonical(ih.PackageID)
+	rt.nameHeader = canonical(ih.UserName)
+	remove := map[string]bool{"Forwarded": true, "X-Real-Ip": true}
+	for _, h := range []string{rt.userHeader, rt.packageHeader, rt.nameHeader} {
+		if h != "" {
+			remove[h] = true
+		}
+	}
+	for _, th := range t.tokenHeaders {
+		remove[th.name] = true
+	}
+	if r.CORS != nil {
+		rt.cors = newCORS(r.CORS, r.Match)
+	}
+
+	pool := a.transports
+	key := target.Scheme + "://" + target.Host
+	t.upstreams[key] = true
+	var transport http.RoundTripper = retryTransport{base: pool.get(key)}
+	if c := r.Credential; c != nil {
+		cf := field + ".credential"
+		switch c.Type {
+		case CredentialHeader:
+			remove[canonical(c.Header)] = true
+			transport = &credential.Header{Base: transport, Name: c.Header, Value: resolve(cf+".value", c.Value)}
+		case CredentialBasic:
+			remove["Authorization"] = true
+			transport = credential.Basic(transport, c.Username, resolve(cf+".password", c.Password))
+		case CredentialBearer:
+			remove["Authorization"] = true
+			transport = credential.Bearer(transport, resolve(cf+".token", c.Token))
+		case CredentialClientCredentials:
+			remove["Authorization"] = true
+			var params url.Values
+			if c.Audience != "" {
+				params = url.Values{"audience": {c.Audience}}
+			}
+			tokenURL, _ := url.Parse(c.TokenURL)
+			tokenKey := "token:" + tokenURL.Scheme + "://" + tokenURL.Host
+			t.upstreams[tokenKey] = true
+			transport = credential.ClientCredentials(transport, credential.ClientCredentialsConfig{
+				TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: resolve(cf+".clientSecret", c.ClientSecret),
+				Scopes: c.Scopes, Params: params,
+				HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: pool.get(tokenKey)},
+			})
+		}
+	}
+	for h := range remove {
+		rt.remove = append(rt.remove, h)
+	}
+	rt.proxy = &httputil.ReverseProxy{
+		Rewrite:        rt.rewrite,
+		Transport:      transport,
+		FlushInterval:  -1, // stream: server-sent events must not wait for a buffer to fill
+		ErrorHandler:   a.proxyError,
+		ModifyResponse: rt.modifyResponse,
+		ErrorLog:       a.errorLog(),
+		BufferPool:     &a.bufs,
+	}
+	return rt
+}
+
+func canonical(h string) string {
+	if h == "" {
+		return ""
+	}
+	return http.CanonicalHeaderKey(h)
+}
+
+func toLimit(r *Rate) *ratelimit.Limit {
+	if r == nil {
+		return nil
+	}
+	per := time.Second
+	switch r.Per {
+	case "minute":
+		per = time.Minute
+	case "hour":
+		per = time.Hour
+	}
+	l := ratelimit.Per(r.Requests, per, r.Burst)
+	return &l
+}
+
+// hashString is FNV-1a, to compare settings without keeping a password.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}

@@ -1,0 +1,80 @@
+package adapter
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cardgate/cardgate"
+)
+
+// metrics are the adapter's Prometheus metrics. Labels hold route names,
+// statuses and reasons only: never a user, a package or anything secret.
+type metrics struct {
+	requests        *prometheus.CounterVec
+	unrouted        *prometheus.CounterVec
+	latency         *prometheus.HistogramVec
+	upstreamErrors  *prometheus.CounterVec
+	authResults     *prometheus.CounterVec
+	authOK          prometheus.Counter
+	authInvalid     prometheus.Counter
+	authUnavailable prometheus.Counter
+	rateLimited     *prometheus.CounterVec
+	rateLimitErrors prometheus.Counter
+	reloads         *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cardgate_adapter_requests_total", Help: "Requests by route and status.",
+		}, []string{"route", "code"}),
+		unrouted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cardgate_adapter_unrouted_requests_total", Help: "Requests that matched no route (or never got that far), by status.",
+		}, []string{"code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "cardgate_adapter_request_duration_seconds", Help: "Time from request to the end of the response, by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route"}),
+		upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cardgate_adapter_upstream_errors_total", Help: "Upstream failures by route and reason (timeout, unreachable, failed).",
+		}, []string{"route", "reason"}),
+		authResults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cardgate_adapter_auth_total", Help: "Token checks by result (ok, invalid, unavailable).",
+		}, []string{"result"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cardgate_adapter_rate_limited_total", Help: "Requests refused by a rate limit, by route and scope (user, package).",
+		}, []string{"route", "scope"}),
+		rateLimitErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cardgate_adapter_rate_limiter_errors_total", Help: "Rate limiter failures (such as Redis unreachable).",
+		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cardgate_adapter_config_reloads_total", Help: "Configuration loads by result (ok, error).",
+		}, []string{"result"}),
+	}
+	m.authOK = m.authResults.WithLabelValues("ok")
+	m.authInvalid = m.authResults.WithLabelValues("invalid")
+	m.authUnavailable = m.authResults.WithLabelValues("unavailable")
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.unrouted, m.latency, m.upstreamErrors, m.authResults, m.rateLimited, m.rateLimitErrors, m.reloads} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("adapter: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) auth(err error) {
+	var e *cardgate.Error
+	switch {
+	case err == nil:
+		m.authOK.Inc()
+	case errors.As(err, &e) && e.Code == cardgate.EINVALIDTOKEN:
+		m.authInvalid.Inc()
+	default:
+		m.authUnavailable.Inc()
+	}
+}

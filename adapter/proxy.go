@@ -1,0 +1,312 @@
+package adapter
+
+import (
+	"context"
+	"errors"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/httpjson"
+)
+
+// ServeHTTP proxies one request: check it, forward it, record it.
+func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := a.now()
+	t := a.table.Load()
+	ex := &exchange{ResponseWriter: w}
+	defer a.finish(ex, r, start, false)
+	if t.preflight(ex, r) {
+		return
+	}
+	if err := a.admit(t, ex, r, w, true); err != nil {
+		a.fail(ex, r, err)
+		return
+	}
+	a.forward(ex, r)
+}
+
+// admit runs every check a request must pass before it may be forwarded:
+// path, size, token, identity, route, policy and rate limits, in an order
+// that tells an unauthenticated client nothing about the routes. On
+// success ex holds the route, the identity and the upstream path.
+func (a *Adapter) admit(t *table, ex *exchange, r *http.Request, w http.ResponseWriter, readBody bool) error {
+	if err := checkPath(r.URL); err != nil {
+		return err
+	}
+	rt, matchErr := t.match(r)
+	maxBody := t.maxBody
+	if rt != nil {
+		maxBody = rt.maxBody
+	}
+	if r.ContentLength > maxBody {
+		return tooLarge(maxBody)
+	}
+	if readBody && r.Body != nil && r.Body != http.NoBody {
+		ex.body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = ex
+	}
+	tok, err := t.headerToken(r.Header)
+	if err != nil {
+		return err
+	}
+	if tok == "" && readBody && t.bodyField != "" && ex.body != nil && isJSON(r.Header) {
+		if tok, err = bodyToken(r, t.bodyField); err != nil {
+			return err
+		}
+	}
+	if tok == "" {
+		return errNoToken
+	}
+	id, err := a.auth.Authenticate(r.Context(), tok)
+	switch {
+	case err == nil && id == nil:
+		err = cardgate.Errorf(cardgate.EINVALIDTOKEN, "token rejected")
+	case err != nil && cardgate.ErrorCode(err) == cardgate.EINTERNAL:
+		// Fail closed, and tell the client it is not its fault.
+		err = cardgate.WrapError(cardgate.EUNAVAILABLE, "token check unavailable", err)
+	}
+	a.metrics.auth(err)
+	if err != nil {
+		return err
+	}
+	ex.id = id
+	if rt == nil {
+		return matchErr
+	}
+	ex.route = rt
+	if !rt.allows(id) {
+		return cardgate.Errorf(cardgate.EFORBIDDEN, "route %s does not allow this action package or user", rt.name)
+	}
+	if err := a.limit(r.Context(), t, rt, id); err != nil {
+		return err
+	}
+	p, raw, ok := rt.upstreamPath(r.URL)
+	if !ok {
+		return errBadPath
+	}
+	ex.upPath, ex.upRawPath = p, raw
+	return nil
+}
+
+func tooLarge(n int64) error {
+	return cardgate.Errorf(cardgate.ETOOLARGE, "body: larger than %d bytes", n)
+}
+
+// match finds the route for r, or returns the 404 or 405 error ServeMux
+// would have answered.
+func (t *table) match(r *http.Request) (*route, error) {
+	h, _ := t.mux.Handler(r)
+	if rt, ok := h.(*route); ok {
+		return rt, nil
+	}
+	// Not a route: ask the mux's own handler whether it means 404 or 405
+	// (and which methods it would allow).
+	rec := statusRecorder{h: make(http.Header)}
+	h.ServeHTTP(&rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		return nil, &methodError{allow: rec.h.Get("Allow")}
+	}
+	return nil, errNoRoute
+}
+
+var errNoRoute = cardgate.Errorf(cardgate.ENOTFOUND, "no route for this path")
+
+// methodError is a 405 that knows the methods the path allows.
+type methodError struct{ allow string }
+
+func (e *methodError) Error() string { return "adapter: method not allowed" }
+
+func (e *methodError) Unwrap() error {
+	return cardgate.Errorf(cardgate.EMETHOD, "method not allowed on this path")
+}
+
+type statusRecorder struct {
+	h      http.Header
+	status int
+}
+
+func (s *statusRecorder) Header() http.Header         { return s.h }
+func (s *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusRecorder) WriteHeader(code int)        { s.status = code }
+
+// allows applies the route's policy: the package must be listed and, if
+// users are listed, the user too. Display names never count.
+func (rt *route) allows(id *cardgate.Identity) bool {
+	if !rt.anyPackage && !rt.packages[id.ActionPackageID] {
+		return false
+	}
+	return len(rt.users) == 0 || rt.users[id.UserID]
+}
+
+// limit applies the route's per-user and per-package rate limits.
+func (a *Adapter) limit(ctx context.Context, t *table, rt *route, id *cardgate.Identity) error {
+	if rt.perUser != nil {
+		if err := a.take(ctx, t, rt, "user", rt.userKey+id.UserID, *rt.perUser); err != nil {
+			return err
+		}
+	}
+	if rt.perPackage != nil {
+		if err := a.take(ctx, t, rt, "package", rt.packageKey+id.ActionPackageID, *rt.perPackage); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forward sends the admitted request upstream through the route's proxy,
+// with the route's timeout on the wait for the response headers.
+func (a *Adapter) forward(ex *exchange, r *http.Request) {
+	rt := ex.route
+	if o := r.Header.Get("Origin"); o != "" && rt.cors != nil && rt.cors.allowed(o) {
+		h := ex.Header()
+		h.Set("Access-Control-Allow-Origin", o)
+		h.Add("Vary", "Origin")
+	}
+	ctx, cancel := context.WithCancelCause(context.WithValue(r.Context(), exchangeKey{}, ex))
+	defer cancel(nil)
+	ex.timer = time.AfterFunc(rt.timeout, func() { cancel(errUpstreamTimeout) })
+	defer ex.stopTimer()
+	rt.proxy.ServeHTTP(ex, r.WithContext(ctx))
+}
+
+var errUpstreamTimeout = errors.New("adapter: upstream timed out")
+
+// rewrite builds the upstream request: the route's URL, none of the
+// client's forwarding, identity, token or credential headers, our own
+// identity headers, and X-Forwarded-* from what the adapter saw. Hop-by-hop
+// headers are already gone (ReverseProxy removes them before Rewrite).
+func (rt *route) rewrite(pr *httputil.ProxyRequest) {
+	ex := exchangeFrom(pr.In.Context())
+	out := pr.Out
+	h := out.Header
+	for k := range h {
+		if strings.HasPrefix(k, "X-Forwarded-") || strings.HasPrefix(k, "X-Cardgate-") {
+			delete(h, k)
+		}
+	}
+	for _, k := range rt.remove {
+		delete(h, k)
+	}
+	out.URL.Scheme = rt.target.Scheme
+	out.URL.Host = rt.target.Host
+	out.URL.Path, out.URL.RawPath = ex.upPath, ex.upRawPath
+	switch {
+	case rt.target.RawQuery == "":
+	case out.URL.RawQuery == "":
+		out.URL.RawQuery = rt.target.RawQuery
+	default:
+		out.URL.RawQuery = rt.target.RawQuery + "&" + out.URL.RawQuery
+	}
+	out.Host = "" // the upstream's own host, never the client's
+	pr.SetXForwarded()
+	id := ex.id
+	if rt.userHeader != "" {
+		h[rt.userHeader] = []string{id.UserID}
+	}
+	if rt.packageHeader != "" {
+		h[rt.packageHeader] = []string{id.ActionPackageID}
+	}
+	if rt.nameHeader != "" {
+		h[rt.nameHeader] = []string{url.PathEscape(id.Name)}
+	}
+}
+
+// modifyResponse runs when the upstream's headers arrive.
+func (rt *route) modifyResponse(res *http.Response) error {
+	if ex := exchangeFrom(res.Request.Context()); ex != nil {
+		ex.stopTimer()
+		ex.upstreamStatus = res.StatusCode
+	}
+	if rt.cors != nil {
+		// The route's CORS policy is the adapter's, not the upstream's.
+		for k := range res.Header {
+			if strings.HasPrefix(k, "Access-Control-") {
+				delete(res.Header, k)
+			}
+		}
+	}
+	return nil
+}
+
+// proxyError answers a request the upstream did not: 504 when it took too
+// long, 413 when the body grew past the limit on the way, 502 otherwise.
+// The log gets the cause, without the URL (its query may hold details);
+// the client gets the code and a short message.
+func (a *Adapter) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	ex, _ := w.(*exchange)
+	cause := context.Cause(r.Context())
+	var mbe *http.MaxBytesError
+	var out error
+	reason := "unreachable"
+	switch {
+	case errors.Is(cause, errUpstreamTimeout):
+		reason = "timeout"
+		out = cardgate.WrapError(cardgate.EUPSTREAMTIMEOUT, "upstream did not answer in time", err)
+	case errors.As(err, &mbe):
+		reason = ""
+		out = tooLarge(mbe.Limit)
+	case errors.Is(cause, context.Canceled):
+		// The client went away; nobody is left to answer.
+		if ex != nil {
+			ex.status = 499
+		}
+		return
+	default:
+		if !isDialError(err) {
+			reason = "failed"
+		}
+		out = cardgate.WrapError(cardgate.EUPSTREAM, "upstream failed", err)
+	}
+	route := ""
+	if ex != nil && ex.route != nil {
+		route = ex.route.name
+	}
+	if reason != "" {
+		a.metrics.upstreamErrors.WithLabelValues(route, reason).Inc()
+		a.log.LogAttrs(r.Context(), slog.LevelWarn, "adapter: upstream error", slog.String("route", route),
+			slog.String("reason", reason), slog.String("error", errorWithoutURL(err)))
+	}
+	a.fail(ex, r, out)
+}
+
+// errorWithoutURL returns err's text without the URL a *url.Error adds.
+func errorWithoutURL(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + ": " + ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// fail writes err as a JSON error; 405 gets Allow, 429 Retry-After.
+func (a *Adapter) fail(ex *exchange, r *http.Request, err error) {
+	var me *methodError
+	if errors.As(err, &me) {
+		if me.allow != "" {
+			ex.Header().Set("Allow", me.allow)
+		}
+		err = me.Unwrap()
+	}
+	var rl *rateLimitError
+	if errors.As(err, &rl) {
+		ex.Header().Set("Retry-After", strconv.FormatInt(int64((rl.retryAfter+time.Second-1)/time.Second), 10))
+	}
+	ex.code = cardgate.ErrorCode(err)
+	if errors.Unwrap(err) != nil && ex.code != cardgate.EUPSTREAM && ex.code != cardgate.EUPSTREAMTIMEOUT {
+		a.log.LogAttrs(r.Context(), slog.LevelWarn, "adapter: request refused", slog.String("code", ex.code), slog.String("error", err.Error()))
+	}
+	httpjson.Error(ex, err)
+}
+
+// errorLog sends ReverseProxy's own log lines (copy errors and the like) to
+// the adapter's logger.
+func (a *Adapter) errorLog() *log.Logger {
+	return slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)
+}

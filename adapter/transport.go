@@ -1,0 +1,105 @@
+package adapter
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// transportPool keeps one tuned http.Transport per upstream (scheme and
+// host), shared by every route to it and kept across reloads, so that
+// connections are reused instead of dialled anew under load.
+type transportPool struct {
+	mu sync.Mutex
+	m  map[string]*http.Transport
+}
+
+func newTransportPool() *transportPool { return &transportPool{m: make(map[string]*http.Transport)} }
+
+func (p *transportPool) get(key string) *http.Transport {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.m[key]; ok {
+		return t
+	}
+	t := newTransport()
+	p.m[key] = t
+	return t
+}
+
+// retain drops the transports whose keys are not in keep, closing their
+// idle connections; requests running on them finish normally.
+func (p *transportPool) retain(keep map[string]bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, t := range p.m {
+		if !keep[k] {
+			t.CloseIdleConnections()
+			delete(p.m, k)
+		}
+	}
+}
+
+// newTransport returns a transport tuned for one upstream taking a
+// gateway's load: http.DefaultTransport keeps only 2 idle connections per
+// host, so under load nearly every request would dial.
+func newTransport() *http.Transport {
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   512,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// A proxy passes bodies through as they are: no transparent gzip.
+		DisableCompression: true,
+	}
+}
+
+// retryTransport sends an idempotent request without a body a second time
+// when the first attempt could not connect. A failed dial sent nothing, so
+// the retry cannot repeat an effect; other failures are not retried,
+// because the upstream may have acted on the request.
+type retryTransport struct {
+	base http.RoundTripper
+}
+
+func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := t.base.RoundTrip(req)
+	if err != nil && isDialError(err) && idempotent(req.Method) &&
+		(req.Body == nil || req.Body == http.NoBody) && req.Context().Err() == nil {
+		res, err = t.base.RoundTrip(req)
+	}
+	return res, err
+}
+
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// bufferPool lends ReverseProxy its copy buffers, which it otherwise
+// allocates (32 KiB) for every response.
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().(*[]byte); ok {
+		return *v
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }

@@ -1,0 +1,110 @@
+package issuer_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/httpjson"
+)
+
+// The benchmarks below are meant to be read as ratios within one run:
+// BenchmarkUsersMe against BenchmarkBareJSONHandler (the same JSON from a
+// bare net/http handler, over the same loopback client), and the Check
+// variants against each other. See docs/BENCHMARKS.md.
+
+func BenchmarkMint(b *testing.B) {
+	e := newBenchEnv(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := e.svc.Mint(ctx, alice, ordersPkg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheck is the whole check behind /v1/users/me, without HTTP:
+// "cached" hits the signature cache, "uncached" verifies Ed25519 every time.
+// Both read the store (that is what makes revocation immediate).
+func BenchmarkCheck(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		cache int
+	}{{"cached", 0}, {"uncached", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := newBenchEnvCache(b, bc.cache)
+			ctx := context.Background()
+			tok, _, err := e.svc.Mint(ctx, alice, ordersPkg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := e.svc.Check(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkUsersMe(b *testing.B) {
+	e := newBenchEnv(b)
+	tok, _, err := e.svc.Mint(context.Background(), alice, ordersPkg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchGET(b, e.srv.URL+"/v1/users/me", tok)
+}
+
+// BenchmarkBareJSONHandler is the baseline for BenchmarkUsersMe: a bare
+// handler writing the same identity, served and called the same way.
+func BenchmarkBareJSONHandler(b *testing.B) {
+	id := &cardgate.Identity{UserID: alice, Name: "Alice", PhoneNumber: "+14155550101",
+		PictureURL: "https://pics.example/alice.png", ActionPackageID: ordersPkg}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpjson.Write(w, http.StatusOK, id)
+	}))
+	defer srv.Close()
+	benchGET(b, srv.URL, "token")
+}
+
+func benchGET(b *testing.B, url, tok string) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	defer client.CloseIdleConnections()
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("accessToken", tok)
+		for pb.Next() {
+			res, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			var buf [512]byte
+			for {
+				if _, err := res.Body.Read(buf[:]); err != nil {
+					break
+				}
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Errorf("status %d", res.StatusCode)
+				return
+			}
+		}
+	})
+}
+
+func newBenchEnv(b *testing.B) *env { return newBenchEnvCache(b, 0) }
+
+// newBenchEnvCache is newEnv for benchmarks: a logger at info level (as in
+// production) that writes nowhere, and the given cache size.
+func newBenchEnvCache(b *testing.B, cacheSize int) *env {
+	return newEnvWith(b, envOptions{cacheSize: cacheSize, quiet: true})
+}

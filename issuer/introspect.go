@@ -1,0 +1,71 @@
+package issuer
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/httpjson"
+	"github.com/cardgate/cardgate/token"
+)
+
+// Introspection is the RFC 7662 answer. An inactive token gets only
+// {"active": false}: nothing that tells why.
+type Introspection struct {
+	Active          bool   `json:"active"`
+	Subject         string `json:"sub,omitempty"`
+	ActionPackageID string `json:"apid,omitempty"`
+	Issuer          string `json:"iss,omitempty"`
+	TokenType       string `json:"token_type,omitempty"`
+	ExpiresAt       int64  `json:"exp,omitempty"`
+	IssuedAt        int64  `json:"iat,omitempty"`
+	NotBefore       int64  `json:"nbf,omitempty"`
+	JTI             string `json:"jti,omitempty"`
+}
+
+// introspect answers RFC 7662 introspection for an authenticated resource
+// server, throttled per client. A token is active exactly when
+// /v1/users/me would accept it.
+func (h *handler) introspect() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := clientFrom(r.Context())
+		if ok, retry := h.limits.allow(c.ID); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(retry))
+			h.error(w, r, cardgate.Errorf(cardgate.ERATELIMITED, "too many introspection requests; retry after %d s", retry))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+		if err := r.ParseForm(); err != nil {
+			h.error(w, r, cardgate.Errorf(cardgate.EINVALID, "body: must be a form (application/x-www-form-urlencoded) of at most 8 KiB"))
+			return
+		}
+		raw := r.PostForm.Get("token")
+		if raw == "" {
+			h.error(w, r, cardgate.Errorf(cardgate.EINVALID, "token: required form field"))
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		_, claims, err := h.svc.Check(r.Context(), raw)
+		h.metrics.check(checkResult(err))
+		switch cardgate.ErrorCode(err) {
+		case "":
+		case cardgate.EINVALIDTOKEN:
+			httpjson.Write(w, http.StatusOK, Introspection{Active: false})
+			return
+		default:
+			h.error(w, r, err)
+			return
+		}
+		httpjson.Write(w, http.StatusOK, Introspection{
+			Active:          true,
+			Subject:         claims.UserID,
+			ActionPackageID: claims.ActionPackageID,
+			Issuer:          claims.Issuer,
+			TokenType:       token.Type,
+			ExpiresAt:       claims.ExpiresAt.Unix(),
+			IssuedAt:        claims.IssuedAt.Unix(),
+			NotBefore:       claims.NotBefore.Unix(),
+			JTI:             claims.ID,
+		})
+	})
+}

@@ -1,0 +1,404 @@
+// Package issuer is the Integration Service: the rules for minting, checking
+// and revoking integration service tokens (Service), and the HTTP API that
+// serves them (NewHandler). The CLI and the HTTP API share Service, so both
+// enforce the same rules.
+package issuer
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/keyring"
+	"github.com/cardgate/cardgate/token"
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// Config configures a Service.
+type Config struct {
+	// Issuer is the service's public base URL, e.g. "https://id.example.com";
+	// it is the "iss" of every token and the base of discovery URLs.
+	Issuer string
+	Store  cardgate.Store
+	// Keys must have been opened with the same Issuer and token lifetime.
+	Keys *keyring.Keyring
+	// Lifetime of minted tokens; 0 means token.DefaultLifetime. Used to
+	// bound how long a revocation of an unseen jti must be kept.
+	Lifetime time.Duration
+	// Leeway is the clock skew tolerated for nbf and exp; 0 means
+	// token.DefaultLeeway.
+	Leeway time.Duration
+	// CacheSize caps the cache of verified signatures; 0 means 100,000 and
+	// a negative value turns the cache off (for benchmarks).
+	CacheSize int
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service enforces the Integration Service's rules over a Store.
+type Service struct {
+	cfg      Config
+	store    cardgate.Store
+	keys     *keyring.Keyring
+	verifier *token.Verifier
+	log      *slog.Logger
+	now      func() time.Time
+
+	// verified caches the claims of tokens whose signature checked out,
+	// keyed by the token's SHA-256 (never the token). A signature does not
+	// stop being valid, so only time and the store's state are checked
+	// again on a hit; the store is read on every check, which is what makes
+	// revocation take effect at once.
+	verified *lru.Cache[[sha256.Size]byte, *token.Claims]
+
+	reloadMu   sync.Mutex
+	lastReload time.Time
+}
+
+// NewService returns a Service.
+func NewService(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Keys == nil || cfg.Issuer == "" {
+		return nil, errors.New("issuer: Config needs Issuer, Store and Keys")
+	}
+	if cfg.Lifetime <= 0 {
+		cfg.Lifetime = token.DefaultLifetime
+	}
+	if cfg.Leeway <= 0 {
+		cfg.Leeway = token.DefaultLeeway
+	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 100_000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	var cache *lru.Cache[[sha256.Size]byte, *token.Claims]
+	if cfg.CacheSize > 0 {
+		var err error
+		if cache, err = lru.New[[sha256.Size]byte, *token.Claims](cfg.CacheSize); err != nil {
+			return nil, fmt.Errorf("issuer: %w", err)
+		}
+	}
+	return &Service{
+		cfg:      cfg,
+		store:    cfg.Store,
+		keys:     cfg.Keys,
+		verifier: &token.Verifier{Issuer: cfg.Issuer, Keys: cfg.Keys, Leeway: cfg.Leeway, Now: cfg.Now},
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		verified: cache,
+	}, nil
+}
+
+// Issuer returns the service's issuer URL.
+func (s *Service) Issuer() string { return s.cfg.Issuer }
+
+// Store returns the service's store, for listings that need no rules.
+func (s *Service) Store() cardgate.Store { return s.store }
+
+// Keys returns the service's keyring.
+func (s *Service) Keys() *keyring.Keyring { return s.keys }
+
+// CreateUser validates u, gives it an ID if it has none, and stores it.
+func (s *Service) CreateUser(ctx context.Context, u *cardgate.User) error {
+	if u.ID == "" {
+		u.ID = cardgate.NewUserID()
+	}
+	u.Normalize()
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	u.CreatedAt = s.now().UTC()
+	u.UpdatedAt = u.CreatedAt
+	return s.store.CreateUser(ctx, u)
+}
+
+// SetUserDisabled disables or enables a user. Disabling revokes every token
+// the user holds, at once.
+func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool) error {
+	if err := cardgate.ValidateUserID("id", id); err != nil {
+		return err
+	}
+	return s.store.SetUserDisabled(ctx, id, disabled, s.now().UTC())
+}
+
+// CreatePackage validates p and stores it.
+func (s *Service) CreatePackage(ctx context.Context, p *cardgate.ActionPackage) error {
+	p.Normalize()
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	p.CreatedAt = s.now().UTC()
+	p.UpdatedAt = p.CreatedAt
+	return s.store.CreatePackage(ctx, p)
+}
+
+// SetPackageDisabled disables or enables an action package. Disabling
+// revokes every token of the package, at once.
+func (s *Service) SetPackageDisabled(ctx context.Context, id string, disabled bool) error {
+	if err := cardgate.ValidatePackageID("id", id); err != nil {
+		return err
+	}
+	return s.store.SetPackageDisabled(ctx, id, disabled, s.now().UTC())
+}
+
+// CreateClient creates a client with a fresh API key and returns the key,
+// which is not stored and cannot be shown again.
+func (s *Service) CreateClient(ctx context.Context, name string, role cardgate.Role) (*cardgate.Client, string, error) {
+	key, hash := cardgate.NewAPIKey()
+	c := &cardgate.Client{ID: cardgate.NewUserID(), Name: name, Role: role, KeyHash: hash, CreatedAt: s.now().UTC()}
+	if err := c.Validate(); err != nil {
+		return nil, "", err
+	}
+	if err := s.store.CreateClient(ctx, c); err != nil {
+		return nil, "", err
+	}
+	return c, key, nil
+}
+
+// Authenticate finds the client an API key belongs to and checks that it has
+// the role (admins have every role). An unknown key is EUNAUTHORIZED; a key
+// of the wrong role is EFORBIDDEN.
+func (s *Service) Authenticate(ctx context.Context, apiKey string, role cardgate.Role) (*cardgate.Client, error) {
+	if apiKey == "" {
+		return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "an API key is required: send Authorization: Bearer <key>")
+	}
+	c, err := s.store.ClientByKeyHash(ctx, cardgate.HashAPIKey(apiKey))
+	if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+		return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "API key is not valid")
+	} else if err != nil {
+		return nil, storeError("find client", err)
+	}
+	if c.Role != role && c.Role != cardgate.RoleAdmin {
+		return nil, cardgate.Errorf(cardgate.EFORBIDDEN, "this API key belongs to a %s client and may not do this", c.Role)
+	}
+	return c, nil
+}
+
+// Mint returns a fresh token for an enabled user and an enabled package.
+func (s *Service) Mint(ctx context.Context, userID, packageID string) (string, *token.Claims, error) {
+	if err := cardgate.ValidateUserID("userId", userID); err != nil {
+		return "", nil, err
+	}
+	if err := cardgate.ValidatePackageID("actionPackageId", packageID); err != nil {
+		return "", nil, err
+	}
+	u, err := s.store.User(ctx, userID)
+	if err != nil {
+		return "", nil, lookupError("userId", "user", err)
+	}
+	p, err := s.store.Package(ctx, packageID)
+	if err != nil {
+		return "", nil, lookupError("actionPackageId", "action package", err)
+	}
+	if u.Disabled {
+		return "", nil, cardgate.Errorf(cardgate.EFORBIDDEN, "user %s is disabled", u.ID)
+	}
+	if p.Disabled {
+		return "", nil, cardgate.Errorf(cardgate.EFORBIDDEN, "action package %s is disabled", p.ID)
+	}
+	raw, c, err := s.keys.Signer().Mint(u.ID, p.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "token minted",
+		slog.String("user", u.ID), slog.String("package", p.ID), slog.String("jti", c.ID), slog.String("kid", s.keys.Signer().KeyID()))
+	return raw, c, nil
+}
+
+func lookupError(field, what string, err error) error {
+	if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+		return cardgate.Errorf(cardgate.ENOTFOUND, "%s: no such %s", field, what)
+	}
+	return storeError("find "+what, err)
+}
+
+// storeError reports a store failure as EUNAVAILABLE, keeping the cause for
+// the log: a client learns the store is down, not why.
+func storeError(op string, err error) error {
+	if cardgate.ErrorCode(err) != cardgate.EINTERNAL {
+		return err
+	}
+	return cardgate.WrapError(cardgate.EUNAVAILABLE, "the token store is unavailable; try again", fmt.Errorf("issuer: %s: %w", op, err))
+}
+
+// Check is the whole check behind /v1/users/me and introspection: the
+// token's signature and claims, then, read from the store on every call, the
+// user and package (they exist and are enabled) and revocations. It returns
+// the identity and the claims, or an EINVALIDTOKEN error.
+func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *token.Claims, error) {
+	c, err := s.verify(ctx, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := s.store.TokenState(ctx, c.UserID, c.ActionPackageID, c.ID)
+	if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+		return nil, nil, invalid("subject unknown")
+	} else if err != nil {
+		return nil, nil, storeError("read token state", err)
+	}
+	switch {
+	case st.Revoked:
+		return nil, nil, invalid("token revoked")
+	case st.User.Disabled:
+		return nil, nil, invalid("user disabled")
+	case st.Package.Disabled:
+		return nil, nil, invalid("package disabled")
+	case cardgate.RevokesIssuedAt(st.User.RevokedBefore, c.IssuedAt):
+		return nil, nil, invalid("user's tokens revoked")
+	case cardgate.RevokesIssuedAt(st.Package.RevokedBefore, c.IssuedAt):
+		return nil, nil, invalid("package's tokens revoked")
+	}
+	return &cardgate.Identity{
+		UserID:          st.User.ID,
+		Name:            st.User.Name,
+		PhoneNumber:     st.User.PhoneNumber,
+		PictureURL:      st.User.PictureURL,
+		ActionPackageID: st.Package.ID,
+		ExpiresAt:       c.ExpiresAt,
+	}, c, nil
+}
+
+// ErrRejected is the cause of a rejection made on the store's state (revoked,
+// disabled, unknown subject), as token's sentinels are for the token itself.
+var ErrRejected = errors.New("issuer: token rejected")
+
+func invalid(reason string) error {
+	return cardgate.WrapError(cardgate.EINVALIDTOKEN, "token is invalid", fmt.Errorf("%w: %s", ErrRejected, reason))
+}
+
+// verify checks the token itself, through the signature cache.
+func (s *Service) verify(ctx context.Context, raw string) (*token.Claims, error) {
+	if raw == "" || len(raw) > token.MaxLen || s.verified == nil {
+		return s.verifyKeys(ctx, raw) // the verifier words any rejection
+	}
+	h := sha256.Sum256([]byte(raw))
+	if c, ok := s.verified.Get(h); ok {
+		now := s.now()
+		if !now.Before(c.ExpiresAt.Add(s.cfg.Leeway)) {
+			s.verified.Remove(h)
+			return nil, cardgate.WrapError(cardgate.EINVALIDTOKEN, "token has expired", token.ErrExpired)
+		}
+		return c, nil
+	}
+	c, err := s.verifyKeys(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	// nbf is only ever a few seconds in the future for a good token; caching
+	// only tokens already valid keeps the hit path to one time comparison.
+	if !s.now().Before(c.NotBefore) {
+		s.verified.Add(h, c)
+	}
+	return c, nil
+}
+
+// verifyKeys checks a token against the keyring, reloading it once if the
+// kid is unknown: another process (the CLI's "keys rotate", another node)
+// may have added a key since this one loaded them.
+func (s *Service) verifyKeys(ctx context.Context, raw string) (*token.Claims, error) {
+	c, err := s.verifier.Verify(raw)
+	if errors.Is(err, token.ErrUnknownKey) && s.reloadKeys(ctx) {
+		c, err = s.verifier.Verify(raw)
+	}
+	return c, err
+}
+
+// reloadKeys reloads the keyring at most once a second, so that a flood of
+// tokens with made-up kids cannot hammer the store. It reports whether it
+// reloaded.
+func (s *Service) reloadKeys(ctx context.Context) bool {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if now := s.now(); now.Sub(s.lastReload) >= time.Second {
+		s.lastReload = now
+		if err := s.keys.Reload(ctx); err != nil {
+			s.log.Warn("reload signing keys", slog.Any("err", err))
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+// RefreshKeys reloads the keyring every interval until ctx ends, so that a
+// rotation made by another process takes over signing here too. Run it in a
+// goroutine; an interval below the leeway keeps every token a node mints
+// verifiable by the published keys.
+func (s *Service) RefreshKeys(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.keys.Reload(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("reload signing keys", slog.Any("err", err))
+			}
+		}
+	}
+}
+
+// RevokeToken revokes one token by its jti. expires, when known, is the
+// token's exp; zero means the longest a token can live from now.
+func (s *Service) RevokeToken(ctx context.Context, jti string, expires time.Time) (*cardgate.Revocation, error) {
+	if jti == "" || len(jti) > 128 {
+		return nil, cardgate.Errorf(cardgate.EINVALID, "jti: must be 1 to 128 characters")
+	}
+	now := s.now().UTC()
+	if expires.IsZero() {
+		expires = now.Add(s.cfg.Lifetime + s.cfg.Leeway)
+	}
+	r := &cardgate.Revocation{Kind: cardgate.RevokeToken, Subject: jti, At: now, Expires: expires.UTC()}
+	if err := s.store.Revoke(ctx, r); err != nil {
+		return nil, storeError("revoke token", err)
+	}
+	return r, nil
+}
+
+// RevokeUser revokes every token a user holds now; tokens minted later work.
+func (s *Service) RevokeUser(ctx context.Context, id string) (*cardgate.Revocation, error) {
+	if err := cardgate.ValidateUserID("userId", id); err != nil {
+		return nil, err
+	}
+	r := &cardgate.Revocation{Kind: cardgate.RevokeUser, Subject: id, At: s.now().UTC()}
+	if err := s.store.Revoke(ctx, r); err != nil {
+		return nil, lookupError("userId", "user", err)
+	}
+	return r, nil
+}
+
+// RevokePackage disables an action package, which revokes all its tokens
+// and stops new ones being minted until it is enabled again.
+func (s *Service) RevokePackage(ctx context.Context, id string) (*cardgate.Revocation, error) {
+	if err := cardgate.ValidatePackageID("actionPackageId", id); err != nil {
+		return nil, err
+	}
+	at := s.now().UTC()
+	if err := s.store.SetPackageDisabled(ctx, id, true, at); err != nil {
+		return nil, lookupError("actionPackageId", "action package", err)
+	}
+	return &cardgate.Revocation{Kind: cardgate.RevokePackage, Subject: id, At: at}, nil
+}
+
+// RotateKey makes a new signing key; old keys stay published until their
+// tokens expire.
+func (s *Service) RotateKey(ctx context.Context) (*cardgate.SigningKey, error) {
+	k, err := s.keys.Rotate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("signing key rotated", slog.String("kid", k.ID))
+	return k, nil
+}

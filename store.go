@@ -1,0 +1,57 @@
+package cardgate
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps the Integration Service's state. Implementations: package
+// sqlite (the embedded default) and package postgres (scale-out); package
+// storetest checks that both behave the same.
+//
+// Lookups of something absent return an ENOTFOUND *Error; creating something
+// that exists returns ECONFLICT. Every write is durable when it returns.
+type Store interface {
+	CreateUser(ctx context.Context, u *User) error
+	User(ctx context.Context, id string) (*User, error)
+	Users(ctx context.Context) ([]*User, error)
+	// SetUserDisabled disables or enables a user. Disabling also revokes
+	// every token the user holds (RevokedBefore = at) and appends a
+	// RevokeUser entry to the feed, in the same transaction.
+	SetUserDisabled(ctx context.Context, id string, disabled bool, at time.Time) error
+
+	CreatePackage(ctx context.Context, p *ActionPackage) error
+	Package(ctx context.Context, id string) (*ActionPackage, error)
+	Packages(ctx context.Context) ([]*ActionPackage, error)
+	// SetPackageDisabled is SetUserDisabled for action packages.
+	SetPackageDisabled(ctx context.Context, id string, disabled bool, at time.Time) error
+
+	CreateClient(ctx context.Context, c *Client) error
+	// ClientByKeyHash finds the client whose API key hashes to hash.
+	ClientByKeyHash(ctx context.Context, hash []byte) (*Client, error)
+	// Clients lists clients with the given role, or all when role is "".
+	Clients(ctx context.Context, role Role) ([]*Client, error)
+	DeleteClient(ctx context.Context, id string) error
+
+	// AddSigningKey stores k as the active key and retires every other
+	// active key at k.CreatedAt, in one transaction.
+	AddSigningKey(ctx context.Context, k *SigningKey) error
+	// SigningKeys returns every key, newest first.
+	SigningKeys(ctx context.Context) ([]*SigningKey, error)
+
+	// Revoke records r, assigning r.Seq. For RevokeUser and RevokePackage it
+	// also moves the subject's RevokedBefore forward to r.At (never back).
+	// Revoking an unknown user or package is ENOTFOUND.
+	Revoke(ctx context.Context, r *Revocation) error
+	// RevocationsSince returns up to limit feed entries with Seq > since, in
+	// Seq order.
+	RevocationsSince(ctx context.Context, since int64, limit int) ([]*Revocation, error)
+
+	// TokenState reads the user, the package and whether jti is revoked, in
+	// one round trip. A missing user or package is ENOTFOUND.
+	TokenState(ctx context.Context, userID, packageID, jti string) (*TokenState, error)
+
+	// Ping reports whether the store is reachable (for /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}

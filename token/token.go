@@ -1,0 +1,262 @@
+// Package token mints and checks integration service tokens: compact JWS
+// signed with Ed25519 (alg "EdDSA"), with a "kid" and a "typ" naming the token
+// kind, carrying the claims iss, sub (user id), apid (action package id), iat,
+// nbf, exp and jti. Tokens hold no personal data.
+//
+// JOSE parsing is go-jose's; this package adds the policy: only EdDSA, only
+// known kids, only our typ and issuer, times checked with a small leeway.
+package token
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cardgate/cardgate"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// Type is the "typ" header of an integration service token.
+const Type = "cardgate-ist+jwt"
+
+// DefaultLifetime is how long a token is valid, as in Kaizala.
+const DefaultLifetime = 30 * time.Minute
+
+// DefaultLeeway is the clock skew tolerated when checking nbf and exp.
+const DefaultLeeway = 30 * time.Second
+
+// MaxLen bounds the length of a token accepted for parsing. Real tokens are
+// about 400 bytes; anything much longer is junk and is refused before any
+// decoding work.
+const MaxLen = 2048
+
+// Claims are the contents of a token.
+type Claims struct {
+	Issuer          string
+	UserID          string // sub
+	ActionPackageID string // apid
+	ID              string // jti
+	IssuedAt        time.Time
+	NotBefore       time.Time
+	ExpiresAt       time.Time
+}
+
+// wire is the JSON form of Claims.
+type wire struct {
+	Issuer          string           `json:"iss"`
+	Subject         string           `json:"sub"`
+	ActionPackageID string           `json:"apid"`
+	ID              string           `json:"jti"`
+	IssuedAt        *jwt.NumericDate `json:"iat"`
+	NotBefore       *jwt.NumericDate `json:"nbf"`
+	Expiry          *jwt.NumericDate `json:"exp"`
+}
+
+// Signer mints tokens with one key. Make one with NewSigner; it is safe for
+// concurrent use.
+type Signer struct {
+	kid      string
+	issuer   string
+	lifetime time.Duration
+	now      func() time.Time
+	signer   jose.Signer
+}
+
+// NewSigner returns a Signer that signs with key under key ID kid, for the
+// given issuer. A lifetime of 0 means DefaultLifetime; now may be nil for
+// time.Now.
+func NewSigner(kid string, key ed25519.PrivateKey, issuer string, lifetime time.Duration, now func() time.Time) (*Signer, error) {
+	if lifetime <= 0 {
+		lifetime = DefaultLifetime
+	}
+	if now == nil {
+		now = time.Now
+	}
+	opts := (&jose.SignerOptions{}).WithType(Type).WithHeader(jose.HeaderKey("kid"), kid)
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: key}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("token: new signer: %w", err)
+	}
+	return &Signer{kid: kid, issuer: issuer, lifetime: lifetime, now: now, signer: s}, nil
+}
+
+// KeyID returns the kid the signer puts in its tokens.
+func (s *Signer) KeyID() string { return s.kid }
+
+// Mint returns a fresh token for a user and an action package.
+func (s *Signer) Mint(userID, packageID string) (string, *Claims, error) {
+	now := s.now().UTC().Truncate(time.Second)
+	c := &Claims{
+		Issuer:          s.issuer,
+		UserID:          userID,
+		ActionPackageID: packageID,
+		ID:              newJTI(),
+		IssuedAt:        now,
+		NotBefore:       now,
+		ExpiresAt:       now.Add(s.lifetime),
+	}
+	raw, err := jwt.Signed(s.signer).Claims(wire{
+		Issuer:          c.Issuer,
+		Subject:         c.UserID,
+		ActionPackageID: c.ActionPackageID,
+		ID:              c.ID,
+		IssuedAt:        jwt.NewNumericDate(c.IssuedAt),
+		NotBefore:       jwt.NewNumericDate(c.NotBefore),
+		Expiry:          jwt.NewNumericDate(c.ExpiresAt),
+	}).Serialize()
+	if err != nil {
+		return "", nil, fmt.Errorf("token: sign: %w", err)
+	}
+	return raw, c, nil
+}
+
+// newJTI returns 128 random bits, base64url-encoded.
+func newJTI() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails since Go 1.24
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// Keys finds the public key for a kid. It is how a Verifier learns which
+// keys to trust: the issuer's keyring, or a JWKS fetched by package verify.
+type Keys interface {
+	PublicKey(kid string) (ed25519.PublicKey, bool)
+}
+
+// Reasons a token is rejected. Verify returns them wrapped in a
+// *cardgate.Error with code EINVALIDTOKEN; test with errors.Is.
+var (
+	ErrMalformed   = errors.New("token: malformed")
+	ErrAlgorithm   = errors.New("token: algorithm not allowed")
+	ErrType        = errors.New("token: wrong typ")
+	ErrUnknownKey  = errors.New("token: unknown kid")
+	ErrSignature   = errors.New("token: bad signature")
+	ErrIssuer      = errors.New("token: wrong issuer")
+	ErrClaims      = errors.New("token: missing or malformed claim")
+	ErrExpired     = errors.New("token: expired")
+	ErrNotYetValid = errors.New("token: not valid yet")
+)
+
+// Client-facing messages. One message covers every reason but expiry, so a
+// rejection tells a forger nothing about which check failed; expiry alone is
+// worth telling, because a card that sees it knows to fetch a new token.
+const (
+	msgInvalid = "token is invalid"
+	msgExpired = "token has expired"
+)
+
+func reject(reason error, detail string) error {
+	msg := msgInvalid
+	if reason == ErrExpired {
+		msg = msgExpired
+	}
+	if detail != "" {
+		reason = fmt.Errorf("%w: %s", reason, detail)
+	}
+	return cardgate.WrapError(cardgate.EINVALIDTOKEN, msg, reason)
+}
+
+// Verifier checks tokens. Its zero value is not usable: set Issuer and Keys.
+type Verifier struct {
+	// Issuer is the only accepted "iss".
+	Issuer string
+	// Keys are the trusted public keys.
+	Keys Keys
+	// Leeway is the clock skew tolerated for nbf and exp; 0 means
+	// DefaultLeeway. Use a negative value for none.
+	Leeway time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+var allowedAlgs = []jose.SignatureAlgorithm{jose.EdDSA}
+
+// Verify checks raw's signature and claims and returns its claims. It checks,
+// in order: size and shape, alg (EdDSA only), typ, kid (must be known), the
+// signature, iss, the presence and form of every claim, nbf and exp.
+func (v *Verifier) Verify(raw string) (*Claims, error) {
+	if raw == "" || len(raw) > MaxLen {
+		return nil, reject(ErrMalformed, "empty or too long")
+	}
+	tok, err := jwt.ParseSigned(raw, allowedAlgs)
+	if err != nil {
+		// go-jose reports a disallowed alg only in its message; the
+		// "alg none" and HMAC tests pin this.
+		if errors.Is(err, jose.ErrUnsupportedAlgorithm) || strings.Contains(err.Error(), "unexpected signature algorithm") {
+			return nil, reject(ErrAlgorithm, "")
+		}
+		return nil, reject(ErrMalformed, err.Error())
+	}
+	if len(tok.Headers) != 1 {
+		return nil, reject(ErrMalformed, "want one signature")
+	}
+	h := tok.Headers[0]
+	if h.Algorithm != string(jose.EdDSA) {
+		return nil, reject(ErrAlgorithm, "")
+	}
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != Type {
+		return nil, reject(ErrType, "")
+	}
+	if h.JSONWebKey != nil {
+		// A key embedded in the header would let the token vouch for itself.
+		return nil, reject(ErrMalformed, "embedded jwk")
+	}
+	pub, ok := v.Keys.PublicKey(h.KeyID)
+	if !ok {
+		return nil, reject(ErrUnknownKey, "")
+	}
+	var w wire
+	if err := tok.Claims(pub, &w); err != nil {
+		if errors.Is(err, jose.ErrCryptoFailure) {
+			return nil, reject(ErrSignature, "")
+		}
+		return nil, reject(ErrMalformed, err.Error())
+	}
+	if w.Issuer != v.Issuer {
+		return nil, reject(ErrIssuer, "")
+	}
+	if w.Subject == "" || w.ActionPackageID == "" || w.ID == "" ||
+		w.IssuedAt == nil || w.NotBefore == nil || w.Expiry == nil {
+		return nil, reject(ErrClaims, "")
+	}
+	c := &Claims{
+		Issuer:          w.Issuer,
+		UserID:          w.Subject,
+		ActionPackageID: w.ActionPackageID,
+		ID:              w.ID,
+		IssuedAt:        w.IssuedAt.Time().UTC(),
+		NotBefore:       w.NotBefore.Time().UTC(),
+		ExpiresAt:       w.Expiry.Time().UTC(),
+	}
+	now, leeway := time.Now, v.Leeway
+	if v.Now != nil {
+		now = v.Now
+	}
+	if leeway == 0 {
+		leeway = DefaultLeeway
+	} else if leeway < 0 {
+		leeway = 0
+	}
+	t := now()
+	if !t.Before(c.ExpiresAt.Add(leeway)) {
+		return nil, reject(ErrExpired, "")
+	}
+	if t.Add(leeway).Before(c.NotBefore) {
+		return nil, reject(ErrNotYetValid, "")
+	}
+	return c, nil
+}
+
+// StaticKeys is a fixed set of public keys by kid.
+type StaticKeys map[string]ed25519.PublicKey
+
+// PublicKey implements Keys.
+func (k StaticKeys) PublicKey(kid string) (ed25519.PublicKey, bool) {
+	pub, ok := k[kid]
+	return pub, ok
+}
