@@ -1,0 +1,328 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cardgate/cardgate"
+)
+
+const userCols = `id, name, phone_number, picture_url, disabled, revoked_before, created_at, updated_at`
+const packageCols = `id, display_name, disabled, revoked_before, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(row scanner) (*cardgate.User, error) {
+	var (
+		u            cardgate.User
+		rb, cat, uat sql.NullInt64
+	)
+	if err := row.Scan(&u.ID, &u.Name, &u.PhoneNumber, &u.PictureURL, &u.Disabled, &rb, &cat, &uat); err != nil {
+		return nil, err
+	}
+	u.RevokedBefore, u.CreatedAt, u.UpdatedAt = fromMicros(rb), fromMicros(cat), fromMicros(uat)
+	return &u, nil
+}
+
+func scanPackage(row scanner) (*cardgate.ActionPackage, error) {
+	var (
+		p            cardgate.ActionPackage
+		rb, cat, uat sql.NullInt64
+	)
+	if err := row.Scan(&p.ID, &p.DisplayName, &p.Disabled, &rb, &cat, &uat); err != nil {
+		return nil, err
+	}
+	p.RevokedBefore, p.CreatedAt, p.UpdatedAt = fromMicros(rb), fromMicros(cat), fromMicros(uat)
+	return &p, nil
+}
+
+// CreateUser stores a new user; an existing ID is ECONFLICT.
+func (s *DB) CreateUser(ctx context.Context, u *cardgate.User) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Name, u.PhoneNumber, u.PictureURL, u.Disabled, micros(u.RevokedBefore), micros(u.CreatedAt), micros(u.UpdatedAt))
+	if isConstraint(err) {
+		return cardgate.Errorf(cardgate.ECONFLICT, "user %s already exists", u.ID)
+	} else if err != nil {
+		return fmt.Errorf("sqlite: create user: %w", err)
+	}
+	return nil
+}
+
+// User returns the user with the given ID.
+func (s *DB) User(ctx context.Context, id string) (*cardgate.User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: read user: %w", err)
+	}
+	return u, nil
+}
+
+// Users returns every user, ordered by creation time.
+func (s *DB) Users(ctx context.Context) ([]*cardgate.User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	return collect(rows, scanUser, "list users")
+}
+
+// SetUserDisabled implements cardgate.Store.
+func (s *DB) SetUserDisabled(ctx context.Context, id string, disabled bool, at time.Time) error {
+	return s.setDisabled(ctx, "users", "user", cardgate.RevokeUser, id, disabled, at)
+}
+
+// CreatePackage stores a new action package; an existing ID is ECONFLICT.
+func (s *DB) CreatePackage(ctx context.Context, p *cardgate.ActionPackage) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO action_packages (`+packageCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		p.ID, p.DisplayName, p.Disabled, micros(p.RevokedBefore), micros(p.CreatedAt), micros(p.UpdatedAt))
+	if isConstraint(err) {
+		return cardgate.Errorf(cardgate.ECONFLICT, "action package %s already exists", p.ID)
+	} else if err != nil {
+		return fmt.Errorf("sqlite: create package: %w", err)
+	}
+	return nil
+}
+
+// Package returns the action package with the given ID.
+func (s *DB) Package(ctx context.Context, id string) (*cardgate.ActionPackage, error) {
+	p, err := scanPackage(s.db.QueryRowContext(ctx, `SELECT `+packageCols+` FROM action_packages WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("action package", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: read package: %w", err)
+	}
+	return p, nil
+}
+
+// Packages returns every action package, ordered by creation time.
+func (s *DB) Packages(ctx context.Context) ([]*cardgate.ActionPackage, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+packageCols+` FROM action_packages ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list packages: %w", err)
+	}
+	return collect(rows, scanPackage, "list packages")
+}
+
+// SetPackageDisabled implements cardgate.Store.
+func (s *DB) SetPackageDisabled(ctx context.Context, id string, disabled bool, at time.Time) error {
+	return s.setDisabled(ctx, "action_packages", "action package", cardgate.RevokePackage, id, disabled, at)
+}
+
+// setDisabled flips the disabled flag of a user or package; disabling also
+// revokes its tokens and appends to the feed, in one transaction.
+func (s *DB) setDisabled(ctx context.Context, table, what string, kind cardgate.RevocationKind, id string, disabled bool, at time.Time) error {
+	return s.withTx(ctx, "disable "+what, func(tx *sql.Tx) error {
+		var res sql.Result
+		var err error
+		if disabled {
+			res, err = tx.ExecContext(ctx, `UPDATE `+table+` SET disabled = 1, updated_at = ?,
+				revoked_before = MAX(COALESCE(revoked_before, 0), ?) WHERE id = ?`, at.UnixMicro(), at.UnixMicro(), id)
+		} else {
+			res, err = tx.ExecContext(ctx, `UPDATE `+table+` SET disabled = 0, updated_at = ? WHERE id = ?`, at.UnixMicro(), id)
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound(what, id)
+		}
+		if disabled {
+			_, err = tx.ExecContext(ctx, `INSERT INTO revocations (kind, subject, at) VALUES (?, ?, ?)`, kind, id, at.UnixMicro())
+		}
+		return err
+	})
+}
+
+// CreateClient stores a new client; a duplicate ID or key hash is ECONFLICT.
+func (s *DB) CreateClient(ctx context.Context, c *cardgate.Client) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO clients (id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		c.ID, c.Name, c.Role, c.KeyHash, micros(c.CreatedAt))
+	if isConstraint(err) {
+		return cardgate.Errorf(cardgate.ECONFLICT, "client %s already exists", c.ID)
+	} else if err != nil {
+		return fmt.Errorf("sqlite: create client: %w", err)
+	}
+	return nil
+}
+
+func scanClient(row scanner) (*cardgate.Client, error) {
+	var (
+		c   cardgate.Client
+		cat sql.NullInt64
+	)
+	if err := row.Scan(&c.ID, &c.Name, &c.Role, &c.KeyHash, &cat); err != nil {
+		return nil, err
+	}
+	c.CreatedAt = fromMicros(cat)
+	return &c, nil
+}
+
+// ClientByKeyHash implements cardgate.Store.
+func (s *DB) ClientByKeyHash(ctx context.Context, hash []byte) (*cardgate.Client, error) {
+	c, err := scanClient(s.db.QueryRowContext(ctx, `SELECT id, name, role, key_hash, created_at FROM clients WHERE key_hash = ?`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, cardgate.Errorf(cardgate.ENOTFOUND, "no client has this key")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: find client: %w", err)
+	}
+	return c, nil
+}
+
+// Clients implements cardgate.Store.
+func (s *DB) Clients(ctx context.Context, role cardgate.Role) ([]*cardgate.Client, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, role, key_hash, created_at FROM clients
+		WHERE ? = '' OR role = ? ORDER BY created_at, id`, role, role)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list clients: %w", err)
+	}
+	return collect(rows, scanClient, "list clients")
+}
+
+// DeleteClient implements cardgate.Store.
+func (s *DB) DeleteClient(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete client: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("client", id)
+	}
+	return nil
+}
+
+// AddSigningKey implements cardgate.Store.
+func (s *DB) AddSigningKey(ctx context.Context, k *cardgate.SigningKey) error {
+	return s.withTx(ctx, "add signing key", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL`, k.CreatedAt.UnixMicro()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (id, public_key, sealed_private_key, created_at, retired_at) VALUES (?, ?, ?, ?, NULL)`,
+			k.ID, []byte(k.PublicKey), k.SealedPrivateKey, k.CreatedAt.UnixMicro())
+		if isConstraint(err) {
+			return cardgate.Errorf(cardgate.ECONFLICT, "signing key %s already exists", k.ID)
+		}
+		return err
+	})
+}
+
+// SigningKeys implements cardgate.Store.
+func (s *DB) SigningKeys(ctx context.Context) ([]*cardgate.SigningKey, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, public_key, sealed_private_key, created_at, retired_at
+		FROM signing_keys ORDER BY created_at DESC, rowid DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list signing keys: %w", err)
+	}
+	return collect(rows, func(row scanner) (*cardgate.SigningKey, error) {
+		var (
+			k        cardgate.SigningKey
+			pub      []byte
+			cat, rat sql.NullInt64
+		)
+		if err := row.Scan(&k.ID, &pub, &k.SealedPrivateKey, &cat, &rat); err != nil {
+			return nil, err
+		}
+		k.PublicKey, k.CreatedAt, k.RetiredAt = pub, fromMicros(cat), fromMicros(rat)
+		return &k, nil
+	}, "list signing keys")
+}
+
+// Revoke implements cardgate.Store.
+func (s *DB) Revoke(ctx context.Context, r *cardgate.Revocation) error {
+	if !r.Kind.Valid() {
+		return cardgate.Errorf(cardgate.EINVALID, "kind: must be token, user or package")
+	}
+	return s.withTx(ctx, "revoke", func(tx *sql.Tx) error {
+		table, what := "", ""
+		switch r.Kind {
+		case cardgate.RevokeUser:
+			table, what = "users", "user"
+		case cardgate.RevokePackage:
+			table, what = "action_packages", "action package"
+		}
+		if table != "" {
+			res, err := tx.ExecContext(ctx, `UPDATE `+table+` SET revoked_before = MAX(COALESCE(revoked_before, 0), ?) WHERE id = ?`,
+				r.At.UnixMicro(), r.Subject)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return notFound(what, r.Subject)
+			}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO revocations (kind, subject, at, expires) VALUES (?, ?, ?, ?)`,
+			r.Kind, r.Subject, r.At.UnixMicro(), micros(r.Expires))
+		if err != nil {
+			return err
+		}
+		r.Seq, err = res.LastInsertId()
+		return err
+	})
+}
+
+// RevocationsSince implements cardgate.Store.
+func (s *DB) RevocationsSince(ctx context.Context, since int64, limit int) ([]*cardgate.Revocation, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, subject, at, expires FROM revocations
+		WHERE seq > ? ORDER BY seq LIMIT ?`, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read revocations: %w", err)
+	}
+	return collect(rows, func(row scanner) (*cardgate.Revocation, error) {
+		var (
+			r       cardgate.Revocation
+			at, exp sql.NullInt64
+		)
+		if err := row.Scan(&r.Seq, &r.Kind, &r.Subject, &at, &exp); err != nil {
+			return nil, err
+		}
+		r.At, r.Expires = fromMicros(at), fromMicros(exp)
+		return &r, nil
+	}, "read revocations")
+}
+
+// TokenState implements cardgate.Store in one query.
+func (s *DB) TokenState(ctx context.Context, userID, packageID, jti string) (*cardgate.TokenState, error) {
+	var (
+		st              cardgate.TokenState
+		u               cardgate.User
+		p               cardgate.ActionPackage
+		urb, ucat, uuat sql.NullInt64
+		prb, pcat, puat sql.NullInt64
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT u.id, u.name, u.phone_number, u.picture_url, u.disabled, u.revoked_before, u.created_at, u.updated_at,
+			p.id, p.display_name, p.disabled, p.revoked_before, p.created_at, p.updated_at,
+			EXISTS (SELECT 1 FROM revocations WHERE kind = 'token' AND subject = ?3)
+		FROM users u, action_packages p WHERE u.id = ?1 AND p.id = ?2`, userID, packageID, jti).Scan(
+		&u.ID, &u.Name, &u.PhoneNumber, &u.PictureURL, &u.Disabled, &urb, &ucat, &uuat,
+		&p.ID, &p.DisplayName, &p.Disabled, &prb, &pcat, &puat, &st.Revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, cardgate.Errorf(cardgate.ENOTFOUND, "user %s or action package %s not found", userID, packageID)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: read token state: %w", err)
+	}
+	u.RevokedBefore, u.CreatedAt, u.UpdatedAt = fromMicros(urb), fromMicros(ucat), fromMicros(uuat)
+	p.RevokedBefore, p.CreatedAt, p.UpdatedAt = fromMicros(prb), fromMicros(pcat), fromMicros(puat)
+	st.User, st.Package = &u, &p
+	return &st, nil
+}
+
+// collect scans every row with scan.
+func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error), op string) ([]*T, error) {
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return out, nil
+}
