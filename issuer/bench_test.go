@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/httpjson"
@@ -27,15 +28,20 @@ func BenchmarkMint(b *testing.B) {
 }
 
 // BenchmarkCheck is the whole check behind /v1/users/me, without HTTP:
-// "cached" hits the signature cache, "uncached" verifies Ed25519 every time.
-// Both read the store (that is what makes revocation immediate).
+// "cached" reuses the identity (the default), "store" skips Ed25519 but
+// reads the store every time (StateCacheTTL < 0), "uncached" does both
+// every time.
 func BenchmarkCheck(b *testing.B) {
 	for _, bc := range []struct {
-		name  string
-		cache int
-	}{{"cached", 0}, {"uncached", -1}} {
+		name string
+		opts envOptions
+	}{
+		{"cached", envOptions{quiet: true}},
+		{"store", envOptions{quiet: true, stateTTL: -1}},
+		{"uncached", envOptions{quiet: true, cacheSize: -1}},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
-			e := newBenchEnvCache(b, bc.cache)
+			e := newEnvWith(b, bc.opts)
 			ctx := context.Background()
 			tok, _, err := e.svc.Mint(ctx, alice, ordersPkg)
 			if err != nil {
@@ -51,13 +57,22 @@ func BenchmarkCheck(b *testing.B) {
 	}
 }
 
+// BenchmarkUsersMe is GET /v1/users/me over loopback, with the default
+// caches and with the store read on every request.
 func BenchmarkUsersMe(b *testing.B) {
-	e := newBenchEnv(b)
-	tok, _, err := e.svc.Mint(context.Background(), alice, ordersPkg)
-	if err != nil {
-		b.Fatal(err)
+	for _, bc := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"cached", 0}, {"store", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := newEnvWith(b, envOptions{quiet: true, stateTTL: bc.ttl})
+			tok, _, err := e.svc.Mint(context.Background(), alice, ordersPkg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchGET(b, e.srv.URL+"/v1/users/me", tok)
+		})
 	}
-	benchGET(b, e.srv.URL+"/v1/users/me", tok)
 }
 
 // BenchmarkBareJSONHandler is the baseline for BenchmarkUsersMe: a bare
@@ -101,10 +116,6 @@ func benchGET(b *testing.B, url, tok string) {
 	})
 }
 
-func newBenchEnv(b *testing.B) *env { return newBenchEnvCache(b, 0) }
-
-// newBenchEnvCache is newEnv for benchmarks: a logger at info level (as in
-// production) that writes nowhere, and the given cache size.
-func newBenchEnvCache(b *testing.B, cacheSize int) *env {
-	return newEnvWith(b, envOptions{cacheSize: cacheSize, quiet: true})
-}
+// newBenchEnv is newEnv for benchmarks: a logger at info level (as in
+// production) that writes nowhere.
+func newBenchEnv(b *testing.B) *env { return newEnvWith(b, envOptions{quiet: true}) }

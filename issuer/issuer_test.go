@@ -53,8 +53,9 @@ type env struct {
 func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
 
 type envOptions struct {
-	cacheSize int  // issuer.Config.CacheSize
-	quiet     bool // log at info level to nowhere, as a benchmark wants
+	cacheSize int           // issuer.Config.CacheSize
+	stateTTL  time.Duration // issuer.Config.StateCacheTTL
+	quiet     bool          // log at info level to nowhere, as a benchmark wants
 }
 
 func newEnvWith(t testing.TB, opts envOptions) *env {
@@ -78,7 +79,7 @@ func newEnvWith(t testing.TB, opts envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := issuer.NewService(issuer.Config{Issuer: iss, Store: store, Keys: keys, Logger: logger, Now: clk.Now, CacheSize: opts.cacheSize})
+	svc, err := issuer.NewService(issuer.Config{Issuer: iss, Store: store, Keys: keys, Logger: logger, Now: clk.Now, CacheSize: opts.cacheSize, StateCacheTTL: opts.stateTTL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cardgate/cardgate"
@@ -33,13 +34,33 @@ type Config struct {
 	// Leeway is the clock skew tolerated for nbf and exp; 0 means
 	// token.DefaultLeeway.
 	Leeway time.Duration
-	// CacheSize caps the cache of verified signatures; 0 means 100,000 and
-	// a negative value turns the cache off (for benchmarks).
+	// CacheSize caps the cache of checked tokens; 0 means 100,000 and a
+	// negative value turns the cache off (for benchmarks).
 	CacheSize int
+	// StateCacheTTL is how long the result of a token check may be reused
+	// without reading the store again. Revocations and disables made
+	// through this Service take effect at once whatever the TTL; ones made
+	// by another process (the CLI, another node) are seen within the TTL.
+	// 0 means DefaultStateCacheTTL; a negative value reads the store on
+	// every check.
+	StateCacheTTL time.Duration
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+}
+
+// DefaultStateCacheTTL bounds how long a revocation made by another process
+// takes to reach this one.
+const DefaultStateCacheTTL = time.Second
+
+// checkedToken is a cache entry: the claims of a token whose signature
+// checked out and, when it passed the store checks too, its identity.
+type checkedToken struct {
+	claims *token.Claims
+	id     *cardgate.Identity // nil until the store checks pass
+	gen    uint64             // Service.gen when the store was read
+	until  time.Time          // when id must be read again
 }
 
 // Service enforces the Integration Service's rules over a Store.
@@ -51,12 +72,14 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	// verified caches the claims of tokens whose signature checked out,
-	// keyed by the token's SHA-256 (never the token). A signature does not
-	// stop being valid, so only time and the store's state are checked
-	// again on a hit; the store is read on every check, which is what makes
-	// revocation take effect at once.
-	verified *lru.Cache[[sha256.Size]byte, *token.Claims]
+	// checked caches tokens that passed, keyed by the token's SHA-256
+	// (never the token). A signature never stops being valid, so a hit
+	// skips Ed25519; the identity read from the store is reused only while
+	// the entry's generation is current and its TTL has not run out.
+	checked *lru.Cache[[sha256.Size]byte, *checkedToken]
+	// gen changes on every write this Service makes that can revoke a
+	// token, so cached identities never outlive a local revocation.
+	gen atomic.Uint64
 
 	reloadMu   sync.Mutex
 	lastReload time.Time
@@ -82,10 +105,13 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	var cache *lru.Cache[[sha256.Size]byte, *token.Claims]
+	if cfg.StateCacheTTL == 0 {
+		cfg.StateCacheTTL = DefaultStateCacheTTL
+	}
+	var cache *lru.Cache[[sha256.Size]byte, *checkedToken]
 	if cfg.CacheSize > 0 {
 		var err error
-		if cache, err = lru.New[[sha256.Size]byte, *token.Claims](cfg.CacheSize); err != nil {
+		if cache, err = lru.New[[sha256.Size]byte, *checkedToken](cfg.CacheSize); err != nil {
 			return nil, fmt.Errorf("issuer: %w", err)
 		}
 	}
@@ -96,7 +122,7 @@ func NewService(cfg Config) (*Service, error) {
 		verifier: &token.Verifier{Issuer: cfg.Issuer, Keys: cfg.Keys, Leeway: cfg.Leeway, Now: cfg.Now},
 		log:      cfg.Logger,
 		now:      cfg.Now,
-		verified: cache,
+		checked:  cache,
 	}, nil
 }
 
@@ -126,6 +152,7 @@ func (s *Service) CreateUser(ctx context.Context, u *cardgate.User) error {
 // SetUserDisabled disables or enables a user. Disabling revokes every token
 // the user holds, at once.
 func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool) error {
+	defer s.invalidate()
 	if err := cardgate.ValidateUserID("id", id); err != nil {
 		return err
 	}
@@ -146,6 +173,7 @@ func (s *Service) CreatePackage(ctx context.Context, p *cardgate.ActionPackage) 
 // SetPackageDisabled disables or enables an action package. Disabling
 // revokes every token of the package, at once.
 func (s *Service) SetPackageDisabled(ctx context.Context, id string, disabled bool) error {
+	defer s.invalidate()
 	if err := cardgate.ValidatePackageID("id", id); err != nil {
 		return err
 	}
@@ -233,31 +261,87 @@ func storeError(op string, err error) error {
 }
 
 // Check is the whole check behind /v1/users/me and introspection: the
-// token's signature and claims, then, read from the store on every call, the
-// user and package (they exist and are enabled) and revocations. It returns
-// the identity and the claims, or an EINVALIDTOKEN error.
+// token's signature and claims, then the user and package (they exist and
+// are enabled) and revocations, read from the store (or from the cache, see
+// Config.StateCacheTTL). It returns the identity and the claims, or an
+// EINVALIDTOKEN error.
 func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *token.Claims, error) {
-	c, err := s.verify(ctx, raw)
+	if raw == "" || len(raw) > token.MaxLen || s.checked == nil {
+		c, err := s.verifyKeys(ctx, raw) // the verifier words any rejection
+		if err != nil {
+			return nil, nil, err
+		}
+		id, err := s.checkState(ctx, c)
+		return id, c, err
+	}
+	h := sha256.Sum256([]byte(raw))
+	now := s.now()
+	e, hit := s.checked.Get(h)
+	if hit {
+		if !now.Before(e.claims.ExpiresAt.Add(s.cfg.Leeway)) {
+			s.checked.Remove(h)
+			return nil, nil, cardgate.WrapError(cardgate.EINVALIDTOKEN, "token has expired", token.ErrExpired)
+		}
+		if e.id != nil && e.gen == s.gen.Load() && now.Before(e.until) {
+			id := *e.id
+			return &id, e.claims, nil
+		}
+	} else {
+		c, err := s.verifyKeys(ctx, raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		e = &checkedToken{claims: c}
+	}
+	gen := s.gen.Load() // before the read: a write during it makes the entry stale
+	id, err := s.checkState(ctx, e.claims)
 	if err != nil {
+		if !hit && cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN {
+			// Remember the good signature, so a flood of one revoked
+			// token costs a store read each, not an Ed25519 check too.
+			s.remember(h, now, e.claims, nil, 0)
+		}
 		return nil, nil, err
 	}
+	s.remember(h, now, e.claims, id, gen)
+	out := *id
+	return &out, e.claims, nil
+}
+
+// remember caches a token whose signature checked out; nbf is only ever a
+// few seconds ahead for a good token, so only tokens already valid are kept
+// and a hit needs no nbf check.
+func (s *Service) remember(h [sha256.Size]byte, now time.Time, c *token.Claims, id *cardgate.Identity, gen uint64) {
+	if now.Before(c.NotBefore) {
+		return
+	}
+	e := &checkedToken{claims: c}
+	if id != nil && s.cfg.StateCacheTTL > 0 {
+		e.id, e.gen, e.until = id, gen, now.Add(s.cfg.StateCacheTTL)
+	}
+	s.checked.Add(h, e)
+}
+
+// checkState reads the token's subject from the store and applies every
+// rule that can change after minting.
+func (s *Service) checkState(ctx context.Context, c *token.Claims) (*cardgate.Identity, error) {
 	st, err := s.store.TokenState(ctx, c.UserID, c.ActionPackageID, c.ID)
 	if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
-		return nil, nil, invalid("subject unknown")
+		return nil, invalid("subject unknown")
 	} else if err != nil {
-		return nil, nil, storeError("read token state", err)
+		return nil, storeError("read token state", err)
 	}
 	switch {
 	case st.Revoked:
-		return nil, nil, invalid("token revoked")
+		return nil, invalid("token revoked")
 	case st.User.Disabled:
-		return nil, nil, invalid("user disabled")
+		return nil, invalid("user disabled")
 	case st.Package.Disabled:
-		return nil, nil, invalid("package disabled")
+		return nil, invalid("package disabled")
 	case cardgate.RevokesIssuedAt(st.User.RevokedBefore, c.IssuedAt):
-		return nil, nil, invalid("user's tokens revoked")
+		return nil, invalid("user's tokens revoked")
 	case cardgate.RevokesIssuedAt(st.Package.RevokedBefore, c.IssuedAt):
-		return nil, nil, invalid("package's tokens revoked")
+		return nil, invalid("package's tokens revoked")
 	}
 	return &cardgate.Identity{
 		UserID:          st.User.ID,
@@ -266,8 +350,12 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 		PictureURL:      st.User.PictureURL,
 		ActionPackageID: st.Package.ID,
 		ExpiresAt:       c.ExpiresAt,
-	}, c, nil
+	}, nil
 }
+
+// invalidate makes every cached identity stale; each write that can revoke
+// a token calls it once the write is done.
+func (s *Service) invalidate() { s.gen.Add(1) }
 
 // ErrRejected is the cause of a rejection made on the store's state (revoked,
 // disabled, unknown subject), as token's sentinels are for the token itself.
@@ -275,32 +363,6 @@ var ErrRejected = errors.New("issuer: token rejected")
 
 func invalid(reason string) error {
 	return cardgate.WrapError(cardgate.EINVALIDTOKEN, "token is invalid", fmt.Errorf("%w: %s", ErrRejected, reason))
-}
-
-// verify checks the token itself, through the signature cache.
-func (s *Service) verify(ctx context.Context, raw string) (*token.Claims, error) {
-	if raw == "" || len(raw) > token.MaxLen || s.verified == nil {
-		return s.verifyKeys(ctx, raw) // the verifier words any rejection
-	}
-	h := sha256.Sum256([]byte(raw))
-	if c, ok := s.verified.Get(h); ok {
-		now := s.now()
-		if !now.Before(c.ExpiresAt.Add(s.cfg.Leeway)) {
-			s.verified.Remove(h)
-			return nil, cardgate.WrapError(cardgate.EINVALIDTOKEN, "token has expired", token.ErrExpired)
-		}
-		return c, nil
-	}
-	c, err := s.verifyKeys(ctx, raw)
-	if err != nil {
-		return nil, err
-	}
-	// nbf is only ever a few seconds in the future for a good token; caching
-	// only tokens already valid keeps the hit path to one time comparison.
-	if !s.now().Before(c.NotBefore) {
-		s.verified.Add(h, c)
-	}
-	return c, nil
 }
 
 // verifyKeys checks a token against the keyring, reloading it once if the
@@ -353,6 +415,7 @@ func (s *Service) RefreshKeys(ctx context.Context, interval time.Duration) {
 // RevokeToken revokes one token by its jti. expires, when known, is the
 // token's exp; zero means the longest a token can live from now.
 func (s *Service) RevokeToken(ctx context.Context, jti string, expires time.Time) (*cardgate.Revocation, error) {
+	defer s.invalidate()
 	if jti == "" || len(jti) > 128 {
 		return nil, cardgate.Errorf(cardgate.EINVALID, "jti: must be 1 to 128 characters")
 	}
@@ -369,6 +432,7 @@ func (s *Service) RevokeToken(ctx context.Context, jti string, expires time.Time
 
 // RevokeUser revokes every token a user holds now; tokens minted later work.
 func (s *Service) RevokeUser(ctx context.Context, id string) (*cardgate.Revocation, error) {
+	defer s.invalidate()
 	if err := cardgate.ValidateUserID("userId", id); err != nil {
 		return nil, err
 	}
@@ -382,6 +446,7 @@ func (s *Service) RevokeUser(ctx context.Context, id string) (*cardgate.Revocati
 // RevokePackage disables an action package, which revokes all its tokens
 // and stops new ones being minted until it is enabled again.
 func (s *Service) RevokePackage(ctx context.Context, id string) (*cardgate.Revocation, error) {
+	defer s.invalidate()
 	if err := cardgate.ValidatePackageID("actionPackageId", id); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/postgres"
@@ -62,8 +63,9 @@ func TestMigrationsAreIdempotentAcrossNodes(t *testing.T) {
 func BenchmarkTokenState(b *testing.B) {
 	ctx := context.Background()
 	db := pgtest.Open(b)
-	db.CreateUser(ctx, &cardgate.User{ID: "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", Name: "A", PhoneNumber: "+14155550101"})
-	db.CreatePackage(ctx, &cardgate.ActionPackage{ID: "com.contoso.orders", DisplayName: "O"})
+	now := time.Now()
+	db.CreateUser(ctx, &cardgate.User{ID: "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", Name: "A", PhoneNumber: "+14155550101", CreatedAt: now, UpdatedAt: now})
+	db.CreatePackage(ctx, &cardgate.ActionPackage{ID: "com.contoso.orders", DisplayName: "O", CreatedAt: now, UpdatedAt: now})
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := db.TokenState(ctx, "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", "com.contoso.orders", "jti"); err != nil {

@@ -25,8 +25,9 @@ var migrations embed.FS
 
 // DB is a cardgate.Store in one SQLite file. It is safe for concurrent use.
 type DB struct {
-	db   *sql.DB
-	path string
+	db         *sql.DB
+	path       string
+	tokenState *sql.Stmt
 }
 
 var _ cardgate.Store = (*DB)(nil)
@@ -58,6 +59,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if s.tokenState, err = db.PrepareContext(ctx, tokenStateQuery); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
 	}
 	return s, nil
 }
@@ -133,7 +138,10 @@ func (s *DB) migrate(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	s.tokenState.Close()
+	return s.db.Close()
+}
 
 // Ping reports whether the database answers.
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }

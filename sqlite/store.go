@@ -284,6 +284,13 @@ func (s *DB) RevocationsSince(ctx context.Context, since int64, limit int) ([]*c
 	}, "read revocations")
 }
 
+// tokenStateQuery reads everything a token check needs in one statement,
+// prepared once at Open: the check runs it on every request.
+const tokenStateQuery = `SELECT u.id, u.name, u.phone_number, u.picture_url, u.disabled, u.revoked_before, u.created_at, u.updated_at,
+		p.id, p.display_name, p.disabled, p.revoked_before, p.created_at, p.updated_at,
+		EXISTS (SELECT 1 FROM revocations WHERE kind = 'token' AND subject = ?3)
+	FROM users u, action_packages p WHERE u.id = ?1 AND p.id = ?2`
+
 // TokenState implements cardgate.Store in one query.
 func (s *DB) TokenState(ctx context.Context, userID, packageID, jti string) (*cardgate.TokenState, error) {
 	var (
@@ -293,10 +300,7 @@ func (s *DB) TokenState(ctx context.Context, userID, packageID, jti string) (*ca
 		urb, ucat, uuat sql.NullInt64
 		prb, pcat, puat sql.NullInt64
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT u.id, u.name, u.phone_number, u.picture_url, u.disabled, u.revoked_before, u.created_at, u.updated_at,
-			p.id, p.display_name, p.disabled, p.revoked_before, p.created_at, p.updated_at,
-			EXISTS (SELECT 1 FROM revocations WHERE kind = 'token' AND subject = ?3)
-		FROM users u, action_packages p WHERE u.id = ?1 AND p.id = ?2`, userID, packageID, jti).Scan(
+	err := s.tokenState.QueryRowContext(ctx, userID, packageID, jti).Scan(
 		&u.ID, &u.Name, &u.PhoneNumber, &u.PictureURL, &u.Disabled, &urb, &ucat, &uuat,
 		&p.ID, &p.DisplayName, &p.Disabled, &prb, &pcat, &puat, &st.Revoked)
 	if errors.Is(err, sql.ErrNoRows) {
