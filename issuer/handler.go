@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/httpjson"
@@ -122,12 +121,4 @@ func (r *statusRecorder) WriteHeader(status int) {
 	if r.status == 0 {
 		r.status = status
 	}
-}
-
-// expiresIn returns whole seconds from now to t, never negative.
-func expiresIn(now, t time.Time) int64 {
-	if d := t.Sub(now); d > 0 {
-		return int64(d / time.Second)
-	}
-	return 0
 }

@@ -39,7 +39,7 @@ func (h *handler) mintToken() http.Handler {
 		httpjson.Write(w, http.StatusCreated, mintResponse{
 			Token:     raw,
 			ExpiresAt: c.ExpiresAt,
-			ExpiresIn: expiresIn(h.svc.now(), c.ExpiresAt),
+			ExpiresIn: int64(c.ExpiresAt.Sub(c.IssuedAt) / time.Second),
 		})
 	})
 }

@@ -1,0 +1,142 @@
+// Package cli is the cardgate command: the servers, the admin commands and
+// the demo. cmd/cardgate's main only calls Run, so the whole program runs
+// in-process in tests.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Env is what a command may touch of the outside world.
+type Env struct {
+	Getenv func(string) string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) error
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"issuer":   {"run the Integration Service", runIssuer},
+		"demo":     {"run the demo: a seeded Integration Service on loopback", runDemo},
+		"users":    {"add, list, disable or enable users", runUsers},
+		"packages": {"add, list, disable or enable action packages", runPackages},
+		"hosts":    {"add, list or remove chat hosts (clients that mint tokens)", runHosts},
+		"clients":  {"add, list or remove API clients of any role", runClients},
+		"token":    {"print a fresh token for a user and a package (for testing)", runToken},
+		"revoke":   {"revoke a token, every token of a user, or a package", runRevoke},
+		"keys":     {"rotate or list the signing keys", runKeys},
+	}
+}
+
+// UsageError is a mistake in the command line; main exits with status 2.
+type UsageError struct{ msg string }
+
+func (e *UsageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &UsageError{fmt.Sprintf(format, args...)} }
+
+// Run runs the command line args (args[0] is the program name).
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	env := &Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	if len(args) < 2 || args[1] == "-h" || args[1] == "--help" || args[1] == "help" {
+		printUsage(stdout)
+		if len(args) < 2 {
+			return usagef("no command given")
+		}
+		return nil
+	}
+	cmd, ok := commands()[args[1]]
+	if !ok {
+		printUsage(stderr)
+		return usagef("unknown command %q", args[1])
+	}
+	return cmd.run(ctx, env, args[2:])
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "cardgate secures the calls chat-app cards make to their services.")
+	fmt.Fprintln(w, "\nUsage: cardgate <command> [flags]   (cardgate <command> --help for its flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
+	}
+}
+
+// newFlags returns a flag set whose errors and --help go to env.Stderr.
+func newFlags(env *Env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet("cardgate "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "Usage: cardgate %s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags that may come before, between or after positional
+// arguments ("hosts add web --json"), and returns the positional ones.
+// --help is not an error: it returns errHelp, which Run treats as success.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
+			return nil, &UsageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// errHelp ends a command that printed its help.
+var errHelp = errors.New("help requested")
+
+// subcommand dispatches "<group> <verb> ..." to the verb's function.
+func subcommand(ctx context.Context, env *Env, group string, args []string, verbs map[string]func(context.Context, *Env, []string) error) error {
+	names := make([]string, 0, len(verbs))
+	for v := range verbs {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(env.Stderr, "Usage: cardgate %s %s [flags]\n", group, strings.Join(names, "|"))
+		if len(args) == 0 {
+			return usagef("%s: which one? %s", group, strings.Join(names, ", "))
+		}
+		return nil
+	}
+	fn, ok := verbs[args[0]]
+	if !ok {
+		return usagef("%s: unknown subcommand %q; want one of %s", group, args[0], strings.Join(names, ", "))
+	}
+	err := fn(ctx, env, args[1:])
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}

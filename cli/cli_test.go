@@ -1,0 +1,173 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cardgate/cardgate/cli"
+	"github.com/cardgate/cardgate/postgres/pgtest"
+)
+
+// run runs the command line in-process with a fresh environment.
+func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err = cli.Run(context.Background(), append([]string{"cardgate"}, args...), func(k string) string { return env[k] },
+		strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func mustRun(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	out, errOut, err := run(t, env, args...)
+	if err != nil {
+		t.Fatalf("cardgate %s: %v\n%s", strings.Join(args, " "), err, errOut)
+	}
+	return out
+}
+
+const alice = "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10"
+
+func TestAdminCommands(t *testing.T) {
+	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	out := mustRun(t, env, "users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
+	if !strings.Contains(out, "added user "+alice) {
+		t.Errorf("users add said %q", out)
+	}
+	var users []map[string]any
+	json.Unmarshal([]byte(mustRun(t, env, "users", "list", "--json")), &users)
+	if len(users) != 1 || users[0]["name"] != "Alice" || users[0]["phoneNumber"] != "+14155550101" {
+		t.Errorf("users list --json = %v", users)
+	}
+	mustRun(t, env, "packages", "add", "--id", "com.contoso.orders", "--name", "Orders")
+	if out := mustRun(t, env, "packages", "list"); !strings.Contains(out, "com.contoso.orders") || !strings.Contains(out, "enabled") {
+		t.Errorf("packages list = %q", out)
+	}
+
+	// A host key is printed once, with a warning, and works for minting.
+	out, errOut, err := run(t, env, "hosts", "add", "web", "--json")
+	if err != nil {
+		t.Fatal(err, errOut)
+	}
+	var host map[string]any
+	json.Unmarshal([]byte(out), &host)
+	if key, _ := host["apiKey"].(string); !strings.HasPrefix(key, "cgk_") || host["role"] != "host" {
+		t.Errorf("hosts add --json = %s", out)
+	}
+	if !strings.Contains(errOut, "cannot be shown again") {
+		t.Errorf("no warning that the key is shown once: %q", errOut)
+	}
+	if out := mustRun(t, env, "hosts", "list"); strings.Contains(out, host["apiKey"].(string)) {
+		t.Error("hosts list shows the key")
+	}
+	mustRun(t, env, "clients", "add", "ops", "--role", "admin")
+	if out := mustRun(t, env, "clients", "list"); !strings.Contains(out, "admin") || !strings.Contains(out, "host") {
+		t.Errorf("clients list = %q", out)
+	}
+
+	tok := strings.TrimSpace(mustRun(t, env, "token", "--user", alice, "--package", "com.contoso.orders"))
+	if strings.Count(tok, ".") != 2 {
+		t.Fatalf("token printed %q", tok)
+	}
+	if out := mustRun(t, env, "revoke", "--user", alice); !strings.Contains(out, "revoked user "+alice) {
+		t.Errorf("revoke said %q", out)
+	}
+	mustRun(t, env, "users", "disable", alice)
+	if out := mustRun(t, env, "users", "list"); !strings.Contains(out, "disabled") {
+		t.Errorf("after disable: %q", out)
+	}
+	if _, _, err := run(t, env, "token", "--user", alice, "--package", "com.contoso.orders"); err == nil || !strings.Contains(err.Error(), "disabled") {
+		t.Errorf("token for a disabled user: %v", err)
+	}
+	mustRun(t, env, "keys", "rotate")
+	var keys []map[string]any
+	json.Unmarshal([]byte(mustRun(t, env, "keys", "list", "--json")), &keys)
+	if len(keys) != 2 || keys[0]["retiredAt"] != nil || keys[1]["retiredAt"] == nil {
+		t.Errorf("keys list --json = %v", keys)
+	}
+	// The master key file was made private.
+	st, err := os.Stat(filepath.Join(env["CARDGATE_DATA"], "master.key"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("master.key: %v %v", st, err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	tests := []struct {
+		args  []string
+		usage bool
+		msg   string
+	}{
+		{[]string{"frobnicate"}, true, `unknown command "frobnicate"`},
+		{[]string{"users", "explode"}, true, `unknown subcommand "explode"`},
+		{[]string{"users", "add", "--bogus"}, true, "flag provided but not defined: -bogus"},
+		{[]string{"users", "add", "--name", "X", "--phone", "555-1234"}, false, "phoneNumber: must be in E.164 form"},
+		{[]string{"users", "add", "--name", "X", "--phone", "+1415555", "--id", "nope"}, false, "id: must be a lower-case GUID"},
+		{[]string{"packages", "add", "--id", "Orders", "--name", "X"}, false, "id: must be in reverse-DNS form"},
+		{[]string{"users", "disable"}, true, "want 1 argument(s)"},
+		{[]string{"revoke"}, true, "exactly one of --jti, --user, --package"},
+		{[]string{"clients", "add", "x", "--role", "root"}, false, "role: must be one of"},
+		{[]string{"token", "--user", alice, "--package", "com.nope.x"}, false, "userId: no such user"},
+		{[]string{"issuer", "--token-lifetime", "1s"}, false, "tokenLifetime: must be between 1m and 24h"},
+		{[]string{"issuer", "--store", "mysql://x"}, false, "store: must be a postgres:// URL"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, _, err := run(t, env, tt.args...)
+			if err == nil {
+				t.Fatal("succeeded")
+			}
+			var u *cli.UsageError
+			if errors.As(err, &u) != tt.usage {
+				t.Errorf("usage error = %v, want %v (%v)", !tt.usage, tt.usage, err)
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("err = %q, want it to mention %q", err, tt.msg)
+			}
+		})
+	}
+	// --help is not an error.
+	if _, errOut, err := run(t, env, "users", "add", "--help"); err != nil || !strings.Contains(errOut, "-phone") {
+		t.Errorf("users add --help: %v %q", err, errOut)
+	}
+}
+
+func TestConfigFileAndEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "cardgate.yaml")
+	os.WriteFile(cfgFile, []byte("data: "+filepath.Join(dir, "fromfile")+"\n"), 0o600)
+	mustRun(t, map[string]string{"CARDGATE_CONFIG": cfgFile}, "packages", "add", "--id", "com.a.b", "--name", "A")
+	if _, err := os.Stat(filepath.Join(dir, "fromfile", "cardgate.db")); err != nil {
+		t.Errorf("config file's data dir not used: %v", err)
+	}
+	// A flag beats the environment, which beats the file.
+	mustRun(t, map[string]string{"CARDGATE_CONFIG": cfgFile, "CARDGATE_DATA": filepath.Join(dir, "fromenv")},
+		"packages", "add", "--id", "com.a.b", "--name", "A", "--data", filepath.Join(dir, "fromflag"))
+	if _, err := os.Stat(filepath.Join(dir, "fromflag", "cardgate.db")); err != nil {
+		t.Errorf("flag's data dir not used: %v", err)
+	}
+	os.WriteFile(cfgFile, []byte("datadir: /x\n"), 0o600)
+	if _, _, err := run(t, map[string]string{"CARDGATE_CONFIG": cfgFile}, "users", "list"); err == nil || !strings.Contains(err.Error(), "datadir") {
+		t.Errorf("unknown config field: %v", err)
+	}
+	if _, _, err := run(t, map[string]string{"CARDGATE_DATA": dir, "CARDGATE_MASTER_KEY": "not-a-key"}, "users", "list"); err == nil ||
+		!strings.Contains(err.Error(), "CARDGATE_MASTER_KEY") || strings.Contains(err.Error(), "not-a-key") {
+		t.Errorf("bad master key: %v", err)
+	}
+}
+
+func TestPostgresStore(t *testing.T) {
+	url := pgtest.URL(t)
+	env := map[string]string{"CARDGATE_DATA": t.TempDir(), "CARDGATE_STORE": url}
+	mustRun(t, env, "users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
+	if out := mustRun(t, env, "users", "list"); !strings.Contains(out, alice) {
+		t.Errorf("users list on PostgreSQL = %q", out)
+	}
+}

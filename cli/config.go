@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is what every command that touches the store or serves HTTP
+// needs. It is filled from defaults, then a YAML file (--config), then
+// CARDGATE_* environment variables, then flags: the later wins.
+type Config struct {
+	Listen        string        `yaml:"listen"`
+	Data          string        `yaml:"data"`
+	Store         string        `yaml:"store"`
+	IssuerURL     string        `yaml:"issuerUrl"`
+	TokenLifetime time.Duration `yaml:"tokenLifetime"`
+	LogLevel      string        `yaml:"logLevel"`
+}
+
+// The defaults: every listener on loopback unless told otherwise.
+const (
+	defaultListen = "127.0.0.1:8080"
+	defaultData   = "./cardgate-data"
+)
+
+func defaultConfig() Config {
+	return Config{Listen: defaultListen, Data: defaultData, TokenLifetime: 30 * time.Minute, LogLevel: "info"}
+}
+
+// configFlags registers the shared flags on fs and returns a function that
+// resolves the final Config once fs is parsed. server says whether the
+// command listens (and so takes --listen and --issuer-url).
+func configFlags(fs *flag.FlagSet, getenv func(string) string, server bool) func() (Config, error) {
+	var (
+		file                         string
+		listen, data, store, iss, lv string
+		lifetime                     time.Duration
+	)
+	fs.StringVar(&file, "config", "", "YAML configuration `file` (env CARDGATE_CONFIG)")
+	fs.StringVar(&data, "data", "", "data `directory`: SQLite database and master key (default "+defaultData+", env CARDGATE_DATA)")
+	fs.StringVar(&store, "store", "", "PostgreSQL `URL` (postgres://…); empty means SQLite in the data directory (env CARDGATE_STORE)")
+	fs.StringVar(&iss, "issuer-url", "", "public base `URL` of the Integration Service, the tokens' iss (default http://<listen>, env CARDGATE_ISSUER_URL)")
+	fs.DurationVar(&lifetime, "token-lifetime", 0, "lifetime of minted tokens (default 30m, env CARDGATE_TOKEN_LIFETIME)")
+	if server {
+		fs.StringVar(&listen, "listen", "", "`address` to listen on (default "+defaultListen+", env CARDGATE_LISTEN)")
+		fs.StringVar(&lv, "log-level", "", "log `level`: debug, info, warn or error (default info, env CARDGATE_LOG_LEVEL)")
+	}
+	return func() (Config, error) {
+		cfg := defaultConfig()
+		if file == "" {
+			file = getenv("CARDGATE_CONFIG")
+		}
+		if file != "" {
+			if err := loadYAML(file, &cfg); err != nil {
+				return cfg, err
+			}
+		}
+		for _, v := range []struct {
+			dst      *string
+			env, flg string
+		}{
+			{&cfg.Listen, "CARDGATE_LISTEN", listen},
+			{&cfg.Data, "CARDGATE_DATA", data},
+			{&cfg.Store, "CARDGATE_STORE", store},
+			{&cfg.IssuerURL, "CARDGATE_ISSUER_URL", iss},
+			{&cfg.LogLevel, "CARDGATE_LOG_LEVEL", lv},
+		} {
+			if e := getenv(v.env); e != "" {
+				*v.dst = e
+			}
+			if v.flg != "" {
+				*v.dst = v.flg
+			}
+		}
+		if e := getenv("CARDGATE_TOKEN_LIFETIME"); e != "" {
+			d, err := time.ParseDuration(e)
+			if err != nil {
+				return cfg, fmt.Errorf("CARDGATE_TOKEN_LIFETIME: %q is not a duration like 30m", e)
+			}
+			cfg.TokenLifetime = d
+		}
+		if lifetime != 0 {
+			cfg.TokenLifetime = lifetime
+		}
+		return cfg, cfg.validate()
+	}
+}
+
+// loadYAML reads a config file; unknown fields are errors that name them.
+func loadYAML(path string, cfg *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+		return fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return nil
+}
+
+// validate reports the first setting that is wrong, naming it.
+func (c Config) validate() error {
+	switch {
+	case c.Data == "":
+		return errors.New("data: must not be empty")
+	case c.Store != "" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://"):
+		return errors.New("store: must be a postgres:// URL; leave it empty for SQLite in the data directory")
+	case c.TokenLifetime < time.Minute || c.TokenLifetime > 24*time.Hour:
+		return fmt.Errorf("tokenLifetime: must be between 1m and 24h, not %v", c.TokenLifetime)
+	case c.IssuerURL != "" && !strings.HasPrefix(c.IssuerURL, "http://") && !strings.HasPrefix(c.IssuerURL, "https://"):
+		return errors.New("issuerUrl: must be an http:// or https:// URL")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("logLevel: must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	return nil
+}
+
+// issuer returns the issuer URL: the configured one, or one made from the
+// address actually listened on.
+func (c Config) issuer(addr string) string {
+	if c.IssuerURL != "" {
+		return strings.TrimRight(c.IssuerURL, "/")
+	}
+	if addr == "" {
+		addr = c.Listen
+	}
+	return "http://" + addr
+}
