@@ -108,10 +108,8 @@ func (t *table) match(r *http.Request) (*route, error) {
 	}
 	// Not a route: ask the mux's own handler whether it means 404 or 405
 	// (and which methods it would allow).
-	rec := statusRecorder{h: make(http.Header)}
-	h.ServeHTTP(&rec, r)
-	if rec.status == http.StatusMethodNotAllowed {
-		return nil, &methodError{allow: rec.h.Get("Allow")}
+	if status, hdr := httpjson.MuxMiss(h, r); status == http.StatusMethodNotAllowed {
+		return nil, &methodError{allow: hdr.Get("Allow")}
 	}
 	return nil, errNoRoute
 }
@@ -126,15 +124,6 @@ func (e *methodError) Error() string { return "adapter: method not allowed" }
 func (e *methodError) Unwrap() error {
 	return cardgate.Errorf(cardgate.EMETHOD, "method not allowed on this path")
 }
-
-type statusRecorder struct {
-	h      http.Header
-	status int
-}
-
-func (s *statusRecorder) Header() http.Header         { return s.h }
-func (s *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
-func (s *statusRecorder) WriteHeader(code int)        { s.status = code }
 
 // allows applies the route's policy: the package must be listed and, if
 // users are listed, the user too. Display names never count.

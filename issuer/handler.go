@@ -89,36 +89,18 @@ func jsonErrors(mux *http.ServeMux) http.Handler {
 			mux.ServeHTTP(w, r) // not h: the mux must set r's path values
 			return
 		}
-		rec := &statusRecorder{header: http.Header{}}
-		h.ServeHTTP(rec, r)
-		if allow := rec.header.Get("Allow"); allow != "" {
-			w.Header().Set("Allow", allow)
-		}
-		switch rec.status {
+		status, hdr := httpjson.MuxMiss(h, r)
+		switch status {
 		case http.StatusMethodNotAllowed:
-			httpjson.Error(w, cardgate.Errorf(cardgate.EMETHOD, "method %s is not allowed here; allowed: %s", r.Method, rec.header.Get("Allow")))
+			w.Header().Set("Allow", hdr.Get("Allow"))
+			httpjson.Error(w, cardgate.Errorf(cardgate.EMETHOD, "method %s is not allowed here; allowed: %s", r.Method, hdr.Get("Allow")))
 		case http.StatusNotFound:
 			httpjson.Error(w, cardgate.Errorf(cardgate.ENOTFOUND, "no endpoint at %s", r.URL.Path))
 		default: // a redirect that cleans up the path, say
-			for k, v := range rec.header {
+			for k, v := range hdr {
 				w.Header()[k] = v
 			}
-			w.WriteHeader(rec.status)
+			w.WriteHeader(status)
 		}
 	})
-}
-
-// statusRecorder keeps the status and headers a handler writes, and drops
-// its body.
-type statusRecorder struct {
-	header http.Header
-	status int
-}
-
-func (r *statusRecorder) Header() http.Header         { return r.header }
-func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
-func (r *statusRecorder) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
-	}
 }

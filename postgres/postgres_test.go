@@ -1,8 +1,10 @@
 package postgres_test
 
 import (
-	"context"
+	"fmt"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,65 +12,171 @@ import (
 	"github.com/cardgate/cardgate/postgres"
 	"github.com/cardgate/cardgate/postgres/pgtest"
 	"github.com/cardgate/cardgate/storetest"
+	"github.com/jackc/pgx/v5"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) (cardgate.Store, func() cardgate.Store) {
-		url := pgtest.URL(t)
-		open := func() *postgres.DB {
-			db, err := postgres.Open(context.Background(), url)
+	storetest.Run(t, func(t *testing.T) func() cardgate.Store {
+		testURL := pgtest.URL(t)
+		return func() cardgate.Store {
+			db, err := postgres.Open(t.Context(), testURL)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { db.Close() })
 			return db
 		}
-		db := open()
-		return db, func() cardgate.Store { db.Close(); return open() }
 	})
 }
 
 func TestOpenErrorsHideTheURL(t *testing.T) {
-	_, err := postgres.Open(context.Background(), "postgres://admin:s3cret-pw@127.0.0.1:1/db?connect_timeout=1")
-	if err == nil {
-		t.Fatal("Open succeeded on a closed port")
+	tests := []struct {
+		name, url string
+	}{
+		{"closed port", "postgres://admin:s3cret-pw@127.0.0.1:1/db?connect_timeout=1"},
+		{"bad URL", "postgres://admin:s3cret-pw@127.0.0.1:5432/db?connect_timeout=x"},
+		{"bad escape", "postgres://admin:s3cret-pw@%zz"},
 	}
-	if strings.Contains(err.Error(), "s3cret-pw") {
-		t.Errorf("error %q contains the password", err)
-	}
-	if _, err := postgres.Open(context.Background(), "postgres://%zz"); err == nil || strings.Contains(err.Error(), "%zz") {
-		t.Errorf("bad URL: err = %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := postgres.Open(t.Context(), tt.url)
+			if err == nil {
+				db.Close()
+				t.Fatal("Open succeeded")
+			}
+			t.Log(err)
+			if strings.Contains(err.Error(), "s3cret-pw") || !strings.HasPrefix(err.Error(), "postgres: ") {
+				t.Errorf("error %q: want it to start with the package name and hide the password", err)
+			}
+		})
 	}
 }
 
-func TestMigrationsAreIdempotentAcrossNodes(t *testing.T) {
-	url := pgtest.URL(t)
+// TestOpenPlainURL opens a URL with no search_path: the tables go in the
+// role's default schema. The test role's search_path is set to a fresh
+// schema, which stands for a real user's public.
+func TestOpenPlainURL(t *testing.T) {
+	testURL := pgtest.URL(t)
+	schema := searchPath(t, testURL)
+	// A role setting would do as well, but would outlive the test.
+	plain := setParam(t, testURL, "search_path", "")
+	plain = setParam(t, plain, "options", "-csearch_path="+schema)
+	db, err := postgres.Open(t.Context(), plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := pgx.Connect(t.Context(), testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	var n int
+	err = conn.QueryRow(t.Context(), `SELECT count(*) FROM information_schema.tables
+		WHERE table_schema = $1 AND table_name IN ('users', 'action_packages', 'clients', 'signing_keys', 'revocations', 'schema_migrations')`, schema).Scan(&n)
+	if err != nil || n != 6 {
+		t.Fatalf("%d of 6 tables in %s, %v", n, schema, err)
+	}
+}
+
+// searchPath returns the search_path parameter of a pgtest URL.
+func searchPath(t *testing.T, raw string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("search_path")
+}
+
+// setParam sets a URL parameter, or removes it when value is "".
+func setParam(t *testing.T, raw, key, value string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if value == "" {
+		q.Del(key)
+	} else {
+		q.Set(key, value)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func TestOpenMissingSchema(t *testing.T) {
+	testURL := pgtest.URL(t)
+	_, err := postgres.Open(t.Context(), setParam(t, testURL, "search_path", searchPath(t, testURL)+"_missing"))
+	if err == nil || !strings.Contains(err.Error(), "search_path") {
+		t.Fatalf("err = %v, want one about the search_path", err)
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	testURL := pgtest.URL(t)
+	db, err := postgres.Open(t.Context(), testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	conn, err := pgx.Connect(t.Context(), testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), "INSERT INTO schema_migrations (version, applied_at) VALUES (999, now())"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(t.Context())
+	_, err = postgres.Open(t.Context(), testURL)
+	if err == nil || !strings.Contains(err.Error(), "version 999, newer") || !strings.Contains(err.Error(), "upgrade cardgate") {
+		t.Fatalf("err = %v, want a newer-schema error", err)
+	}
+}
+
+// TestOpenConcurrently starts several nodes on one new schema at once:
+// migrations must take turns and all nodes must open.
+func TestOpenConcurrently(t *testing.T) {
+	testURL := pgtest.URL(t)
+	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for range 4 {
-		go func() {
-			db, err := postgres.Open(context.Background(), url)
+		wg.Go(func() {
+			db, err := postgres.Open(t.Context(), testURL)
 			if err == nil {
 				db.Close()
 			}
 			errs <- err
-		}()
+		})
 	}
-	for range 4 {
-		if err := <-errs; err != nil {
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
 			t.Errorf("concurrent Open: %v", err)
 		}
 	}
 }
 
 func BenchmarkTokenState(b *testing.B) {
-	ctx := context.Background()
+	ctx := b.Context()
 	db := pgtest.Open(b)
+	const userID, packageID = "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", "com.contoso.orders"
 	now := time.Now()
-	db.CreateUser(ctx, &cardgate.User{ID: "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", Name: "A", PhoneNumber: "+14155550101", CreatedAt: now, UpdatedAt: now})
-	db.CreatePackage(ctx, &cardgate.ActionPackage{ID: "com.contoso.orders", DisplayName: "O", CreatedAt: now, UpdatedAt: now})
+	if err := db.CreateUser(ctx, &cardgate.User{ID: userID, Name: "A", PhoneNumber: "+14155550101", CreatedAt: now, UpdatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.CreatePackage(ctx, &cardgate.ActionPackage{ID: packageID, DisplayName: "O", CreatedAt: now, UpdatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 1000 {
+		if err := db.Revoke(ctx, &cardgate.Revocation{Kind: cardgate.RevokeToken, Subject: fmt.Sprintf("jti-%d", i), At: now}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := db.TokenState(ctx, "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", "com.contoso.orders", "jti"); err != nil {
+		if _, err := db.TokenState(ctx, userID, packageID, "jti-500"); err != nil {
 			b.Fatal(err)
 		}
 	}

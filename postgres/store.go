@@ -104,8 +104,10 @@ func (db *DB) SetPackageDisabled(ctx context.Context, id string, disabled bool, 
 	return db.setDisabled(ctx, "action_packages", "action package", cardgate.RevokePackage, id, disabled, at)
 }
 
+// setDisabled flips the disabled flag of a user or package; disabling also
+// revokes its tokens and appends to the feed, in one transaction.
 func (db *DB) setDisabled(ctx context.Context, table, what string, kind cardgate.RevocationKind, id string, disabled bool, at time.Time) error {
-	return db.withTx(ctx, "disable "+what, func(tx pgx.Tx) error {
+	return db.withTx(ctx, "set "+what+" disabled", func(tx pgx.Tx) error {
 		q := `UPDATE ` + table + ` SET disabled = FALSE, updated_at = $2 WHERE id = $1`
 		if disabled {
 			q = `UPDATE ` + table + ` SET disabled = TRUE, updated_at = $2,
@@ -207,15 +209,17 @@ func (db *DB) SigningKeys(ctx context.Context) ([]*cardgate.SigningKey, error) {
 		}
 		k.PublicKey, k.CreatedAt, k.RetiredAt = pub, fromTS(cat), fromTS(rat)
 		return &k, nil
-	}, `SELECT id, public_key, sealed_private_key, created_at, retired_at FROM signing_keys ORDER BY created_at DESC, id DESC`)
+	}, `SELECT id, public_key, sealed_private_key, created_at, retired_at FROM signing_keys ORDER BY created_at DESC, retired_at IS NULL DESC, id DESC`)
 }
 
-// Revoke implements cardgate.Store.
+// Revoke implements cardgate.Store. A kind other than token, user or
+// package is EINVALID: feed followers could not act on it.
 func (db *DB) Revoke(ctx context.Context, r *cardgate.Revocation) error {
 	if !r.Kind.Valid() {
 		return cardgate.Errorf(cardgate.EINVALID, "kind: must be token, user or package")
 	}
-	return db.withTx(ctx, "revoke", func(tx pgx.Tx) error {
+	var seq int64
+	err := db.withTx(ctx, "revoke", func(tx pgx.Tx) error {
 		table, what := "", ""
 		switch r.Kind {
 		case cardgate.RevokeUser:
@@ -224,6 +228,7 @@ func (db *DB) Revoke(ctx context.Context, r *cardgate.Revocation) error {
 			table, what = "action_packages", "action package"
 		}
 		if table != "" {
+			// GREATEST, which skips NULLs: RevokedBefore moves forward, never back.
 			tag, err := tx.Exec(ctx, `UPDATE `+table+` SET revoked_before = GREATEST(revoked_before, $2) WHERE id = $1`, r.Subject, r.At)
 			if err != nil {
 				return err
@@ -233,12 +238,20 @@ func (db *DB) Revoke(ctx context.Context, r *cardgate.Revocation) error {
 			}
 		}
 		return tx.QueryRow(ctx, `INSERT INTO revocations (kind, subject, at, expires) VALUES ($1, $2, $3, $4) RETURNING seq`,
-			string(r.Kind), r.Subject, r.At, ts(r.Expires)).Scan(&r.Seq)
+			string(r.Kind), r.Subject, r.At, ts(r.Expires)).Scan(&seq)
 	})
+	if err != nil {
+		return err
+	}
+	r.Seq = seq // only once committed: a caller never sees a Seq that is not in the feed
+	return nil
 }
 
 // RevocationsSince implements cardgate.Store.
 func (db *DB) RevocationsSince(ctx context.Context, since int64, limit int) ([]*cardgate.Revocation, error) {
+	if limit <= 0 {
+		return nil, nil // PostgreSQL refuses a negative LIMIT
+	}
 	return collect(ctx, db, "read revocations", func(row pgx.Row) (*cardgate.Revocation, error) {
 		var (
 			r       cardgate.Revocation
@@ -253,6 +266,14 @@ func (db *DB) RevocationsSince(ctx context.Context, since int64, limit int) ([]*
 	}, `SELECT seq, kind, subject, at, expires FROM revocations WHERE seq > $1 ORDER BY seq LIMIT $2`, since, limit)
 }
 
+// tokenStateQuery reads everything a token check needs in one round trip:
+// two primary-key lookups and an index probe on revocations (kind, subject).
+// pgx prepares it once per connection and reuses it from its cache.
+const tokenStateQuery = `SELECT u.id, u.name, u.phone_number, u.picture_url, u.disabled, u.revoked_before, u.created_at, u.updated_at,
+		p.id, p.display_name, p.disabled, p.revoked_before, p.created_at, p.updated_at,
+		EXISTS (SELECT 1 FROM revocations WHERE kind = 'token' AND subject = $3)
+	FROM users u CROSS JOIN action_packages p WHERE u.id = $1 AND p.id = $2`
+
 // TokenState implements cardgate.Store in one query.
 func (db *DB) TokenState(ctx context.Context, userID, packageID, jti string) (*cardgate.TokenState, error) {
 	var (
@@ -262,14 +283,11 @@ func (db *DB) TokenState(ctx context.Context, userID, packageID, jti string) (*c
 		urb, ucat, uuat pgtype.Timestamptz
 		prb, pcat, puat pgtype.Timestamptz
 	)
-	err := db.pool.QueryRow(ctx, `SELECT u.id, u.name, u.phone_number, u.picture_url, u.disabled, u.revoked_before, u.created_at, u.updated_at,
-			p.id, p.display_name, p.disabled, p.revoked_before, p.created_at, p.updated_at,
-			EXISTS (SELECT 1 FROM revocations WHERE kind = 'token' AND subject = $3)
-		FROM users u, action_packages p WHERE u.id = $1 AND p.id = $2`, userID, packageID, jti).Scan(
+	err := db.pool.QueryRow(ctx, tokenStateQuery, userID, packageID, jti).Scan(
 		&u.ID, &u.Name, &u.PhoneNumber, &u.PictureURL, &u.Disabled, &urb, &ucat, &uuat,
 		&p.ID, &p.DisplayName, &p.Disabled, &prb, &pcat, &puat, &st.Revoked)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, cardgate.Errorf(cardgate.ENOTFOUND, "user %s or action package %s not found", userID, packageID)
+		return nil, db.whichMissing(ctx, userID, packageID)
 	} else if err != nil {
 		return nil, fmt.Errorf("postgres: read token state: %w", err)
 	}
@@ -277,6 +295,19 @@ func (db *DB) TokenState(ctx context.Context, userID, packageID, jti string) (*c
 	p.RevokedBefore, p.CreatedAt, p.UpdatedAt = fromTS(prb), fromTS(pcat), fromTS(puat)
 	st.User, st.Package = &u, &p
 	return &st, nil
+}
+
+// whichMissing names what TokenState did not find. It costs more queries,
+// but only on a path that (users and packages are never deleted) a genuine
+// token does not take.
+func (db *DB) whichMissing(ctx context.Context, userID, packageID string) error {
+	if _, err := db.User(ctx, userID); err != nil {
+		return err
+	}
+	if _, err := db.Package(ctx, packageID); err != nil {
+		return err
+	}
+	return cardgate.Errorf(cardgate.ENOTFOUND, "user %s or action package %s not found", userID, packageID)
 }
 
 // collect runs a query and scans every row with scan.

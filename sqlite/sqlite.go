@@ -1,199 +1,206 @@
-// Package sqlite is the embedded cardgate.Store: one SQLite file, opened with
-// the pure-Go modernc.org/sqlite driver (no cgo), in WAL mode with full
-// fsync, with versioned migrations embedded in the binary.
+// Package sqlite is the embedded cardgate.Store: one SQLite file, opened
+// with the pure-Go modernc.org/sqlite driver (no cgo), with versioned
+// migrations embedded in the binary.
+//
+// Durability: the database runs in WAL mode with synchronous=FULL, so every
+// commit fsyncs the write-ahead log before it returns. A write that returned
+// survives the process being killed and, on a disk that honours fsync, the
+// machine losing power.
+//
+// Concurrency: all writes go through one connection, so writers in this
+// process queue in Go instead of racing for SQLite's write lock; reads use a
+// pool of read-only connections, which WAL lets run beside the writer. A
+// busy timeout covers the other processes that may open the same file (the
+// cardgate CLI beside a running server).
+//
+// Times are stored as Unix microseconds in UTC; finer digits are truncated.
+// The zero time is stored as NULL.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
+	"runtime"
 	"strings"
-	"time"
 
 	"github.com/cardgate/cardgate"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
-	sqlite3 "modernc.org/sqlite/lib"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // DB is a cardgate.Store in one SQLite file. It is safe for concurrent use.
 type DB struct {
-	db         *sql.DB
-	path       string
+	path  string
+	write *sql.DB // one connection; every write goes through it
+	read  *sql.DB // read-only connections for lookups
+	// tokenState is the hot path's statement, prepared once: a token check
+	// runs it on every request.
 	tokenState *sql.Stmt
 }
 
 var _ cardgate.Store = (*DB)(nil)
 
-// Open opens (creating if needed) the database at path, checks that it is a
-// sound SQLite database, and applies pending migrations. A file that is not
-// a database, is corrupt, or was made by a newer cardgate is an error that
-// says so: Open never resets a file.
+// busyTimeoutMillis is how long a connection waits for a lock held by
+// another process before it gives up with SQLITE_BUSY.
+const busyTimeoutMillis = 10_000
+
+// Open opens the database file at path, creating it if it does not exist,
+// checks that it is a sound SQLite database, and applies pending migrations
+// in one transaction. path is a file name, not a DSN.
+//
+// Open never resets or overwrites a file: one that is not a SQLite database,
+// is corrupt, holds another program's tables, or was migrated by a newer
+// cardgate is an error that names the file and says what to do.
 func Open(ctx context.Context, path string) (*DB, error) {
-	// synchronous(FULL) in WAL mode fsyncs the WAL on every commit, so a
-	// write that returned survives a crash or power loss; NORMAL would
-	// only guarantee consistency. _txlock=immediate takes the write lock at
-	// BEGIN, so concurrent writers queue on busy_timeout instead of failing
-	// with SQLITE_BUSY when a read transaction tries to upgrade.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: open %q: need the path of a database file", path)
+	}
+	// synchronous=FULL rather than NORMAL: in WAL mode NORMAL already loses
+	// nothing when only the process dies, but a power cut or kernel panic
+	// can roll back the last commits, and the Store promises that every
+	// write is durable when it returns. The cost is one fsync per commit.
+	//
+	// _txlock=immediate makes BEGIN take the write lock at once, so a
+	// transaction that reads before it writes never fails half-way with
+	// SQLITE_BUSY against another process; it waits busy_timeout instead.
+	//
+	// WAL mode is not set here but by migrate, once the file is known to be
+	// cardgate's: the setting is written into the file.
+	write, err := sql.Open("sqlite", dsn(path,
+		"_pragma=synchronous(FULL)", "_pragma=foreign_keys(1)", "_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
-	db.SetConnMaxLifetime(0)
-	s := &DB{db: db, path: path}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	s := &DB{path: path, write: write}
 	if err := s.check(ctx); err != nil {
-		db.Close()
+		write.Close()
 		return nil, err
 	}
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		write.Close()
 		return nil, err
 	}
-	if s.tokenState, err = db.PrepareContext(ctx, tokenStateQuery); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+
+	// Readers open only now, once the writer has put the file in WAL mode
+	// and the schema is in place. query_only makes a write on a reader an
+	// error rather than a second writer.
+	s.read, err = sql.Open("sqlite", dsn(path, "_pragma=query_only(1)"))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.read.SetMaxOpenConns(n)
+	s.read.SetMaxIdleConns(n)
+	s.read.SetConnMaxLifetime(0)
+	s.read.SetConnMaxIdleTime(0)
+	if s.tokenState, err = s.read.PrepareContext(ctx, tokenStateQuery); err != nil {
+		s.read.Close()
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: prepare token state: %w", path, err)
 	}
 	return s, nil
 }
 
-// check refuses a file that is not a sound SQLite database.
+// dsn makes the driver's connection string for path. The path is escaped
+// for SQLite's URI syntax, in which '?' starts the parameters and '#' ends
+// them; without that, a file named "a?b.db" would open "a".
+func dsn(path string, params ...string) string {
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + escaped + "?" + strings.Join(append([]string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeoutMillis),
+	}, params...), "&")
+}
+
+// check refuses a file that is not a sound SQLite database. quick_check
+// reads every page, which for a cardgate database (kilobytes to a few
+// megabytes) takes milliseconds, and it is what catches a truncated file:
+// reading the header alone does not.
 func (s *DB) check(ctx context.Context) error {
-	var res string
-	if err := s.db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
-		return fmt.Errorf("sqlite: open %s: not a usable cardgate database (%v); restore it from a backup or move it away", s.path, errText(err))
+	rows, err := s.write.QueryContext(ctx, "PRAGMA quick_check")
+	if err != nil {
+		return s.damaged(err)
 	}
-	if res != "ok" {
-		return fmt.Errorf("sqlite: open %s: database is corrupt (%s); restore it from a backup", s.path, res)
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return s.damaged(err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.damaged(err)
+	}
+	if len(problems) > 0 {
+		if len(problems) > 3 {
+			problems = append(problems[:3], "...")
+		}
+		return fmt.Errorf("sqlite: open %s: database is corrupt (%s): restore it from a backup",
+			s.path, strings.Join(problems, "; "))
 	}
 	return nil
 }
 
-// errText shortens driver errors, which repeat the SQL.
+// damaged reports a file SQLite could not read at all.
+func (s *DB) damaged(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
+	}
+	return &openError{path: s.path, err: err}
+}
+
+// openError is a file that SQLite refused to read. Its message leads with
+// the driver's reason, shortened, and ends with what to do.
+type openError struct {
+	path string
+	err  error
+}
+
+func (e *openError) Error() string {
+	return fmt.Sprintf("sqlite: open %s: %s: restore it from a backup or move it away to start afresh",
+		e.path, errText(e.err))
+}
+
+func (e *openError) Unwrap() error { return e.err }
+
+// errText trims the driver's error text to SQLite's own message: the driver
+// prefixes the statement it ran, which says nothing to whoever reads it.
 func errText(err error) string {
 	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "sqlite: ") {
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
 		return msg[i+2:]
 	}
 	return msg
 }
 
-// migrate applies the embedded migrations not yet applied, each in its own
-// transaction.
-func (s *DB) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
+// Close closes the database. The last connection to close checkpoints the
+// write-ahead log into the main file.
+func (s *DB) Close() error {
+	err := s.tokenState.Close()
+	err = errors.Join(err, s.read.Close())
+	return errors.Join(err, s.write.Close())
+}
+
+// Ping reports whether the database answers, through the connections that
+// readiness depends on: the writer and a reader.
+func (s *DB) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
 	}
-	var current int
-	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(files)
-	latest := 0
-	for _, f := range files {
-		v, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(f, "migrations/"), "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("sqlite: migration %s: name must start with a number", f)
-		}
-		latest = v
-		if v <= current {
-			continue
-		}
-		body, _ := migrations.ReadFile(f)
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate to %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate to %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", v, time.Now().UnixMicro()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate to %d: %w", v, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: migrate to %d: %w", v, err)
-		}
-	}
-	if current > latest {
-		return fmt.Errorf("sqlite: %s has schema version %d, newer than this cardgate knows (%d): upgrade cardgate", s.path, current, latest)
+	if err := s.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
 	}
 	return nil
 }
-
-// Close closes the database.
-func (s *DB) Close() error {
-	s.tokenState.Close()
-	return s.db.Close()
-}
-
-// Ping reports whether the database answers.
-func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Path returns the database file's path.
 func (s *DB) Path() string { return s.path }
-
-// micros and fromMicros convert times; the zero time is NULL.
-func micros(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
-}
-
-func fromMicros(v sql.NullInt64) time.Time {
-	if !v.Valid {
-		return time.Time{}
-	}
-	return time.UnixMicro(v.Int64).UTC()
-}
-
-func isConstraint(err error) bool {
-	var e interface{ Code() int }
-	if errors.As(err, &e) {
-		switch e.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
-			return true
-		}
-	}
-	return false
-}
-
-func notFound(what, id string) error {
-	return cardgate.Errorf(cardgate.ENOTFOUND, "%s %s not found", what, id)
-}
-
-// withTx runs fn in a write transaction.
-func (s *DB) withTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		if cardgate.ErrorCode(err) != cardgate.EINTERNAL {
-			return err
-		}
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-	return nil
-}

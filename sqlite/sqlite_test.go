@@ -1,61 +1,112 @@
 package sqlite_test
 
 import (
+	"bufio"
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/sqlite"
+	"github.com/cardgate/cardgate/sqlite/sqlitetest"
 	"github.com/cardgate/cardgate/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) (cardgate.Store, func() cardgate.Store) {
+	storetest.Run(t, func(t *testing.T) func() cardgate.Store {
 		path := filepath.Join(t.TempDir(), "cardgate.db")
-		open := func() *sqlite.DB {
-			db, err := sqlite.Open(context.Background(), path)
+		return func() cardgate.Store {
+			db, err := sqlite.Open(t.Context(), path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { db.Close() })
 			return db
 		}
-		db := open()
-		return db, func() cardgate.Store { db.Close(); return open() }
 	})
 }
 
+func TestSQLiteTestOpen(t *testing.T) {
+	db := sqlitetest.Open(t)
+	if err := db.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenRefusesBadFiles checks that a file Open cannot trust is an error
+// that names the file and says what to do, and that Open leaves it as it was.
 func TestOpenRefusesBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.db")
-	db, err := sqlite.Open(context.Background(), good)
+	db, err := sqlite.Open(t.Context(), good)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Enough rows that the file has many pages, so that truncation cuts
+	// through data rather than an empty tail.
+	for i := range 300 {
+		err := db.Revoke(t.Context(), &cardgate.Revocation{Kind: cardgate.RevokeToken,
+			Subject: fmt.Sprintf("%s-%d", strings.Repeat("x", 200), i), At: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	db.Close()
-	data, _ := os.ReadFile(good)
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
 
-	garbage := filepath.Join(dir, "garbage.db")
-	os.WriteFile(garbage, []byte(strings.Repeat("this is not a database ", 300)), 0o600)
-	truncated := filepath.Join(dir, "truncated.db")
-	os.WriteFile(truncated, data[:len(data)/3], 0o600)
+	foreign := filepath.Join(dir, "foreign.db")
+	raw, err := sql.Open("sqlite", foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("CREATE TABLE recipes (name TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
 
-	for name, path := range map[string]string{"garbage": garbage, "truncated": truncated} {
-		t.Run(name, func(t *testing.T) {
-			before, _ := os.ReadFile(path)
-			_, err := sqlite.Open(context.Background(), path)
-			if err == nil {
-				t.Fatal("Open accepted a damaged file")
+	tests := []struct {
+		name string
+		data []byte // nil: the file is already there
+		want string
+	}{
+		{"garbage", []byte(strings.Repeat("this is not a database ", 300)), "file is not a database"},
+		{"truncated", data[:len(data)/2], "restore it from a backup"},
+		{"header only", data[:100], "restore it from a backup"},
+		{"another program's database", nil, "not a cardgate database"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := foreign
+			if tt.data != nil {
+				path = filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".db")
+				if err := os.WriteFile(path, tt.data, 0o600); err != nil {
+					t.Fatal(err)
+				}
 			}
-			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "backup") {
-				t.Errorf("error %q should name the file and say what to do", err)
+			before, _ := os.ReadFile(path)
+			db, err := sqlite.Open(t.Context(), path)
+			if err == nil {
+				db.Close()
+				t.Fatal("Open accepted the file")
+			}
+			msg := err.Error()
+			t.Log(msg)
+			if !strings.HasPrefix(msg, "sqlite: open "+path+": ") || !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q: want it to start %q and say %q", msg, "sqlite: open "+path+": ", tt.want)
 			}
 			if after, _ := os.ReadFile(path); string(after) != string(before) {
-				t.Error("Open changed the damaged file")
+				t.Error("Open changed the file")
 			}
 		})
 	}
@@ -63,35 +114,172 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 
 func TestNewerSchemaIsRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cardgate.db")
-	db, err := sqlite.Open(context.Background(), path)
+	db, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	raw, err := sqlOpen(path)
+	raw, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw.Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)")
+	if _, err := raw.Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)"); err != nil {
+		t.Fatal(err)
+	}
 	raw.Close()
-	if _, err := sqlite.Open(context.Background(), path); err == nil || !strings.Contains(err.Error(), "upgrade cardgate") {
+	_, err = sqlite.Open(t.Context(), path)
+	if err == nil || !strings.Contains(err.Error(), "schema version 999 is newer") || !strings.Contains(err.Error(), "upgrade cardgate") {
 		t.Fatalf("err = %v, want a newer-schema error", err)
 	}
 }
 
-func BenchmarkTokenState(b *testing.B) {
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "cardgate.db"))
+func TestOpenNeedsAFile(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:x.db?mode=memory"} {
+		if db, err := sqlite.Open(t.Context(), path); err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded", path)
+		}
+	}
+	missingDir := filepath.Join(t.TempDir(), "no", "such", "dir", "cardgate.db")
+	if _, err := sqlite.Open(t.Context(), missingDir); err == nil || !strings.Contains(err.Error(), missingDir) {
+		t.Errorf("Open in a missing directory: err = %v, want one naming the path", err)
+	}
+}
+
+// TestOpenOddPath checks that a path is a file name, not a URI: characters
+// special in SQLite's URIs name a file like any others.
+func TestOpenOddPath(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "odd ?name#with%20 chars.db")
+	db, err := sqlite.Open(t.Context(), path)
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at %q: %v", path, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files in the directory: %q; want only the database", names)
+	}
+}
+
+// TestOpenConcurrently opens a new file from several goroutines at once, as
+// several processes starting together would: migrations must take turns.
+func TestOpenConcurrently(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardgate.db")
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			db, err := sqlite.Open(t.Context(), path)
+			if err == nil {
+				err = db.Close()
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestKilledWriterLosesNothing runs a child process that writes users and
+// reports each write once it has returned, kills it with SIGKILL mid-stream,
+// and checks that every reported write is in the file.
+func TestKilledWriterLosesNothing(t *testing.T) {
+	if path := os.Getenv("CARDGATE_SQLITE_WRITER"); path != "" {
+		writeUntilKilled(path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	path := filepath.Join(t.TempDir(), "cardgate.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledWriterLosesNothing$")
+	cmd.Env = append(os.Environ(), "CARDGATE_SQLITE_WRITER="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	last := -1
+	lines := bufio.NewScanner(out)
+	for lines.Scan() && last < 40 {
+		if n, err := strconv.Atoi(lines.Text()); err == nil {
+			last = n
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if last < 0 {
+		t.Fatal("the writer reported no writes")
+	}
+
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer db.Close()
+	for i := 0; i <= last; i++ {
+		if _, err := db.User(t.Context(), killTestUser(i)); err != nil {
+			t.Fatalf("write %d of %d reported done, lost after the kill: %v", i, last, err)
+		}
+	}
+}
+
+func killTestUser(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
+
+// writeUntilKilled is the child process of TestKilledWriterLosesNothing.
+func writeUntilKilled(path string) {
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	now := time.Now()
-	db.CreateUser(ctx, &cardgate.User{ID: "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", Name: "A", PhoneNumber: "+14155550101", CreatedAt: now, UpdatedAt: now})
-	db.CreatePackage(ctx, &cardgate.ActionPackage{ID: "com.contoso.orders", DisplayName: "O", CreatedAt: now, UpdatedAt: now})
+	for i := 0; ; i++ {
+		u := &cardgate.User{ID: killTestUser(i), Name: "U", PhoneNumber: "+14155550100", CreatedAt: now, UpdatedAt: now}
+		if err := db.CreateUser(context.Background(), u); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(i)
+	}
+}
+
+func BenchmarkTokenState(b *testing.B) {
+	ctx := b.Context()
+	db := sqlitetest.Open(b)
+	const userID, packageID = "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", "com.contoso.orders"
+	now := time.Now()
+	if err := db.CreateUser(ctx, &cardgate.User{ID: userID, Name: "A", PhoneNumber: "+14155550101", CreatedAt: now, UpdatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.CreatePackage(ctx, &cardgate.ActionPackage{ID: packageID, DisplayName: "O", CreatedAt: now, UpdatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	// A feed of some size, so that the jti lookup has an index to use.
+	for i := range 1000 {
+		if err := db.Revoke(ctx, &cardgate.Revocation{Kind: cardgate.RevokeToken, Subject: fmt.Sprintf("jti-%d", i), At: now}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := db.TokenState(ctx, "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", "com.contoso.orders", "jti"); err != nil {
+		if _, err := db.TokenState(ctx, userID, packageID, "jti-500"); err != nil {
 			b.Fatal(err)
 		}
 	}

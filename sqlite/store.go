@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 const userCols = `id, name, phone_number, picture_url, disabled, revoked_before, created_at, updated_at`
@@ -41,7 +42,7 @@ func scanPackage(row scanner) (*cardgate.ActionPackage, error) {
 
 // CreateUser stores a new user; an existing ID is ECONFLICT.
 func (s *DB) CreateUser(ctx context.Context, u *cardgate.User) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Name, u.PhoneNumber, u.PictureURL, u.Disabled, micros(u.RevokedBefore), micros(u.CreatedAt), micros(u.UpdatedAt))
 	if isConstraint(err) {
 		return cardgate.Errorf(cardgate.ECONFLICT, "user %s already exists", u.ID)
@@ -53,7 +54,7 @@ func (s *DB) CreateUser(ctx context.Context, u *cardgate.User) error {
 
 // User returns the user with the given ID.
 func (s *DB) User(ctx context.Context, id string) (*cardgate.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user", id)
 	} else if err != nil {
@@ -64,7 +65,7 @@ func (s *DB) User(ctx context.Context, id string) (*cardgate.User, error) {
 
 // Users returns every user, ordered by creation time.
 func (s *DB) Users(ctx context.Context) ([]*cardgate.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY created_at, id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)
 	}
@@ -78,7 +79,7 @@ func (s *DB) SetUserDisabled(ctx context.Context, id string, disabled bool, at t
 
 // CreatePackage stores a new action package; an existing ID is ECONFLICT.
 func (s *DB) CreatePackage(ctx context.Context, p *cardgate.ActionPackage) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO action_packages (`+packageCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO action_packages (`+packageCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		p.ID, p.DisplayName, p.Disabled, micros(p.RevokedBefore), micros(p.CreatedAt), micros(p.UpdatedAt))
 	if isConstraint(err) {
 		return cardgate.Errorf(cardgate.ECONFLICT, "action package %s already exists", p.ID)
@@ -90,7 +91,7 @@ func (s *DB) CreatePackage(ctx context.Context, p *cardgate.ActionPackage) error
 
 // Package returns the action package with the given ID.
 func (s *DB) Package(ctx context.Context, id string) (*cardgate.ActionPackage, error) {
-	p, err := scanPackage(s.db.QueryRowContext(ctx, `SELECT `+packageCols+` FROM action_packages WHERE id = ?`, id))
+	p, err := scanPackage(s.read.QueryRowContext(ctx, `SELECT `+packageCols+` FROM action_packages WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("action package", id)
 	} else if err != nil {
@@ -101,7 +102,7 @@ func (s *DB) Package(ctx context.Context, id string) (*cardgate.ActionPackage, e
 
 // Packages returns every action package, ordered by creation time.
 func (s *DB) Packages(ctx context.Context) ([]*cardgate.ActionPackage, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+packageCols+` FROM action_packages ORDER BY created_at, id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+packageCols+` FROM action_packages ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list packages: %w", err)
 	}
@@ -116,12 +117,12 @@ func (s *DB) SetPackageDisabled(ctx context.Context, id string, disabled bool, a
 // setDisabled flips the disabled flag of a user or package; disabling also
 // revokes its tokens and appends to the feed, in one transaction.
 func (s *DB) setDisabled(ctx context.Context, table, what string, kind cardgate.RevocationKind, id string, disabled bool, at time.Time) error {
-	return s.withTx(ctx, "disable "+what, func(tx *sql.Tx) error {
+	return s.withTx(ctx, "set "+what+" disabled", func(tx *sql.Tx) error {
 		var res sql.Result
 		var err error
 		if disabled {
-			res, err = tx.ExecContext(ctx, `UPDATE `+table+` SET disabled = 1, updated_at = ?,
-				revoked_before = MAX(COALESCE(revoked_before, 0), ?) WHERE id = ?`, at.UnixMicro(), at.UnixMicro(), id)
+			res, err = tx.ExecContext(ctx, `UPDATE `+table+` SET disabled = 1, updated_at = ?2,
+				revoked_before = MAX(COALESCE(revoked_before, ?2), ?2) WHERE id = ?1`, id, at.UnixMicro())
 		} else {
 			res, err = tx.ExecContext(ctx, `UPDATE `+table+` SET disabled = 0, updated_at = ? WHERE id = ?`, at.UnixMicro(), id)
 		}
@@ -140,7 +141,7 @@ func (s *DB) setDisabled(ctx context.Context, table, what string, kind cardgate.
 
 // CreateClient stores a new client; a duplicate ID or key hash is ECONFLICT.
 func (s *DB) CreateClient(ctx context.Context, c *cardgate.Client) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO clients (id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO clients (id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.Role, c.KeyHash, micros(c.CreatedAt))
 	if isConstraint(err) {
 		return cardgate.Errorf(cardgate.ECONFLICT, "client %s already exists", c.ID)
@@ -164,7 +165,7 @@ func scanClient(row scanner) (*cardgate.Client, error) {
 
 // ClientByKeyHash implements cardgate.Store.
 func (s *DB) ClientByKeyHash(ctx context.Context, hash []byte) (*cardgate.Client, error) {
-	c, err := scanClient(s.db.QueryRowContext(ctx, `SELECT id, name, role, key_hash, created_at FROM clients WHERE key_hash = ?`, hash))
+	c, err := scanClient(s.read.QueryRowContext(ctx, `SELECT id, name, role, key_hash, created_at FROM clients WHERE key_hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, cardgate.Errorf(cardgate.ENOTFOUND, "no client has this key")
 	} else if err != nil {
@@ -175,7 +176,7 @@ func (s *DB) ClientByKeyHash(ctx context.Context, hash []byte) (*cardgate.Client
 
 // Clients implements cardgate.Store.
 func (s *DB) Clients(ctx context.Context, role cardgate.Role) ([]*cardgate.Client, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, role, key_hash, created_at FROM clients
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, role, key_hash, created_at FROM clients
 		WHERE ? = '' OR role = ? ORDER BY created_at, id`, role, role)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list clients: %w", err)
@@ -185,7 +186,7 @@ func (s *DB) Clients(ctx context.Context, role cardgate.Role) ([]*cardgate.Clien
 
 // DeleteClient implements cardgate.Store.
 func (s *DB) DeleteClient(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id)
+	res, err := s.write.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete client: %w", err)
 	}
@@ -212,8 +213,8 @@ func (s *DB) AddSigningKey(ctx context.Context, k *cardgate.SigningKey) error {
 
 // SigningKeys implements cardgate.Store.
 func (s *DB) SigningKeys(ctx context.Context) ([]*cardgate.SigningKey, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, public_key, sealed_private_key, created_at, retired_at
-		FROM signing_keys ORDER BY created_at DESC, rowid DESC`)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, public_key, sealed_private_key, created_at, retired_at
+		FROM signing_keys ORDER BY created_at DESC, retired_at IS NULL DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list signing keys: %w", err)
 	}
@@ -231,12 +232,14 @@ func (s *DB) SigningKeys(ctx context.Context) ([]*cardgate.SigningKey, error) {
 	}, "list signing keys")
 }
 
-// Revoke implements cardgate.Store.
+// Revoke implements cardgate.Store. A kind other than token, user or
+// package is EINVALID: feed followers could not act on it.
 func (s *DB) Revoke(ctx context.Context, r *cardgate.Revocation) error {
 	if !r.Kind.Valid() {
 		return cardgate.Errorf(cardgate.EINVALID, "kind: must be token, user or package")
 	}
-	return s.withTx(ctx, "revoke", func(tx *sql.Tx) error {
+	var seq int64
+	err := s.withTx(ctx, "revoke", func(tx *sql.Tx) error {
 		table, what := "", ""
 		switch r.Kind {
 		case cardgate.RevokeUser:
@@ -245,8 +248,9 @@ func (s *DB) Revoke(ctx context.Context, r *cardgate.Revocation) error {
 			table, what = "action_packages", "action package"
 		}
 		if table != "" {
-			res, err := tx.ExecContext(ctx, `UPDATE `+table+` SET revoked_before = MAX(COALESCE(revoked_before, 0), ?) WHERE id = ?`,
-				r.At.UnixMicro(), r.Subject)
+			// MAX: RevokedBefore moves forward, never back.
+			res, err := tx.ExecContext(ctx, `UPDATE `+table+` SET revoked_before = MAX(COALESCE(revoked_before, ?2), ?2) WHERE id = ?1`,
+				r.Subject, r.At.UnixMicro())
 			if err != nil {
 				return err
 			}
@@ -259,14 +263,22 @@ func (s *DB) Revoke(ctx context.Context, r *cardgate.Revocation) error {
 		if err != nil {
 			return err
 		}
-		r.Seq, err = res.LastInsertId()
+		seq, err = res.LastInsertId()
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	r.Seq = seq // only once committed: a caller never sees a Seq that is not in the feed
+	return nil
 }
 
 // RevocationsSince implements cardgate.Store.
 func (s *DB) RevocationsSince(ctx context.Context, since int64, limit int) ([]*cardgate.Revocation, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, subject, at, expires FROM revocations
+	if limit <= 0 {
+		return nil, nil // SQLite would read a negative LIMIT as "no limit"
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT seq, kind, subject, at, expires FROM revocations
 		WHERE seq > ? ORDER BY seq LIMIT ?`, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read revocations: %w", err)
@@ -304,7 +316,7 @@ func (s *DB) TokenState(ctx context.Context, userID, packageID, jti string) (*ca
 		&u.ID, &u.Name, &u.PhoneNumber, &u.PictureURL, &u.Disabled, &urb, &ucat, &uuat,
 		&p.ID, &p.DisplayName, &p.Disabled, &prb, &pcat, &puat, &st.Revoked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, cardgate.Errorf(cardgate.ENOTFOUND, "user %s or action package %s not found", userID, packageID)
+		return nil, s.whichMissing(ctx, userID, packageID)
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: read token state: %w", err)
 	}
@@ -312,6 +324,19 @@ func (s *DB) TokenState(ctx context.Context, userID, packageID, jti string) (*ca
 	p.RevokedBefore, p.CreatedAt, p.UpdatedAt = fromMicros(prb), fromMicros(pcat), fromMicros(puat)
 	st.User, st.Package = &u, &p
 	return &st, nil
+}
+
+// whichMissing names what TokenState did not find. It costs a second query,
+// but only on a path that (users and packages are never deleted) a genuine
+// token does not take.
+func (s *DB) whichMissing(ctx context.Context, userID, packageID string) error {
+	if _, err := s.User(ctx, userID); err != nil {
+		return err
+	}
+	if _, err := s.Package(ctx, packageID); err != nil {
+		return err
+	}
+	return cardgate.Errorf(cardgate.ENOTFOUND, "user %s or action package %s not found", userID, packageID)
 }
 
 // collect scans every row with scan.
@@ -329,4 +354,59 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error), op string) (
 		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return out, nil
+}
+
+// micros converts a time for storage as Unix microseconds; the zero time,
+// "never", is NULL.
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros is micros in reverse, always in UTC.
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+// isConstraint reports whether err is a primary-key or unique violation:
+// the record already exists.
+func isConstraint(err error) bool {
+	var e interface{ Code() int }
+	if errors.As(err, &e) {
+		switch e.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return true
+		}
+	}
+	return false
+}
+
+func notFound(what, id string) error {
+	return cardgate.Errorf(cardgate.ENOTFOUND, "%s %s not found", what, id)
+}
+
+// withTx runs fn in a write transaction. An *cardgate.Error from fn (a
+// conflict, a missing record) goes back as it is; any other error is
+// wrapped with op.
+func (s *DB) withTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		if cardgate.ErrorCode(err) != cardgate.EINTERNAL {
+			return err
+		}
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return nil
 }

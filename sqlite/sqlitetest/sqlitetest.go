@@ -1,21 +1,27 @@
-// Package sqlitetest opens throwaway SQLite stores for tests.
+// Package sqlitetest opens throwaway SQLite stores for tests, in the
+// manner of net/http/httptest: a real database, on a file in the test's
+// temporary directory.
 package sqlitetest
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 
 	"github.com/cardgate/cardgate/sqlite"
 )
 
-// Open returns a store in a fresh file under t.TempDir, closed at cleanup.
+// Open returns a store in a fresh file under t.TempDir(), closed when the
+// test ends. It fails the test if the store cannot be opened.
 func Open(t testing.TB) *sqlite.DB {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "cardgate.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cardgate.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("sqlitetest: close: %v", err)
+		}
+	})
 	return db
 }
