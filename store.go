@@ -51,6 +51,19 @@ type Store interface {
 	// one round trip. A missing user or package is ENOTFOUND.
 	TokenState(ctx context.Context, userID, packageID, jti string) (*TokenState, error)
 
+	// PutSealedSecret stores a secret, already sealed with the master key,
+	// under name, replacing any earlier value.
+	PutSealedSecret(ctx context.Context, name string, sealed []byte, at time.Time) error
+	// SealedSecret returns the sealed secret stored under name.
+	SealedSecret(ctx context.Context, name string) ([]byte, error)
+	// SecretNames lists the names of the stored secrets, sorted.
+	SecretNames(ctx context.Context) ([]string, error)
+
+	// AppendAudit stores audit records, assigning their IDs.
+	AppendAudit(ctx context.Context, recs []*AuditRecord) error
+	// Audit returns the records q selects, oldest first.
+	Audit(ctx context.Context, q AuditQuery) ([]*AuditRecord, error)
+
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -2,29 +2,16 @@ package adapter
 
 import (
 	"context"
+	"github.com/cardgate/cardgate"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 )
 
-// AuditRecord is what the adapter records about one request: who, which
-// route, what happened, how long and how much. It never holds a body, a
-// token, a secret or a query.
-type AuditRecord struct {
-	Time           time.Time
-	UserID         string // empty when the token was missing or invalid
-	PackageID      string
-	Route          string // empty when no route matched
-	Method         string
-	Status         int    // the status sent to the client; 499 if it went away
-	UpstreamStatus int    // 0 when the request never reached the upstream
-	ErrorCode      string // the cardgate error code of a refused request
-	Latency        time.Duration
-	BytesIn        int64 // request body bytes read from the client
-	BytesOut       int64 // response body bytes written to the client
-	ForwardAuth    bool  // answered by the forward-auth endpoint
-}
+// AuditRecord is what the adapter records about one request; see
+// cardgate.AuditRecord.
+type AuditRecord = cardgate.AuditRecord
 
 // AuditSink stores audit records. Record is called once per request, after
 // the response; it must not block for long (buffer, and report failures

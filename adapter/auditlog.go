@@ -1,0 +1,115 @@
+package adapter
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cardgate/cardgate"
+)
+
+// AuditAppender is the part of cardgate.Store an AuditLog writes to.
+type AuditAppender interface {
+	AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) error
+}
+
+// AuditLog is an AuditSink that writes records to the store in batches, on
+// its own goroutine, so that a slow store never slows a request. When its
+// buffer is full it drops records rather than block, and says so in the
+// log (with the count) once per flush.
+type AuditLog struct {
+	store AuditAppender
+	log   *slog.Logger
+	ch    chan *cardgate.AuditRecord
+
+	mu      sync.Mutex
+	dropped int
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// Batching: a flush happens when this many records are waiting, or this
+// long after the first of them arrived.
+const (
+	auditBatch = 256
+	auditDelay = 250 * time.Millisecond
+)
+
+// NewAuditLog starts an AuditLog with a buffer of size records (0 means
+// 10,000). Close it to flush what is buffered.
+func NewAuditLog(store AuditAppender, log *slog.Logger, size int) *AuditLog {
+	if size <= 0 {
+		size = 10_000
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &AuditLog{store: store, log: log, ch: make(chan *cardgate.AuditRecord, size),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// Record implements AuditSink; it never blocks.
+func (l *AuditLog) Record(_ context.Context, rec AuditRecord) {
+	select {
+	case l.ch <- &rec:
+	default:
+		l.mu.Lock()
+		l.dropped++
+		l.mu.Unlock()
+	}
+}
+
+func (l *AuditLog) run() {
+	defer close(l.done)
+	batch := make([]*cardgate.AuditRecord, 0, auditBatch)
+	timer := time.NewTimer(auditDelay)
+	timer.Stop()
+	flush := func() {
+		if len(batch) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := l.store.AppendAudit(ctx, batch); err != nil {
+				l.log.Error("audit: write records", slog.Int("records", len(batch)), slog.Any("err", err))
+			}
+			cancel()
+			batch = batch[:0]
+		}
+		l.mu.Lock()
+		n := l.dropped
+		l.dropped = 0
+		l.mu.Unlock()
+		if n > 0 {
+			l.log.Error("audit: buffer full, records dropped", slog.Int("dropped", n))
+		}
+	}
+	for {
+		select {
+		case rec := <-l.ch:
+			if len(batch) == 0 {
+				timer.Reset(auditDelay)
+			}
+			if batch = append(batch, rec); len(batch) >= auditBatch {
+				timer.Stop()
+				flush()
+			}
+		case <-timer.C:
+			flush()
+		case <-l.stop:
+			for len(l.ch) > 0 {
+				batch = append(batch, <-l.ch)
+			}
+			flush()
+			return
+		}
+	}
+}
+
+// Close flushes the buffered records and stops the writer.
+func (l *AuditLog) Close() error {
+	close(l.stop)
+	<-l.done
+	return nil
+}

@@ -1,0 +1,126 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cardgate/cardgate"
+	"github.com/jackc/pgx/v5"
+)
+
+// PutSealedSecret implements cardgate.Store.
+func (db *DB) PutSealedSecret(ctx context.Context, name string, sealed []byte, at time.Time) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO secrets (name, sealed, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`, name, sealed, at)
+	if err != nil {
+		return fmt.Errorf("postgres: put secret: %w", err)
+	}
+	return nil
+}
+
+// SealedSecret implements cardgate.Store.
+func (db *DB) SealedSecret(ctx context.Context, name string) ([]byte, error) {
+	var b []byte
+	err := db.pool.QueryRow(ctx, `SELECT sealed FROM secrets WHERE name = $1`, name).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("secret", name)
+	} else if err != nil {
+		return nil, fmt.Errorf("postgres: read secret: %w", err)
+	}
+	return b, nil
+}
+
+// SecretNames implements cardgate.Store.
+func (db *DB) SecretNames(ctx context.Context) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT name FROM secrets ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list secrets: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list secrets: %w", err)
+	}
+	if names == nil {
+		names = []string{}
+	}
+	return names, nil
+}
+
+// AppendAudit implements cardgate.Store, in one transaction.
+func (db *DB) AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(recs))
+	err := db.withTx(ctx, "append audit", func(tx pgx.Tx) error {
+		for i, r := range recs {
+			err := tx.QueryRow(ctx, `INSERT INTO audit (at, user_id, package_id, route, method, status,
+				upstream_status, error_code, latency_ns, bytes_in, bytes_out, forward_auth)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+				r.Time, r.UserID, r.PackageID, r.Route, r.Method, r.Status, r.UpstreamStatus, r.ErrorCode,
+				int64(r.Latency), r.BytesIn, r.BytesOut, r.ForwardAuth).Scan(&ids[i])
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, r := range recs {
+		r.ID = ids[i]
+	}
+	return nil
+}
+
+// Audit implements cardgate.Store.
+func (db *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.AuditRecord, error) {
+	where, args := []string{"id > $1"}, []any{q.AfterID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, cond+" $"+strconv.Itoa(len(args)))
+	}
+	if q.UserID != "" {
+		add("user_id =", q.UserID)
+	}
+	if q.PackageID != "" {
+		add("package_id =", q.PackageID)
+	}
+	if !q.Since.IsZero() {
+		add("at >=", q.Since)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, min(limit, 10_000))
+	rows, err := db.pool.Query(ctx, `SELECT id, at, user_id, package_id, route, method, status, upstream_status,
+		error_code, latency_ns, bytes_in, bytes_out, forward_auth FROM audit
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT $`+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read audit: %w", err)
+	}
+	defer rows.Close()
+	var out []*cardgate.AuditRecord
+	for rows.Next() {
+		var (
+			r   cardgate.AuditRecord
+			lat int64
+		)
+		if err := rows.Scan(&r.ID, &r.Time, &r.UserID, &r.PackageID, &r.Route, &r.Method, &r.Status, &r.UpstreamStatus,
+			&r.ErrorCode, &lat, &r.BytesIn, &r.BytesOut, &r.ForwardAuth); err != nil {
+			return nil, fmt.Errorf("postgres: read audit: %w", err)
+		}
+		r.Time, r.Latency = r.Time.UTC(), time.Duration(lat)
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: read audit: %w", err)
+	}
+	return out, nil
+}

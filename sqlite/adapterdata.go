@@ -1,0 +1,125 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cardgate/cardgate"
+)
+
+// PutSealedSecret implements cardgate.Store.
+func (s *DB) PutSealedSecret(ctx context.Context, name string, sealed []byte, at time.Time) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO secrets (name, sealed, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
+		name, sealed, at.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("sqlite: put secret: %w", err)
+	}
+	return nil
+}
+
+// SealedSecret implements cardgate.Store.
+func (s *DB) SealedSecret(ctx context.Context, name string) ([]byte, error) {
+	var b []byte
+	err := s.read.QueryRowContext(ctx, `SELECT sealed FROM secrets WHERE name = ?`, name).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("secret", name)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: read secret: %w", err)
+	}
+	return b, nil
+}
+
+// SecretNames implements cardgate.Store.
+func (s *DB) SecretNames(ctx context.Context) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT name FROM secrets ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list secrets: %w", err)
+	}
+	names, err := collect(rows, func(row scanner) (*string, error) {
+		var n string
+		return &n, row.Scan(&n)
+	}, "list secrets")
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = *n
+	}
+	return out, err
+}
+
+// AppendAudit implements cardgate.Store, in one transaction.
+func (s *DB) AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(recs))
+	err := s.withTx(ctx, "append audit", func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO audit (at, user_id, package_id, route, method, status,
+			upstream_status, error_code, latency_ns, bytes_in, bytes_out, forward_auth)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i, r := range recs {
+			res, err := st.ExecContext(ctx, r.Time.UnixMicro(), r.UserID, r.PackageID, r.Route, r.Method, r.Status,
+				r.UpstreamStatus, r.ErrorCode, int64(r.Latency), r.BytesIn, r.BytesOut, r.ForwardAuth)
+			if err != nil {
+				return err
+			}
+			if ids[i], err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, r := range recs { // only once the rows are committed
+		r.ID = ids[i]
+	}
+	return nil
+}
+
+// Audit implements cardgate.Store.
+func (s *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.AuditRecord, error) {
+	where, args := []string{"id > ?"}, []any{q.AfterID}
+	if q.UserID != "" {
+		where, args = append(where, "user_id = ?"), append(args, q.UserID)
+	}
+	if q.PackageID != "" {
+		where, args = append(where, "package_id = ?"), append(args, q.PackageID)
+	}
+	if !q.Since.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, q.Since.UnixMicro())
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT id, at, user_id, package_id, route, method, status, upstream_status,
+		error_code, latency_ns, bytes_in, bytes_out, forward_auth FROM audit
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`, append(args, auditLimit(q.Limit))...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read audit: %w", err)
+	}
+	return collect(rows, func(row scanner) (*cardgate.AuditRecord, error) {
+		var (
+			r       cardgate.AuditRecord
+			at, lat int64
+		)
+		err := row.Scan(&r.ID, &at, &r.UserID, &r.PackageID, &r.Route, &r.Method, &r.Status, &r.UpstreamStatus,
+			&r.ErrorCode, &lat, &r.BytesIn, &r.BytesOut, &r.ForwardAuth)
+		r.Time, r.Latency = time.UnixMicro(at).UTC(), time.Duration(lat)
+		return &r, err
+	}, "read audit")
+}
+
+// auditLimit applies AuditQuery's default and a ceiling.
+func auditLimit(n int) int {
+	if n <= 0 {
+		return 100
+	}
+	return min(n, 10_000)
+}

@@ -1,0 +1,108 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cardgate/cardgate"
+)
+
+func testSecrets(t *testing.T, s cardgate.Store) {
+	ctx := context.Background()
+	names, err := s.SecretNames(ctx)
+	mustOK(t, err)
+	if len(names) != 0 {
+		t.Fatalf("fresh store has secrets %v", names)
+	}
+	_, err = s.SealedSecret(ctx, "erp-key")
+	wantCode(t, err, cardgate.ENOTFOUND)
+
+	v1, v2 := []byte{1, 2, 3, 0, 255}, []byte("second value")
+	mustOK(t, s.PutSealedSecret(ctx, "erp-key", v1, t0))
+	mustOK(t, s.PutSealedSecret(ctx, "crm-secret", v1, t0))
+	got, err := s.SealedSecret(ctx, "erp-key")
+	mustOK(t, err)
+	if !bytes.Equal(got, v1) {
+		t.Fatalf("SealedSecret = %v, want %v", got, v1)
+	}
+	// Put replaces.
+	mustOK(t, s.PutSealedSecret(ctx, "erp-key", v2, t0.Add(time.Minute)))
+	if got, _ := s.SealedSecret(ctx, "erp-key"); !bytes.Equal(got, v2) {
+		t.Fatalf("after replace = %q, want %q", got, v2)
+	}
+	names, err = s.SecretNames(ctx)
+	mustOK(t, err)
+	if !slices.Equal(names, []string{"crm-secret", "erp-key"}) {
+		t.Fatalf("SecretNames = %v, want sorted [crm-secret erp-key]", names)
+	}
+}
+
+func testAudit(t *testing.T, s cardgate.Store) {
+	ctx := context.Background()
+	var recs []*cardgate.AuditRecord
+	for i := range 5 {
+		user := u1
+		if i%2 == 1 {
+			user = u2
+		}
+		recs = append(recs, &cardgate.AuditRecord{
+			Time: t0.Add(time.Duration(i) * time.Second), UserID: user, PackageID: p1, Route: "products",
+			Method: "GET", Status: 200, UpstreamStatus: 200, Latency: 1500 * time.Microsecond,
+			BytesIn: int64(i), BytesOut: 1 << 20,
+		})
+	}
+	recs[4].Status, recs[4].UpstreamStatus, recs[4].ErrorCode, recs[4].ForwardAuth = 403, 0, "Forbidden", true
+	mustOK(t, s.AppendAudit(ctx, recs[:3]))
+	mustOK(t, s.AppendAudit(ctx, recs[3:]))
+	mustOK(t, s.AppendAudit(ctx, nil))
+	for i := 1; i < len(recs); i++ {
+		if recs[i].ID <= recs[i-1].ID {
+			t.Fatalf("IDs %d then %d: want increasing", recs[i-1].ID, recs[i].ID)
+		}
+	}
+
+	all, err := s.Audit(ctx, cardgate.AuditQuery{})
+	mustOK(t, err)
+	if len(all) != 5 {
+		t.Fatalf("Audit{} = %d records, want 5", len(all))
+	}
+	if got, want := *all[4], *recs[4]; !got.Time.Equal(want.Time) || fmt.Sprint(withoutTime(got)) != fmt.Sprint(withoutTime(want)) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+	}
+	for _, tc := range []struct {
+		name string
+		q    cardgate.AuditQuery
+		want []int // indexes into recs
+	}{
+		{"by user", cardgate.AuditQuery{UserID: u2}, []int{1, 3}},
+		{"by package", cardgate.AuditQuery{PackageID: p2}, nil},
+		{"since", cardgate.AuditQuery{Since: t0.Add(3 * time.Second)}, []int{3, 4}},
+		{"after id", cardgate.AuditQuery{AfterID: recs[1].ID}, []int{2, 3, 4}},
+		{"limit", cardgate.AuditQuery{Limit: 2}, []int{0, 1}},
+		{"user and since", cardgate.AuditQuery{UserID: u1, Since: t0.Add(time.Second)}, []int{2, 4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.Audit(ctx, tc.q)
+			mustOK(t, err)
+			var ids, want []int64
+			for _, r := range got {
+				ids = append(ids, r.ID)
+			}
+			for _, i := range tc.want {
+				want = append(want, recs[i].ID)
+			}
+			if !slices.Equal(ids, want) {
+				t.Errorf("IDs = %v, want %v", ids, want)
+			}
+		})
+	}
+}
+
+func withoutTime(r cardgate.AuditRecord) cardgate.AuditRecord {
+	r.Time = time.Time{}
+	return r
+}
