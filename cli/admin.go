@@ -47,6 +47,8 @@ type flagSet interface {
 	String(name, value, usage string) *string
 }
 
+func writeJSONLine(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

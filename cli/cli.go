@@ -38,6 +38,8 @@ func commands() map[string]command {
 		"token":    {"print a fresh token for a user and a package (for testing)", runToken},
 		"revoke":   {"revoke a token, every token of a user, or a package", runRevoke},
 		"keys":     {"rotate or list the signing keys", runKeys},
+		"secrets":  {"store upstream credentials for the adapter, sealed (value on stdin)", runSecrets},
+		"audit":    {"query or follow the adapter's audit log", runAudit},
 	}
 }
 

@@ -17,9 +17,15 @@ import (
 // run runs the command line in-process with a fresh environment.
 func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	return runIn(t, env, "", args...)
+}
+
+// runIn is run with stdin.
+func runIn(t *testing.T, env map[string]string, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	err = cli.Run(context.Background(), append([]string{"cardgate"}, args...), func(k string) string { return env[k] },
-		strings.NewReader(""), &out, &errb)
+		strings.NewReader(stdin), &out, &errb)
 	return out.String(), errb.String(), err
 }
 

@@ -18,8 +18,9 @@ import (
 
 // system is an opened store with the Integration Service over it.
 type system struct {
-	store cardgate.Store
-	svc   *issuer.Service
+	store  cardgate.Store
+	svc    *issuer.Service
+	master *seal.Key
 }
 
 func (s *system) Close() error { return s.store.Close() }
@@ -53,7 +54,7 @@ func open(ctx context.Context, cfg Config, env *Env, iss string, log *slog.Logge
 		store.Close()
 		return nil, err
 	}
-	return &system{store: store, svc: svc}, nil
+	return &system{store: store, svc: svc, master: master}, nil
 }
 
 // masterKey reads CARDGATE_MASTER_KEY, or else the key file in the data
