@@ -25,7 +25,7 @@ func (k RevocationKind) Valid() bool {
 // follow to reject revoked tokens without asking the issuer for each one.
 type Revocation struct {
 	// Seq orders the feed; the store assigns it, increasing.
-	Seq     int64          `json:"seq"`
+	Seq     int64          `json:"seq,omitempty"`
 	Kind    RevocationKind `json:"kind"`
 	Subject string         `json:"subject"` // a jti, a user ID or a package ID
 	// At is when the revocation was made. For users and packages, every

@@ -53,11 +53,12 @@ func usagef(format string, args ...any) error { return &UsageError{fmt.Sprintf(f
 // Run runs the command line args (args[0] is the program name).
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	env := &Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
-	if len(args) < 2 || args[1] == "-h" || args[1] == "--help" || args[1] == "help" {
+	if len(args) < 2 {
+		printUsage(stderr)
+		return usagef("no command given")
+	}
+	if args[1] == "-h" || args[1] == "--help" || args[1] == "help" {
 		printUsage(stdout)
-		if len(args) < 2 {
-			return usagef("no command given")
-		}
 		return nil
 	}
 	cmd, ok := commands()[args[1]]

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -27,34 +28,50 @@ type Config struct {
 
 // The defaults: every listener on loopback unless told otherwise.
 const (
-	defaultListen = "127.0.0.1:8080"
-	defaultData   = "./cardgate-data"
+	defaultListen   = "127.0.0.1:8080"
+	defaultData     = "./cardgate-data"
+	defaultDemoData = "./cardgate-demo"
 )
 
-func defaultConfig() Config {
-	return Config{Listen: defaultListen, Data: defaultData, TokenLifetime: 30 * time.Minute, LogLevel: "info"}
+// flagKind says which of the shared flags a command takes.
+type flagKind int
+
+const (
+	storeFlags  flagKind = iota // admin commands: the store, no listener
+	serverFlags                 // servers: the store and a listener
+	demoFlags                   // the demo: a listener and its own data directory
+)
+
+func defaultConfig(kind flagKind) Config {
+	data := defaultData
+	if kind == demoFlags {
+		data = defaultDemoData
+	}
+	return Config{Listen: defaultListen, Data: data, TokenLifetime: 30 * time.Minute, LogLevel: "info"}
 }
 
 // configFlags registers the shared flags on fs and returns a function that
-// resolves the final Config once fs is parsed. server says whether the
-// command listens (and so takes --listen and --issuer-url).
-func configFlags(fs *flag.FlagSet, getenv func(string) string, server bool) func() (Config, error) {
+// resolves the final Config once fs is parsed.
+func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) func() (Config, error) {
 	var (
 		file                         string
 		listen, data, store, iss, lv string
 		lifetime                     time.Duration
 	)
-	fs.StringVar(&file, "config", "", "YAML configuration `file` (env CARDGATE_CONFIG)")
-	fs.StringVar(&data, "data", "", "data `directory`: SQLite database and master key (default "+defaultData+", env CARDGATE_DATA)")
-	fs.StringVar(&store, "store", "", "PostgreSQL `URL` (postgres://…); empty means SQLite in the data directory (env CARDGATE_STORE)")
+	def := defaultConfig(kind)
+	if kind != demoFlags {
+		fs.StringVar(&file, "config", "", "YAML configuration `file` (env CARDGATE_CONFIG)")
+		fs.StringVar(&store, "store", "", "PostgreSQL `URL` (postgres://…); empty means SQLite in the data directory (env CARDGATE_STORE)")
+	}
+	fs.StringVar(&data, "data", "", "data `directory`: SQLite database and master key (default "+def.Data+", env CARDGATE_DATA)")
 	fs.StringVar(&iss, "issuer-url", "", "public base `URL` of the Integration Service, the tokens' iss (default http://<listen>, env CARDGATE_ISSUER_URL)")
 	fs.DurationVar(&lifetime, "token-lifetime", 0, "lifetime of minted tokens (default 30m, env CARDGATE_TOKEN_LIFETIME)")
-	if server {
+	if kind != storeFlags {
 		fs.StringVar(&listen, "listen", "", "`address` to listen on (default "+defaultListen+", env CARDGATE_LISTEN)")
 		fs.StringVar(&lv, "log-level", "", "log `level`: debug, info, warn or error (default info, env CARDGATE_LOG_LEVEL)")
 	}
 	return func() (Config, error) {
-		cfg := defaultConfig()
+		cfg := def
 		if file == "" {
 			file = getenv("CARDGATE_CONFIG")
 		}
@@ -111,6 +128,10 @@ func loadYAML(path string, cfg *Config) error {
 // validate reports the first setting that is wrong, naming it.
 func (c Config) validate() error {
 	switch {
+	case c.Listen == "":
+		return errors.New("listen: must not be empty; give host:port, like " + defaultListen)
+	case !validListen(c.Listen):
+		return fmt.Errorf("listen: %q is not host:port, like %s", c.Listen, defaultListen)
 	case c.Data == "":
 		return errors.New("data: must not be empty")
 	case c.Store != "" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://"):
@@ -126,6 +147,17 @@ func (c Config) validate() error {
 		return fmt.Errorf("logLevel: must be debug, info, warn or error, not %q", c.LogLevel)
 	}
 	return nil
+}
+
+// validListen reports whether addr is host:port with a port net.Listen
+// takes. An empty host is allowed: it means every interface, on purpose.
+func validListen(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	_, err = net.LookupPort("tcp", port)
+	return err == nil
 }
 
 // issuer returns the issuer URL: the configured one, or one made from the

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,34 +10,65 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/cardgate/cardgate"
 )
 
-// The demo's fixed cast, so that its walkthrough and tests can name them.
-const (
-	DemoAlice  = "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10"
-	DemoBob    = "0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40"
-	DemoOrders = "com.contoso.orders"
-	DemoSurvey = "com.contoso.survey"
-)
+// demo is one run of `cardgate demo`. It is built from parts (see
+// demoParts): each seeds what it needs into the demo's own data directory,
+// may add a server, and adds its section to the walkthrough. Later parts of
+// the demo — the adapter, a sample business system, cards — are more parts.
+type demo struct {
+	dir     string     // the demo's data directory
+	sys     *system    // the store and the Integration Service over it
+	base    string     // the Integration Service's URL
+	keys    demoKeys   // the clients' API keys, kept in dir
+	servers []listener // what serve runs
+}
 
-// demoKeysFile keeps the demo's API keys (mode 0600) so that a second run
-// of the demo can print them again; keys are otherwise shown only once.
-const demoKeysFile = "demo-keys.json"
+// demoPart is one part of the demo.
+type demoPart struct {
+	name string
+	// seed makes what the part needs, idempotently: a second run over the
+	// same directory finds it and neither fails nor duplicates it.
+	seed func(ctx context.Context, d *demo) error
+	// walkthrough prints the part's section of the walkthrough.
+	walkthrough func(w io.Writer, d *demo)
+}
 
-type demoKeys struct {
-	Host  string `json:"host"`
-	Admin string `json:"admin"`
+// demoParts are the demo's parts, in walkthrough order.
+func demoParts() []demoPart {
+	return []demoPart{
+		{"integration service", seedIssuer, walkIssuer},
+	}
+}
+
+// demoEnv hides from the demo the settings that point at an operator's real
+// installation, so that the demo never seeds demo accounts into a real store
+// nor seals its keys with the real master key.
+func demoEnv(getenv func(string) string) func(string) string {
+	return func(k string) string {
+		switch k {
+		case "CARDGATE_DATA", "CARDGATE_STORE", "CARDGATE_CONFIG", "CARDGATE_MASTER_KEY":
+			return ""
+		}
+		return getenv(k)
+	}
 }
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "demo", "demo [flags]")
-	resolve := configFlags(fs, env.Getenv, true)
+	denv := *env
+	denv.Getenv = demoEnv(env.Getenv)
+	env = &denv
+	fs := newFlags(env, "demo", "demo [flags]\n\n"+
+		"Runs the Integration Service on loopback over a data directory of its own\n"+
+		"(default "+defaultDemoData+", in the current directory), seeded with two users,\n"+
+		"two action packages, a chat host and an admin client, and prints a\n"+
+		"walkthrough. Running it again reuses the directory and prints the same keys.\n"+
+		"CARDGATE_DATA, CARDGATE_STORE, CARDGATE_CONFIG and CARDGATE_MASTER_KEY are\n"+
+		"ignored: the demo never touches a real installation.")
+	resolve := configFlags(fs, env.Getenv, demoFlags)
 	reset := fs.Bool("reset", false, "delete the demo's data directory first and seed it anew")
-	fs.Lookup("data").DefValue = "./cardgate-demo"
 	if _, err := parse(fs, args); err != nil {
-		if err == errHelp {
+		if errors.Is(err, errHelp) {
 			return nil
 		}
 		return err
@@ -46,12 +76,6 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	cfg, err := resolve()
 	if err != nil {
 		return err
-	}
-	if fs.Lookup("data").Value.String() == "" && env.Getenv("CARDGATE_DATA") == "" {
-		cfg.Data = "./cardgate-demo"
-	}
-	if cfg.Store != "" {
-		return usagef("demo: runs on its own SQLite data directory; --store is not for the demo")
 	}
 	if *reset {
 		if err := resetDemo(cfg.Data); err != nil {
@@ -69,14 +93,42 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer sys.Close()
-	keys, err := seedDemo(ctx, sys, cfg.Data)
-	if err != nil {
-		return fmt.Errorf("seed demo: %w", err)
+	d := &demo{dir: cfg.Data, sys: sys, base: sys.svc.Issuer(),
+		servers: []listener{{"issuer", ln, issuerHandler(sys), 30 * time.Second}}}
+	if err := d.seed(ctx); err != nil {
+		return fmt.Errorf("seed demo in %s: %w", d.dir, err)
 	}
-	printWalkthrough(env.Stdout, sys.svc.Issuer(), keys)
-	return serve(ctx, log, []listener{{"issuer", ln, issuerHandler(sys), 30 * time.Second}}, func(ctx context.Context) {
+	d.walkthrough(env.Stdout)
+	return serve(ctx, log, d.servers, func(ctx context.Context) {
 		sys.svc.RefreshKeys(ctx, keyRefresh)
 	})
+}
+
+// seed runs every part's seed, then saves the keys.
+func (d *demo) seed(ctx context.Context) error {
+	keys, err := loadDemoKeys(d.dir)
+	if err != nil {
+		return err
+	}
+	d.keys = keys
+	for _, p := range demoParts() {
+		if err := p.seed(ctx, d); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+	}
+	if d.keys != keys {
+		return saveDemoKeys(d.dir, d.keys)
+	}
+	return nil
+}
+
+func (d *demo) walkthrough(w io.Writer) {
+	fmt.Fprintf(w, "cardgate demo: the Integration Service is listening on %s\n", d.base)
+	fmt.Fprintf(w, "Data directory: %s (delete it, or run with --reset, to start over)\n", d.dir)
+	for _, p := range demoParts() {
+		p.walkthrough(w, d)
+	}
+	fmt.Fprintln(w, "\nPress Ctrl-C to stop.")
 }
 
 // resetDemo removes a demo data directory, refusing one that does not look
@@ -88,75 +140,8 @@ func resetDemo(dir string) error {
 		}
 		return nil
 	}
-	return os.RemoveAll(dir)
-}
-
-// seedDemo makes the demo's users, packages and clients, once: a second run
-// finds them and reuses the saved keys.
-func seedDemo(ctx context.Context, sys *system, dir string) (demoKeys, error) {
-	var keys demoKeys
-	path := filepath.Join(dir, demoKeysFile)
-	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &keys); err != nil {
-			return keys, fmt.Errorf("%s: %w (run the demo with --reset)", path, err)
-		}
-		return keys, nil
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("--reset: %w", err)
 	}
-	for _, u := range []*cardgate.User{
-		{ID: DemoAlice, Name: "Alice Ahmed", PhoneNumber: "+14155550101"},
-		{ID: DemoBob, Name: "Bob Barros", PhoneNumber: "+14155550102"},
-	} {
-		if err := sys.svc.CreateUser(ctx, u); err != nil && cardgate.ErrorCode(err) != cardgate.ECONFLICT {
-			return keys, err
-		}
-	}
-	for _, p := range []*cardgate.ActionPackage{
-		{ID: DemoOrders, DisplayName: "Order products"},
-		{ID: DemoSurvey, DisplayName: "Survey"},
-	} {
-		if err := sys.svc.CreatePackage(ctx, p); err != nil && cardgate.ErrorCode(err) != cardgate.ECONFLICT {
-			return keys, err
-		}
-	}
-	var err error
-	if _, keys.Host, err = sys.svc.CreateClient(ctx, "demo host", cardgate.RoleHost); err != nil {
-		return keys, err
-	}
-	if _, keys.Admin, err = sys.svc.CreateClient(ctx, "demo admin", cardgate.RoleAdmin); err != nil {
-		return keys, err
-	}
-	b, _ := json.MarshalIndent(keys, "", "  ")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return keys, err
-	}
-	return keys, nil
-}
-
-func printWalkthrough(w io.Writer, iss string, keys demoKeys) {
-	fmt.Fprintf(w, `cardgate demo: the Integration Service is listening on %[1]s
-
-Seeded: users Alice (%[3]s) and Bob (%[4]s); action packages %[5]s and %[6]s;
-one chat host and one admin client. Their API keys (demo only):
-  HOST_KEY=%[2]s
-  ADMIN_KEY=%[7]s
-
-1. Mint a token, as a chat host does for Alice inside the "Order products" card:
-
-  TOKEN=$(curl -s -X POST %[1]s/v1/tokens \
-    -H "Authorization: Bearer %[2]s" -H "Content-Type: application/json" \
-    -d '{"userId":"%[3]s","actionPackageId":"%[5]s"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
-
-2. Validate it, as the card's service does, with Kaizala's accessToken header:
-
-  curl -s %[1]s/v1/users/me -H "accessToken: $TOKEN"
-
-3. Revoke Alice's tokens and ask again (401):
-
-  curl -s -X POST %[1]s/v1/revocations -H "Authorization: Bearer %[7]s" \
-    -H "Content-Type: application/json" -d '{"userId":"%[3]s"}'
-  curl -s %[1]s/v1/users/me -H "accessToken: $TOKEN"
-
-Public keys for offline checks: %[1]s/.well-known/jwks.json
-Press Ctrl-C to stop.
-`, iss, keys.Host, DemoAlice, DemoBob, DemoOrders, DemoSurvey, keys.Admin)
+	return nil
 }

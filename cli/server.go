@@ -17,7 +17,7 @@ import (
 
 func runIssuer(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "issuer", "issuer [flags]")
-	resolve := configFlags(fs, env.Getenv, true)
+	resolve := configFlags(fs, env.Getenv, serverFlags)
 	if _, err := parse(fs, args); err != nil {
 		if err == errHelp {
 			return nil

@@ -343,6 +343,9 @@ func TestIntrospection(t *testing.T) {
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
 		t.Errorf("basic auth: %v %v", res.StatusCode, err)
 	}
+	if res := introspect(e, e.rsKey, strings.Repeat("a", 9<<10)); res.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("9 KiB body: %d, want 413", res.status)
+	}
 	if res := introspect(e, "", tok); res.status != 401 {
 		t.Errorf("no credential: %d, want 401", res.status)
 	}

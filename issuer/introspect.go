@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -36,7 +37,12 @@ func (h *handler) introspect() http.Handler {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 		if err := r.ParseForm(); err != nil {
-			h.error(w, r, cardgate.Errorf(cardgate.EINVALID, "body: must be a form (application/x-www-form-urlencoded) of at most 8 KiB"))
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				h.error(w, r, cardgate.Errorf(cardgate.ETOOLARGE, "body: larger than 8 KiB"))
+			} else {
+				h.error(w, r, cardgate.Errorf(cardgate.EINVALID, "body: must be a form (application/x-www-form-urlencoded)"))
+			}
 			return
 		}
 		raw := r.PostForm.Get("token")

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cardgate/cardgate"
+)
+
+// runHosts is "clients" for the host role, the one operators use most.
+func runHosts(ctx context.Context, env *Env, args []string) error {
+	return clientVerbs(ctx, env, "hosts", args, cardgate.RoleHost)
+}
+
+func runClients(ctx context.Context, env *Env, args []string) error {
+	return clientVerbs(ctx, env, "clients", args, "")
+}
+
+func clientVerbs(ctx context.Context, env *Env, group string, args []string, fixed cardgate.Role) error {
+	return subcommand(ctx, env, group, args, map[string]func(context.Context, *Env, []string) error{
+		"add": func(ctx context.Context, env *Env, args []string) error {
+			role := new(string)
+			*role = string(fixed)
+			return adminCmd(ctx, env, args, group+" add NAME", 1, func(fs flagSet) {
+				if fixed == "" {
+					role = fs.String("role", "", "host, resource-server or admin (required)")
+				}
+			}, func(ctx context.Context, sys *system, pos []string, asJSON bool) error {
+				c, key, err := sys.svc.CreateClient(ctx, pos[0], cardgate.Role(*role))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(env.Stderr, "Keep the API key now: it is stored only as a hash and cannot be shown again.")
+				if asJSON {
+					return printJSON(env.Stdout, struct {
+						*cardgate.Client
+						APIKey string `json:"apiKey"`
+					}{c, key})
+				}
+				fmt.Fprintf(env.Stdout, "added %s client %s (%s)\napi key: %s\n", c.Role, c.ID, c.Name, key)
+				return nil
+			})
+		},
+		"list": func(ctx context.Context, env *Env, args []string) error {
+			return adminCmd(ctx, env, args, group+" list", 0, nil, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
+				cs, err := sys.store.Clients(ctx, fixed)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(env.Stdout, nonNil(cs))
+				}
+				var rows [][]string
+				for _, c := range cs {
+					rows = append(rows, []string{c.ID, c.Name, string(c.Role), c.CreatedAt.Format(time.RFC3339)})
+				}
+				table(env.Stdout, "ID\tNAME\tROLE\tCREATED", rows)
+				return nil
+			})
+		},
+		"remove": func(ctx context.Context, env *Env, args []string) error {
+			return adminCmd(ctx, env, args, group+" remove ID", 1, nil, func(ctx context.Context, sys *system, pos []string, _ bool) error {
+				if fixed != "" {
+					// "hosts remove" must not remove an admin by a mistyped id.
+					if err := hasClient(ctx, sys, pos[0], fixed); err != nil {
+						return err
+					}
+				}
+				if err := sys.store.DeleteClient(ctx, pos[0]); err != nil {
+					return fmt.Errorf("%s remove %s: %w", group, pos[0], err)
+				}
+				fmt.Fprintf(env.Stdout, "removed client %s\n", pos[0])
+				return nil
+			})
+		},
+	})
+}
+
+// hasClient reports ENOTFOUND unless a client with this id has this role.
+func hasClient(ctx context.Context, sys *system, id string, role cardgate.Role) error {
+	cs, err := sys.store.Clients(ctx, role)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.ID == id {
+			return nil
+		}
+	}
+	return cardgate.Errorf(cardgate.ENOTFOUND, "id: no %s client %s", role, id)
+}

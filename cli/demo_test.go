@@ -1,0 +1,146 @@
+package cli_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cardgate/cardgate/cli"
+)
+
+var demoKey = regexp.MustCompile(`(?m)^  (HOST|ADMIN)_KEY=(cgk_[A-Za-z0-9_-]+)$`)
+
+// demoKeys reads the keys the walkthrough prints.
+func demoKeys(t *testing.T, walkthrough string) (host, admin string) {
+	t.Helper()
+	for _, m := range demoKey.FindAllStringSubmatch(walkthrough, -1) {
+		if m[1] == "HOST" {
+			host = m[2]
+		} else {
+			admin = m[2]
+		}
+	}
+	if host == "" || admin == "" {
+		t.Fatalf("no keys in the walkthrough:\n%s", walkthrough)
+	}
+	return host, admin
+}
+
+func TestDemo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	// The operator's settings must not leak into the demo.
+	real := t.TempDir()
+	env := map[string]string{"CARDGATE_DATA": real, "CARDGATE_STORE": "postgres://nowhere.invalid/x", "CARDGATE_MASTER_KEY": "bogus"}
+	srv := start(t, env, "demo", "--listen", "127.0.0.1:0", "--data", dir)
+	walk := srv.stdout.String()
+	host, admin := demoKeys(t, walk)
+	if entries, _ := os.ReadDir(real); len(entries) != 0 {
+		t.Errorf("the demo wrote to CARDGATE_DATA: %v", entries)
+	}
+	st, err := os.Stat(filepath.Join(dir, "demo-keys.json"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("demo-keys.json: %v %v", st, err)
+	}
+	tok := mint(t, srv.base, host, cli.DemoAlice, cli.DemoOrders)
+	status, body := call(t, "GET", srv.base+"/v1/users/me", map[string]string{"accessToken": tok}, "")
+	if status != 200 || !strings.Contains(body, `"name":"Alice Ahmed"`) {
+		t.Errorf("/v1/users/me: %d %s", status, body)
+	}
+	if _, err := exec.LookPath("curl"); err == nil {
+		runWalkthrough(t, walk)
+	} else {
+		t.Log("curl not installed: the walkthrough's commands are not run")
+	}
+	if err := srv.stop(); err != nil {
+		t.Fatalf("demo after shutdown: %v", err)
+	}
+
+	// While stopped, someone tries things out: disables a package, removes
+	// the admin client.
+	denv := map[string]string{"CARDGATE_DATA": dir}
+	mustRun(t, denv, "packages", "disable", cli.DemoOrders)
+	var clients []struct{ ID, Name string }
+	json.Unmarshal([]byte(mustRun(t, denv, "clients", "list", "--json")), &clients)
+	for _, c := range clients {
+		if c.Name == "demo admin" {
+			mustRun(t, denv, "clients", "remove", c.ID)
+		}
+	}
+
+	// A rerun over the same directory neither fails nor duplicates: the
+	// host key is the same, the admin is made anew, the package is enabled.
+	srv = start(t, nil, "demo", "--listen", "127.0.0.1:0", "--data", dir)
+	host2, admin2 := demoKeys(t, srv.stdout.String())
+	if host2 != host || admin2 == admin {
+		t.Errorf("rerun: host key kept %v, admin key replaced %v", host2 == host, admin2 != admin)
+	}
+	mint(t, srv.base, host2, cli.DemoBob, cli.DemoOrders)
+	srv.stop()
+
+	// A lost keys file gets new clients in place of the old ones.
+	os.Remove(filepath.Join(dir, "demo-keys.json"))
+	srv = start(t, nil, "demo", "--listen", "127.0.0.1:0", "--data", dir)
+	host3, _ := demoKeys(t, srv.stdout.String())
+	mint(t, srv.base, host3, cli.DemoBob, cli.DemoSurvey)
+	srv.stop()
+	if host3 == host {
+		t.Error("the same host key after the keys file was lost")
+	}
+	var users, pkgs []any
+	json.Unmarshal([]byte(mustRun(t, denv, "users", "list", "--json")), &users)
+	json.Unmarshal([]byte(mustRun(t, denv, "packages", "list", "--json")), &pkgs)
+	json.Unmarshal([]byte(mustRun(t, denv, "clients", "list", "--json")), &clients)
+	if len(users) != 2 || len(pkgs) != 2 || len(clients) != 2 {
+		t.Errorf("after three runs: %d users, %d packages, %d clients; want 2 each", len(users), len(pkgs), len(clients))
+	}
+
+	// --reset starts over, and refuses a directory that is not a demo's.
+	srv = start(t, nil, "demo", "--listen", "127.0.0.1:0", "--data", dir, "--reset")
+	if host4, _ := demoKeys(t, srv.stdout.String()); host4 == host3 {
+		t.Error("--reset kept the host key")
+	}
+	srv.stop()
+	notDemo := t.TempDir()
+	os.WriteFile(filepath.Join(notDemo, "precious"), []byte("x"), 0o600)
+	if _, _, err := run(t, nil, "demo", "--listen", "127.0.0.1:0", "--data", notDemo, "--reset"); err == nil ||
+		!strings.Contains(err.Error(), "not a demo data directory") {
+		t.Errorf("--reset on a foreign directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(notDemo, "precious")); err != nil {
+		t.Error("--reset deleted a foreign directory")
+	}
+	if _, _, err := run(t, nil, "demo", "--store", "postgres://x/y"); err == nil {
+		t.Error("demo took --store")
+	}
+}
+
+// runWalkthrough runs the walkthrough's command blocks, as printed, in one
+// shell, and checks what steps 2 and 3 answer.
+func runWalkthrough(t *testing.T, walk string) {
+	t.Helper()
+	var script strings.Builder
+	script.WriteString("set -e\n")
+	for _, line := range strings.Split(walk, "\n") {
+		if strings.HasPrefix(line, "  ") {
+			script.WriteString(strings.TrimPrefix(line, "  ") + "\n")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "sh", "-c", script.String()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("walkthrough: %v\n%s\nscript:\n%s", err, out, script.String())
+	}
+	// Step 2 prints Alice's identity; step 3 the revocation, then a 401.
+	got := string(out)
+	want := `{"id":"` + cli.DemoAlice + `","name":"Alice Ahmed","phoneNumber":"+14155550101","pictureUrl":"https://pictures.example/alice.png","actionPackageId":"com.contoso.orders"}`
+	if !strings.Contains(got, want) || !strings.Contains(got, `"code":"InvalidToken"`) {
+		t.Errorf("walkthrough printed:\n%s\nwant %s, then an InvalidToken error", got, want)
+	}
+}

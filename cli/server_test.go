@@ -1,0 +1,200 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardgate/cardgate/cli"
+)
+
+// syncBuffer is a bytes.Buffer that a running server may write while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// server is a server command running in-process.
+type server struct {
+	base           string // http://127.0.0.1:port
+	stdout, stderr *syncBuffer
+	stop           func() error // cancels the command's context, as SIGTERM does, and returns Run's error
+}
+
+var listenURL = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
+
+// start runs a server command in-process and waits until it prints the
+// address it listens on.
+func start(t *testing.T, env map[string]string, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &server{stdout: new(syncBuffer), stderr: new(syncBuffer)}
+	done := make(chan error, 1)
+	go func() {
+		done <- cli.Run(ctx, append([]string{"cardgate"}, args...), func(k string) string { return env[k] },
+			strings.NewReader(""), s.stdout, s.stderr)
+	}()
+	var once sync.Once
+	var runErr error
+	s.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(15 * time.Second):
+				t.Errorf("cardgate %s: still running 15 s after its context ended", args[0])
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { s.stop() })
+	deadline := time.After(15 * time.Second)
+	for {
+		if m := listenURL.FindString(s.stdout.String()); m != "" {
+			s.base = m
+			return s
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("cardgate %s ended before listening: %v\n%s", args[0], err, s.stderr)
+		case <-deadline:
+			t.Fatalf("cardgate %s: no address printed within 15 s\n%s", args[0], s.stderr)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// call makes an HTTP request and returns the status and the body.
+func call(t *testing.T, method, url string, header map[string]string, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	c := &http.Client{Timeout: 10 * time.Second}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(b)
+}
+
+// mint mints a token for alice in com.contoso.orders with a host key.
+func mint(t *testing.T, base, hostKey, user, pkg string) string {
+	t.Helper()
+	status, body := call(t, "POST", base+"/v1/tokens", map[string]string{"Authorization": "Bearer " + hostKey},
+		`{"userId":"`+user+`","actionPackageId":"`+pkg+`"}`)
+	var m struct {
+		Token     string `json:"token"`
+		ExpiresIn int    `json:"expiresIn"`
+	}
+	if err := json.Unmarshal([]byte(body), &m); status != 201 || err != nil || m.Token == "" {
+		t.Fatalf("POST /v1/tokens: %d %s", status, body)
+	}
+	return m.Token
+}
+
+func TestIssuerInProcess(t *testing.T) {
+	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	mustRun(t, env, "users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
+	mustRun(t, env, "packages", "add", "--id", "com.contoso.orders", "--name", "Orders")
+	var host struct{ APIKey string }
+	json.Unmarshal([]byte(mustRun(t, env, "hosts", "add", "web", "--json")), &host)
+
+	srv := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--log-level", "debug", "--token-lifetime", "10m")
+	if !strings.HasPrefix(srv.stdout.String(), "listening on "+srv.base+"\n") {
+		t.Errorf("stdout = %q", srv.stdout)
+	}
+	tok := mint(t, srv.base, host.APIKey, alice, "com.contoso.orders")
+	status, body := call(t, "GET", srv.base+"/v1/users/me", map[string]string{"accessToken": tok}, "")
+	if status != 200 || !strings.Contains(body, `"actionPackageId":"com.contoso.orders"`) {
+		t.Errorf("/v1/users/me: %d %s", status, body)
+	}
+	// The token's iss is the address actually listened on, and its lifetime
+	// the configured one.
+	var disc map[string]any
+	_, body = call(t, "GET", srv.base+"/.well-known/openid-configuration", nil, "")
+	json.Unmarshal([]byte(body), &disc)
+	if disc["issuer"] != srv.base {
+		t.Errorf("issuer = %v, want %s", disc["issuer"], srv.base)
+	}
+	_, body = call(t, "POST", srv.base+"/v1/tokens", map[string]string{"Authorization": "Bearer " + host.APIKey},
+		`{"userId":"`+alice+`","actionPackageId":"com.contoso.orders"}`)
+	if !strings.Contains(body, `"expiresIn":600`) {
+		t.Errorf("--token-lifetime 10m not applied: %s", body)
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if status, _ := call(t, "GET", srv.base+path, nil, ""); status != 200 {
+			t.Errorf("%s: %d", path, status)
+		}
+	}
+	if status, body := call(t, "GET", srv.base+"/metrics", nil, ""); status != 200 || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics: %d, Go collector missing", status)
+	}
+	// Bad credentials get logged as failures, never with the secret.
+	call(t, "GET", srv.base+"/v1/users/me", map[string]string{"accessToken": tok + "x"}, "")
+	call(t, "POST", srv.base+"/v1/tokens", map[string]string{"Authorization": "Bearer " + host.APIKey + "x"}, "{}")
+
+	if err := srv.stop(); err != nil {
+		t.Errorf("issuer after shutdown: %v", err)
+	}
+	logs := srv.stderr.String()
+	if strings.Contains(logs, tok[strings.LastIndex(tok, ".")+1:]) || strings.Contains(logs, host.APIKey) {
+		t.Error("the log holds a token or an API key")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("log line is not JSON: %q", line)
+		}
+	}
+	if !strings.Contains(logs, `"msg":"shutting down"`) {
+		t.Errorf("no shutdown in the log:\n%s", logs)
+	}
+}
+
+func TestIssuerBadStart(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CARDGATE_DATA": dir}
+	// A port in use is a clear error, not a hang.
+	srv := start(t, env, "issuer", "--listen", "127.0.0.1:0")
+	_, _, err := run(t, env, "issuer", "--listen", strings.TrimPrefix(srv.base, "http://"))
+	if err == nil || !strings.Contains(err.Error(), "listen") {
+		t.Errorf("second issuer on the same port: %v", err)
+	}
+	for _, bad := range []string{"8080", "localhost", "127.0.0.1:http-nope"} {
+		if _, _, err := run(t, env, "issuer", "--listen", bad); err == nil || !strings.Contains(err.Error(), "listen: ") {
+			t.Errorf("--listen %s: %v", bad, err)
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cardgate/cardgate"
+)
+
+func runToken(ctx context.Context, env *Env, args []string) error {
+	var user, pkg *string
+	err := adminCmd(ctx, env, args, "token", 0, func(fs flagSet) {
+		user = fs.String("user", "", "user id (required)")
+		pkg = fs.String("package", "", "action package id (required)")
+	}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
+		raw, c, err := sys.svc.Mint(ctx, *user, *pkg)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(env.Stdout, map[string]any{"token": raw, "expiresAt": c.ExpiresAt, "jti": c.ID})
+		}
+		fmt.Fprintln(env.Stdout, raw)
+		return nil
+	})
+	if err == errHelp {
+		return nil
+	}
+	return err
+}
+
+func runRevoke(ctx context.Context, env *Env, args []string) error {
+	var jti, user, pkg *string
+	err := adminCmd(ctx, env, args, "revoke", 0, func(fs flagSet) {
+		jti = fs.String("jti", "", "revoke the token with this jti")
+		user = fs.String("user", "", "revoke every token this user holds now")
+		pkg = fs.String("package", "", "revoke every token of this action package, and disable it")
+	}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
+		var (
+			r   *cardgate.Revocation
+			err error
+		)
+		switch {
+		case countSet(*jti, *user, *pkg) != 1:
+			return usagef("revoke: give exactly one of --jti, --user, --package")
+		case *jti != "":
+			r, err = sys.svc.RevokeToken(ctx, *jti, time.Time{})
+		case *user != "":
+			r, err = sys.svc.RevokeUser(ctx, *user)
+		default:
+			r, err = sys.svc.RevokePackage(ctx, *pkg)
+		}
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(env.Stdout, r)
+		}
+		fmt.Fprintf(env.Stdout, "revoked %s %s\n", r.Kind, r.Subject)
+		return nil
+	})
+	if err == errHelp {
+		return nil
+	}
+	return err
+}
+
+func countSet(vs ...string) int {
+	n := 0
+	for _, v := range vs {
+		if v != "" {
+			n++
+		}
+	}
+	return n
+}
