@@ -10,7 +10,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 )
 
 // BenchmarkAdapterVsReverseProxy compares a request through the adapter
@@ -64,10 +67,16 @@ func BenchmarkAdapterVsReverseProxy(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 			defer client.CloseIdleConnections()
+			var (
+				mu  sync.Mutex
+				all []time.Duration
+			)
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
+				var lat []time.Duration
 				for pb.Next() {
+					start := time.Now()
 					req, _ := http.NewRequest("GET", bc.url, nil)
 					req.Header.Set("Authorization", "Bearer tok-alice")
 					res, err := client.Do(req)
@@ -76,11 +85,29 @@ func BenchmarkAdapterVsReverseProxy(b *testing.B) {
 					}
 					io.Copy(io.Discard, res.Body)
 					res.Body.Close()
+					lat = append(lat, time.Since(start))
 					if res.StatusCode != 200 {
 						b.Fatalf("status %d", res.StatusCode)
 					}
 				}
+				mu.Lock()
+				all = append(all, lat...)
+				mu.Unlock()
 			})
+			b.StopTimer()
+			reportPercentiles(b, all)
 		})
 	}
+}
+
+// reportPercentiles adds the p50 and p99 request latency to a benchmark's
+// output, so that the latency a layer adds is read from the same run.
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	at := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) }
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
 }

@@ -1,17 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
-	"os"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Config is what every command that touches the store or serves HTTP
@@ -109,20 +104,6 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 		}
 		return cfg, cfg.validate()
 	}
-}
-
-// loadYAML reads a config file; unknown fields are errors that name them.
-func loadYAML(path string, cfg *Config) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
-		return fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	return nil
 }
 
 // validate reports the first setting that is wrong, naming it.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/cardgate/cardgate/cli"
@@ -18,7 +19,12 @@ func main() {
 	err := cli.Run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "cardgate:", err)
+		// Domain errors already say "cardgate: ".
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "cardgate: ") {
+			msg = "cardgate: " + msg
+		}
+		fmt.Fprintln(os.Stderr, msg)
 		var usage *cli.UsageError
 		if errors.As(err, &usage) {
 			os.Exit(2)

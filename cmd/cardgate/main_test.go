@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cardgate/cardgate/postgres/pgtest"
 )
 
 const (
@@ -19,12 +21,9 @@ const (
 	orders = "com.contoso.orders"
 )
 
-// TestBinary builds cardgate and drives it as an operator would: the CLI
-// registers a user, a package and a host; `cardgate issuer` serves on a free
-// loopback port; the host mints over HTTP and a service reads
-// /v1/users/me with Kaizala's header; the CLI revokes and rotates keys
-// while the server runs; SIGTERM stops it cleanly.
-func TestBinary(t *testing.T) {
+// buildBinary builds cardgate into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -32,11 +31,31 @@ func TestBinary(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// TestBinary builds cardgate and drives it as an operator would: the CLI
+// registers a user, a package and a host; `cardgate issuer` serves on a free
+// loopback port; the host mints over HTTP and a service reads
+// /v1/users/me with Kaizala's header; the CLI revokes and rotates keys
+// while the server runs; SIGTERM stops it cleanly. It runs on SQLite and
+// on PostgreSQL.
+func TestBinary(t *testing.T) {
+	bin := buildBinary(t)
+	t.Run("sqlite", func(t *testing.T) { testBinary(t, bin, "") })
+	t.Run("postgres", func(t *testing.T) { testBinary(t, bin, pgtest.URL(t)) })
+}
+
+func testBinary(t *testing.T, bin, store string) {
 	data := t.TempDir()
+	storeArgs := []string{"--data", data}
+	if store != "" {
+		storeArgs = append(storeArgs, "--store", store)
+	}
 	cli := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(bin, append(args, "--data", data)...)
-		cmd.Env = append(os.Environ(), "CARDGATE_MASTER_KEY=")
+		cmd := exec.Command(bin, append(args, storeArgs...)...)
+		cmd.Env = append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_STORE=", "CARDGATE_DATA=", "CARDGATE_CONFIG=")
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("cardgate %s: %v %s", strings.Join(args, " "), err, stderrOf(err))
@@ -48,7 +67,8 @@ func TestBinary(t *testing.T) {
 	var host struct{ APIKey string }
 	json.Unmarshal([]byte(cli("hosts", "add", "web", "--json")), &host)
 
-	srv := exec.Command(bin, "issuer", "--listen", "127.0.0.1:0", "--data", data)
+	srv := exec.Command(bin, append([]string{"issuer", "--listen", "127.0.0.1:0"}, storeArgs...)...)
+	srv.Env = append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_CONFIG=")
 	stdout, _ := srv.StdoutPipe()
 	srv.Stderr = io.Discard
 	if err := srv.Start(); err != nil {
@@ -142,8 +162,8 @@ func TestBinary(t *testing.T) {
 		if err != nil {
 			t.Errorf("exit after SIGTERM: %v", err)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("no exit within 15 s of SIGTERM")
+	case <-time.After(5 * time.Second):
+		t.Fatal("no exit within 5 s of SIGTERM")
 	}
 }
 
@@ -152,4 +172,46 @@ func stderrOf(err error) string {
 		return string(ee.Stderr)
 	}
 	return ""
+}
+
+// TestExitStatus checks what a script sees: 0 for success and --help, 2 for
+// a mistake in the command line, 1 for anything else, with a message on
+// stderr that names the problem.
+func TestExitStatus(t *testing.T) {
+	bin := buildBinary(t)
+	data := t.TempDir()
+	tests := []struct {
+		args   []string
+		status int
+		stderr string
+	}{
+		{[]string{"--help"}, 0, ""},
+		{[]string{"users", "add", "--help"}, 0, "Usage: cardgate users add"},
+		{[]string{}, 2, "no command given"},
+		{[]string{"frobnicate"}, 2, `cardgate: unknown command "frobnicate"`},
+		{[]string{"users", "add", "--nmae", "x"}, 2, "flag provided but not defined: -nmae"},
+		{[]string{"revoke", "--data", data}, 2, "exactly one of --jti, --user, --package"},
+		{[]string{"users", "add", "--name", "A", "--phone", "12345", "--data", data}, 1, "cardgate: phoneNumber: must be in E.164 form"},
+		{[]string{"packages", "add", "--id", "orders", "--name", "A", "--data", data}, 1, "cardgate: id: must be in reverse-DNS form"},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command(bin, tt.args...)
+		cmd.Env = append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_DATA="+data)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		status := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			status = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if status != tt.status || !strings.Contains(stderr.String(), tt.stderr) {
+			t.Errorf("cardgate %s: status %d, want %d; stderr:\n%s\nwant it to contain %q",
+				strings.Join(tt.args, " "), status, tt.status, stderr.String(), tt.stderr)
+		}
+		if strings.Contains(stderr.String(), "cardgate: cardgate:") {
+			t.Errorf("cardgate %s: doubled prefix: %s", strings.Join(tt.args, " "), stderr.String())
+		}
+	}
 }
