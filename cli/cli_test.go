@@ -177,3 +177,63 @@ func TestPostgresStore(t *testing.T) {
 		t.Errorf("users list on PostgreSQL = %q", out)
 	}
 }
+
+func TestRemoveAndEnable(t *testing.T) {
+	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	var admin, host struct{ ID, Role, APIKey string }
+	json.Unmarshal([]byte(mustRun(t, env, "clients", "add", "ops", "--role", "admin", "--json")), &admin)
+	json.Unmarshal([]byte(mustRun(t, env, "hosts", "add", "web", "--json")), &host)
+	if admin.Role != "admin" || host.Role != "host" {
+		t.Fatalf("roles: %+v %+v", admin, host)
+	}
+	// "hosts remove" removes hosts only: a mistyped admin id stays.
+	if _, _, err := run(t, env, "hosts", "remove", admin.ID); err == nil || !strings.Contains(err.Error(), "no host client") {
+		t.Errorf("hosts remove <admin>: %v", err)
+	}
+	if out := mustRun(t, env, "hosts", "list"); strings.Contains(out, "ops") || !strings.Contains(out, "web") {
+		t.Errorf("hosts list = %q", out)
+	}
+	mustRun(t, env, "hosts", "remove", host.ID)
+	mustRun(t, env, "clients", "remove", admin.ID)
+	var clients []any
+	json.Unmarshal([]byte(mustRun(t, env, "clients", "list", "--json")), &clients)
+	if clients == nil || len(clients) != 0 {
+		t.Errorf("after removing both: %v", clients)
+	}
+	if _, _, err := run(t, env, "clients", "remove", admin.ID); err == nil {
+		t.Error("removing a removed client succeeded")
+	}
+
+	mustRun(t, env, "users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
+	mustRun(t, env, "packages", "add", "--id", "com.contoso.orders", "--name", "Orders", "--json")
+	mustRun(t, env, "users", "disable", alice)
+	mustRun(t, env, "packages", "disable", "com.contoso.orders")
+	if _, _, err := run(t, env, "token", "--user", alice, "--package", "com.contoso.orders"); err == nil {
+		t.Error("token minted for a disabled user and package")
+	}
+	mustRun(t, env, "users", "enable", alice)
+	if out := mustRun(t, env, "packages", "enable", "com.contoso.orders"); out != "package com.contoso.orders enabled\n" {
+		t.Errorf("packages enable said %q", out)
+	}
+	var pkgs []struct {
+		ID       string `json:"id"`
+		Disabled bool   `json:"disabled"`
+	}
+	json.Unmarshal([]byte(mustRun(t, env, "packages", "list", "--json")), &pkgs)
+	if len(pkgs) != 1 || pkgs[0].ID != "com.contoso.orders" || pkgs[0].Disabled {
+		t.Errorf("packages list --json = %+v", pkgs)
+	}
+	var tok struct{ Token, JTI string }
+	json.Unmarshal([]byte(mustRun(t, env, "token", "--user", alice, "--package", "com.contoso.orders", "--json")), &tok)
+	var rev map[string]any
+	json.Unmarshal([]byte(mustRun(t, env, "revoke", "--jti", tok.JTI, "--json")), &rev)
+	if rev["subject"] != tok.JTI {
+		t.Errorf("revoke --jti --json = %v", rev)
+	}
+	if out := mustRun(t, env, "revoke", "--package", "com.contoso.orders"); !strings.Contains(out, "com.contoso.orders") {
+		t.Errorf("revoke --package said %q", out)
+	}
+	if _, _, err := run(t, env, "revoke", "--user", alice, "--jti", "x"); err == nil {
+		t.Error("revoke with two selectors succeeded")
+	}
+}

@@ -3,6 +3,8 @@ package main_test
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -21,17 +23,36 @@ const (
 	orders = "com.contoso.orders"
 )
 
-// buildBinary builds cardgate into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
+// bin is the cardgate binary the tests run, built once by TestMain.
+var bin string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
 	if testing.Short() {
-		t.Skip("builds the binary")
+		os.Exit(m.Run()) // the tests skip: they need the binary
 	}
-	bin := filepath.Join(t.TempDir(), "cardgate")
+	dir, err := os.MkdirTemp("", "cardgate-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = filepath.Join(dir, "cardgate")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
 	}
-	return bin
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// needBinary skips in -short mode, where the binary is not built.
+func needBinary(t *testing.T) {
+	t.Helper()
+	if bin == "" {
+		t.Skip("-short: the binary is not built")
+	}
 }
 
 // TestBinary builds cardgate and drives it as an operator would: the CLI
@@ -41,12 +62,12 @@ func buildBinary(t *testing.T) string {
 // while the server runs; SIGTERM stops it cleanly. It runs on SQLite and
 // on PostgreSQL.
 func TestBinary(t *testing.T) {
-	bin := buildBinary(t)
-	t.Run("sqlite", func(t *testing.T) { testBinary(t, bin, "") })
-	t.Run("postgres", func(t *testing.T) { testBinary(t, bin, pgtest.URL(t)) })
+	needBinary(t)
+	t.Run("sqlite", func(t *testing.T) { testBinary(t, "") })
+	t.Run("postgres", func(t *testing.T) { testBinary(t, pgtest.URL(t)) })
 }
 
-func testBinary(t *testing.T, bin, store string) {
+func testBinary(t *testing.T, store string) {
 	data := t.TempDir()
 	storeArgs := []string{"--data", data}
 	if store != "" {
@@ -178,7 +199,7 @@ func stderrOf(err error) string {
 // a mistake in the command line, 1 for anything else, with a message on
 // stderr that names the problem.
 func TestExitStatus(t *testing.T) {
-	bin := buildBinary(t)
+	needBinary(t)
 	data := t.TempDir()
 	tests := []struct {
 		args   []string
