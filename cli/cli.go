@@ -1,6 +1,17 @@
 // Package cli is the cardgate command: the servers, the admin commands and
 // the demo. cmd/cardgate's main only calls Run, so the whole program runs
 // in-process in tests.
+//
+// Every command that touches the store takes --data (default
+// ./cardgate-data: the SQLite database and the master key file) and --store
+// (a postgres:// URL selects PostgreSQL). Settings come from, in rising
+// order, defaults, a YAML file (--config), CARDGATE_* environment variables
+// and flags; see Config. The master key is CARDGATE_MASTER_KEY, or else the
+// file master.key in the data directory, created with mode 0600.
+//
+// The demo keeps its state in ./cardgate-demo, in the current directory,
+// where a user sees it and can delete it, and ignores the environment that
+// points at a real installation (see demoEnv).
 package cli
 
 import (

@@ -193,6 +193,10 @@ func TestRemoveAndEnable(t *testing.T) {
 	if out := mustRun(t, env, "hosts", "list"); strings.Contains(out, "ops") || !strings.Contains(out, "web") {
 		t.Errorf("hosts list = %q", out)
 	}
+	// An API key pasted for an id is not echoed.
+	if _, _, err := run(t, env, "hosts", "remove", host.APIKey); err == nil || strings.Contains(err.Error(), host.APIKey) {
+		t.Errorf("hosts remove <key>: %v", err)
+	}
 	mustRun(t, env, "hosts", "remove", host.ID)
 	mustRun(t, env, "clients", "remove", admin.ID)
 	var clients []any

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cardgate/cardgate"
@@ -61,6 +62,10 @@ func clientVerbs(ctx context.Context, env *Env, group string, args []string, fix
 		},
 		"remove": func(ctx context.Context, env *Env, args []string) error {
 			return adminCmd(ctx, env, args, group+" remove ID", 1, nil, func(ctx context.Context, sys *system, pos []string, _ bool) error {
+				if strings.HasPrefix(pos[0], cardgate.APIKeyPrefix) {
+					// Not echoed: it is a secret, pasted by mistake.
+					return cardgate.Errorf(cardgate.EINVALID, "id: that is an API key, not a client id; see %s list", group)
+				}
 				if fixed != "" {
 					// "hosts remove" must not remove an admin by a mistyped id.
 					if err := hasClient(ctx, sys, pos[0], fixed); err != nil {

@@ -58,7 +58,11 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 		fs.StringVar(&file, "config", "", "YAML configuration `file` (env CARDGATE_CONFIG)")
 		fs.StringVar(&store, "store", "", "PostgreSQL `URL` (postgres://…); empty means SQLite in the data directory (env CARDGATE_STORE)")
 	}
-	fs.StringVar(&data, "data", "", "data `directory`: SQLite database and master key (default "+def.Data+", env CARDGATE_DATA)")
+	dataEnv := ", env CARDGATE_DATA"
+	if kind == demoFlags {
+		dataEnv = "" // see demoEnv
+	}
+	fs.StringVar(&data, "data", "", "data `directory`: SQLite database and master key (default "+def.Data+dataEnv+")")
 	fs.StringVar(&iss, "issuer-url", "", "public base `URL` of the Integration Service, the tokens' iss (default http://<listen>, env CARDGATE_ISSUER_URL)")
 	fs.DurationVar(&lifetime, "token-lifetime", 0, "lifetime of minted tokens (default 30m, env CARDGATE_TOKEN_LIFETIME)")
 	if kind != storeFlags {
