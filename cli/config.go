@@ -35,6 +35,7 @@ const (
 	storeFlags  flagKind = iota // admin commands: the store, no listener
 	serverFlags                 // servers: the store and a listener
 	demoFlags                   // the demo: a listener and its own data directory
+	adapterFlags                // the adapter: the store only; its own file has the rest
 )
 
 func defaultConfig(kind flagKind) Config {
@@ -54,8 +55,10 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 		lifetime                     time.Duration
 	)
 	def := defaultConfig(kind)
-	if kind != demoFlags {
+	if kind != demoFlags && kind != adapterFlags {
 		fs.StringVar(&file, "config", "", "YAML configuration `file` (env CARDGATE_CONFIG)")
+	}
+	if kind != demoFlags {
 		fs.StringVar(&store, "store", "", "PostgreSQL `URL` (postgres://…); empty means SQLite in the data directory (env CARDGATE_STORE)")
 	}
 	dataEnv := ", env CARDGATE_DATA"
@@ -63,9 +66,11 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 		dataEnv = "" // see demoEnv
 	}
 	fs.StringVar(&data, "data", "", "data `directory`: SQLite database and master key (default "+def.Data+dataEnv+")")
-	fs.StringVar(&iss, "issuer-url", "", "public base `URL` of the Integration Service, the tokens' iss (default http://<listen>, env CARDGATE_ISSUER_URL)")
-	fs.DurationVar(&lifetime, "token-lifetime", 0, "lifetime of minted tokens (default 30m, env CARDGATE_TOKEN_LIFETIME)")
-	if kind != storeFlags {
+	if kind != adapterFlags {
+		fs.StringVar(&iss, "issuer-url", "", "public base `URL` of the Integration Service, the tokens' iss (default http://<listen>, env CARDGATE_ISSUER_URL)")
+		fs.DurationVar(&lifetime, "token-lifetime", 0, "lifetime of minted tokens (default 30m, env CARDGATE_TOKEN_LIFETIME)")
+	}
+	if kind == serverFlags || kind == demoFlags {
 		fs.StringVar(&listen, "listen", "", "`address` to listen on (default "+defaultListen+", env CARDGATE_LISTEN)")
 		fs.StringVar(&lv, "log-level", "", "log `level`: debug, info, warn or error (default info, env CARDGATE_LOG_LEVEL)")
 	}

@@ -28,19 +28,7 @@ func (s *system) Close() error { return s.store.Close() }
 // open opens the configured store and master key and builds the Service.
 // iss is the issuer URL tokens carry.
 func open(ctx context.Context, cfg Config, env *Env, iss string, log *slog.Logger) (*system, error) {
-	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-		return nil, fmt.Errorf("data: %w", err)
-	}
-	master, err := masterKey(cfg, env)
-	if err != nil {
-		return nil, err
-	}
-	var store cardgate.Store
-	if cfg.Store != "" {
-		store, err = postgres.Open(ctx, cfg.Store)
-	} else {
-		store, err = sqlite.Open(ctx, filepath.Join(cfg.Data, "cardgate.db"))
-	}
+	store, master, err := openStore(ctx, cfg, env)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +43,28 @@ func open(ctx context.Context, cfg Config, env *Env, iss string, log *slog.Logge
 		return nil, err
 	}
 	return &system{store: store, svc: svc, master: master}, nil
+}
+
+// openStore opens the configured store and the master key, and nothing
+// else: the adapter needs them without the Integration Service's keys.
+func openStore(ctx context.Context, cfg Config, env *Env) (cardgate.Store, *seal.Key, error) {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data: %w", err)
+	}
+	master, err := masterKey(cfg, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	var store cardgate.Store
+	if cfg.Store != "" {
+		store, err = postgres.Open(ctx, cfg.Store)
+	} else {
+		store, err = sqlite.Open(ctx, filepath.Join(cfg.Data, "cardgate.db"))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, master, nil
 }
 
 // masterKey reads CARDGATE_MASTER_KEY, or else the key file in the data
