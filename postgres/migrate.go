@@ -4,10 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
-	"strings"
+	"github.com/cardgate/cardgate/migration"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -18,41 +15,6 @@ import (
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-// migration is one schema version.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded migrations in version order and checks
-// that they are numbered 1, 2, 3... Its errors, like migrate's, are wrapped
-// by Open, which names the package and the server.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("migrations: %w", err)
-	}
-	var ms []migration
-	for _, name := range names { // Glob sorts, and the numbers are zero-padded
-		base := path.Base(name)
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || len(num) != 4 {
-			return nil, fmt.Errorf("migration %s: name must start with a 4-digit version, like 0001_init.sql", base)
-		}
-		if v != len(ms)+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d (versions go 1, 2, 3 without gaps)", base, v, len(ms)+1)
-		}
-		body, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: %w", base, err)
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(body)})
-	}
-	return ms, nil
-}
 
 // migrationLock is the first half of the advisory lock that serializes
 // migrations; the second half is a hash of the schema, so that nodes sharing
@@ -65,7 +27,7 @@ const migrationLock = 0x63617264 // "card"
 // schema as it was, and nodes starting at once take turns on the advisory
 // lock, the later ones finding the work done.
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := migration.Load(migrationFiles, "migrations")
 	if err != nil {
 		return err
 	}
@@ -102,11 +64,11 @@ func (db *DB) migrate(ctx context.Context) error {
 		return nil
 	}
 	for _, m := range ms[current:] {
-		if _, err := tx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", m.version); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", m.Version); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

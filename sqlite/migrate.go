@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
+	"github.com/cardgate/cardgate/migration"
 	"strings"
 	"time"
 )
@@ -19,40 +17,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one schema version.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded migrations in version order and checks
-// that they are numbered 1, 2, 3...
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: migrations: %w", err)
-	}
-	var ms []migration
-	for _, name := range names { // Glob sorts, and the numbers are zero-padded
-		base := path.Base(name)
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || len(num) != 4 {
-			return nil, fmt.Errorf("sqlite: migration %s: name must start with a 4-digit version, like 0001_init.sql", base)
-		}
-		if v != len(ms)+1 {
-			return nil, fmt.Errorf("sqlite: migration %s: version %d, want %d (versions go 1, 2, 3 without gaps)", base, v, len(ms)+1)
-		}
-		body, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: migration %s: %w", base, err)
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(body)})
-	}
-	return ms, nil
-}
-
 // migrate brings the schema to the newest version this binary knows.
 //
 // It first looks without writing: a file made by a newer cardgate or by
@@ -63,7 +27,7 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // BEGIN IMMEDIATE (the writer's _txlock) makes two processes opening a new
 // file at once take turns; the second finds the work done.
 func (s *DB) migrate(ctx context.Context) error {
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := migration.Load(migrationFiles, "migrations")
 	if err != nil {
 		return err
 	}
@@ -105,11 +69,11 @@ func (s *DB) migrate(ctx context.Context) error {
 	}
 	now := time.Now().UnixMicro()
 	for _, m := range ms[current:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("sqlite: open %s: migration %s: %w", s.path, m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("sqlite: open %s: migration %s: %w", s.path, m.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, now); err != nil {
-			return fmt.Errorf("sqlite: open %s: migration %s: %w", s.path, m.name, err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.Version, now); err != nil {
+			return fmt.Errorf("sqlite: open %s: migration %s: %w", s.path, m.Name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
