@@ -32,10 +32,10 @@ const (
 type flagKind int
 
 const (
-	storeFlags  flagKind = iota // admin commands: the store, no listener
-	serverFlags                 // servers: the store and a listener
-	demoFlags                   // the demo: a listener and its own data directory
-	adapterFlags                // the adapter: the store only; its own file has the rest
+	storeFlags   flagKind = iota // admin commands: the store, no listener
+	serverFlags                  // servers: the store and a listener
+	demoFlags                    // the demo: a listener and its own data directory
+	adapterFlags                 // the adapter: the store only; its own file has the rest
 )
 
 func defaultConfig(kind flagKind) Config {
