@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/cardgate/cardgate/tokenhash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -274,7 +275,7 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 		id, err := s.checkState(ctx, c)
 		return id, c, err
 	}
-	h := sha256.Sum256([]byte(raw))
+	h := tokenhash.Of(raw)
 	now := s.now()
 	e, hit := s.checked.Get(h)
 	if hit {

@@ -1,0 +1,203 @@
+package verify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/cardgate/cardgate/tokenhash"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
+)
+
+// RemoteConfig configures a Remote verifier. Only UserinfoURL is required.
+type RemoteConfig struct {
+	// UserinfoURL is the issuer's users/me endpoint, e.g.
+	// "https://id.example.com/v1/users/me".
+	UserinfoURL string
+	// Client makes the calls; nil means a client with a 5 s timeout and
+	// a transport that keeps connections to the issuer open.
+	Client *http.Client
+	// TTL is how long a positive answer is reused; 0 means 60 s. Entries
+	// never outlive the token's exp. A revocation reaches this verifier
+	// within TTL.
+	TTL time.Duration
+	// NegativeTTL is how long a rejection is remembered; 0 means 5 s.
+	NegativeTTL time.Duration
+	// CacheSize caps the entries (least recently used go first); 0 means
+	// 100,000. Memory is bounded however many distinct tokens arrive.
+	CacheSize int
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Remote verifies tokens by asking the issuer's /v1/users/me, with a cache
+// keyed by the token's SHA-256 (the token itself is never kept).
+// Concurrent checks of one token make one call. When the issuer cannot be
+// reached, cached identities keep working until their entries end and
+// unknown tokens get ErrUnavailable, never a pass.
+type Remote struct {
+	cfg    RemoteConfig
+	client *http.Client
+	cache  *lru.Cache[[sha256.Size]byte, remoteEntry]
+	calls  singleflight.Group
+	now    func() time.Time
+}
+
+type remoteEntry struct {
+	id    *Identity // nil for a rejection
+	err   error
+	until time.Time
+}
+
+// NewRemote returns a Remote verifier.
+func NewRemote(cfg RemoteConfig) (*Remote, error) {
+	if !strings.HasPrefix(cfg.UserinfoURL, "http://") && !strings.HasPrefix(cfg.UserinfoURL, "https://") {
+		return nil, errors.New("verify: RemoteConfig.UserinfoURL must be an http(s) URL")
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = 60 * time.Second
+	}
+	if cfg.NegativeTTL <= 0 {
+		cfg.NegativeTTL = 5 * time.Second
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 100_000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Client == nil {
+		cfg.Client = defaultClient()
+	}
+	cache, err := lru.New[[sha256.Size]byte, remoteEntry](cfg.CacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	return &Remote{cfg: cfg, client: cfg.Client, cache: cache, now: cfg.Now}, nil
+}
+
+// defaultClient has a timeout on every call and keeps enough idle
+// connections to the issuer that a busy service does not dial per check.
+func defaultClient() *http.Client {
+	return &http.Client{
+		Timeout: 5 * time.Second,
+		Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        100,
+			MaxIdleConnsPerHost: 32,
+			IdleConnTimeout:     90 * time.Second,
+		},
+		// The issuer answers; it never redirects a token elsewhere.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Verify implements Verifier.
+func (r *Remote) Verify(ctx context.Context, token string) (*Identity, error) {
+	if token == "" || len(token) > maxTokenLen {
+		return nil, rejection(ErrInvalid, nil)
+	}
+	key := tokenhash.Of(token)
+	if e, ok := r.cache.Get(key); ok && r.now().Before(e.until) {
+		return e.result()
+	}
+	// One call per token however many requests carry it at once. The call
+	// runs on its own context, so one caller giving up does not fail the
+	// others; the client's timeout bounds it.
+	v, err, _ := r.calls.Do(string(key[:]), func() (any, error) {
+		e, err := r.ask(context.WithoutCancel(ctx), token)
+		if err != nil {
+			return nil, err // the issuer is unavailable: nothing cached
+		}
+		r.cache.Add(key, e)
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(remoteEntry).result()
+}
+
+func (e remoteEntry) result() (*Identity, error) {
+	if e.id == nil {
+		return nil, e.err
+	}
+	id := *e.id
+	return &id, nil
+}
+
+// ask calls the issuer once and turns its answer into a cache entry.
+func (r *Remote) ask(ctx context.Context, token string) (remoteEntry, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.UserinfoURL, nil)
+	if err != nil {
+		return remoteEntry{}, rejection(ErrUnavailable, err)
+	}
+	req.Header.Set("accessToken", token)
+	req.Header.Set("Accept", "application/json")
+	res, err := r.client.Do(req)
+	if err != nil {
+		return remoteEntry{}, rejection(ErrUnavailable, errors.New("call the issuer failed")) // the error may hold the URL; not the token
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	if err != nil {
+		return remoteEntry{}, rejection(ErrUnavailable, errors.New("read the issuer's answer failed"))
+	}
+	now := r.now()
+	switch {
+	case res.StatusCode == http.StatusOK:
+		var id Identity
+		if err := json.Unmarshal(body, &id); err != nil || id.UserID == "" || id.ActionPackageID == "" {
+			return remoteEntry{}, rejection(ErrUnavailable, errors.New("the issuer's answer is not an identity"))
+		}
+		until := now.Add(r.cfg.TTL)
+		if exp, ok := unverifiedExpiry(token); ok {
+			id.ExpiresAt = exp
+			if exp.Before(until) {
+				until = exp // never trust a cached answer past the token's life
+			}
+		}
+		return remoteEntry{id: &id, until: until}, nil
+	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
+		kind := ErrInvalid
+		if strings.Contains(string(body), "expired") {
+			kind = ErrExpired
+		}
+		return remoteEntry{err: rejection(kind, nil), until: now.Add(r.cfg.NegativeTTL)}, nil
+	}
+	return remoteEntry{}, rejection(ErrUnavailable, fmt.Errorf("the issuer answered %d", res.StatusCode))
+}
+
+// unverifiedExpiry reads exp from a JWT's payload without checking
+// anything: it is used only to shorten a cache entry, never to accept a
+// token. An opaque (non-JWT) token has none.
+func unverifiedExpiry(token string) (time.Time, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}, false
+	}
+	var c struct {
+		Exp int64 `json:"exp"`
+	}
+	if json.Unmarshal(b, &c) != nil || c.Exp <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(c.Exp, 0).UTC(), true
+}
+
+// Len reports how many entries the cache holds (for monitoring and tests).
+func (r *Remote) Len() int { return r.cache.Len() }

@@ -1,0 +1,345 @@
+package verify_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/token"
+	"github.com/cardgate/cardgate/verify"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+func forge(t *testing.T, alg jose.SignatureAlgorithm, key any, kid, iss string) string {
+	t.Helper()
+	opts := (&jose.SignerOptions{}).WithType(token.Type).WithHeader("kid", kid)
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	raw, err := jwt.Signed(s).Claims(map[string]any{"iss": iss, "sub": alice, "apid": orders, "jti": "forged",
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(30 * time.Minute).Unix()}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// Every token invariant 2 lists is rejected in both modes and by the
+// middleware, with the kind of error a service can branch on.
+func TestRejectsInBothModes(t *testing.T) {
+	e := newIssuer(t)
+	ctx := context.Background()
+	kid := e.svc.Keys().Signer().KeyID()
+	pub, _ := e.svc.Keys().PublicKey(kid)
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	good := e.mint(t, alice, orders)
+	parts := strings.Split(good, ".")
+	b64 := base64.RawURLEncoding.EncodeToString
+
+	e.clock.Shift(-2 * time.Hour)
+	expired := e.mint(t, alice, orders)
+	e.clock.Shift(2*time.Hour + 10*time.Minute)
+	future := e.mint(t, alice, orders)
+	e.clock.Reset()
+	revoked := e.mint(t, alice, orders)
+	c, _ := (&token.Verifier{Issuer: e.svc.Issuer(), Keys: e.svc.Keys()}).Verify(revoked)
+	e.svc.RevokeToken(ctx, c.ID, c.ExpiresAt)
+	bobs := e.mint(t, bob, orders)
+	e.svc.SetUserDisabled(ctx, bob, true)
+	surveys := e.mint(t, alice, survey)
+	e.svc.SetPackageDisabled(ctx, survey, true)
+
+	tests := []struct {
+		name  string
+		tok   string
+		kinds []error // accepted kinds: remote mode cannot tell revoked from invalid
+	}{
+		{"garbage", "not-a-token", []error{verify.ErrInvalid}},
+		{"forged signature", parts[0] + "." + parts[1] + "." + b64(make([]byte, 64)), []error{verify.ErrInvalid}},
+		{"re-signed with another key", forge(t, jose.EdDSA, other, kid, e.svc.Issuer()), []error{verify.ErrInvalid}},
+		{"alg none", b64([]byte(`{"alg":"none","kid":"`+kid+`","typ":"`+token.Type+`"}`)) + "." + parts[1] + ".", []error{verify.ErrInvalid}},
+		{"HMAC with the public key", forge(t, jose.HS256, []byte(pub), kid, e.svc.Issuer()), []error{verify.ErrInvalid}},
+		{"other issuer", forge(t, jose.EdDSA, other, "other-kid", "https://evil.example"), []error{verify.ErrInvalid}},
+		{"expired", expired, []error{verify.ErrExpired}},
+		{"not yet valid", future, []error{verify.ErrExpired, verify.ErrInvalid}},
+		{"revoked", revoked, []error{verify.ErrRevoked, verify.ErrInvalid}},
+		{"disabled user", bobs, []error{verify.ErrRevoked, verify.ErrInvalid}},
+		{"disabled package", surveys, []error{verify.ErrRevoked, verify.ErrInvalid}},
+	}
+	modes := map[string]verify.Verifier{
+		"remote": e.remote(t, verify.RemoteConfig{}),
+		"local":  e.local(t, verify.LocalConfig{}),
+	}
+	for mode, v := range modes {
+		srv, _ := serve(t, v)
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				id, err := v.Verify(ctx, tt.tok)
+				if id != nil || err == nil {
+					t.Fatalf("accepted: %+v", id)
+				}
+				ok := false
+				for _, k := range tt.kinds {
+					ok = ok || errors.Is(err, k)
+				}
+				if !ok {
+					t.Errorf("err = %v, want one of %v", err, tt.kinds)
+				}
+				if cardgate.ErrorCode(err) != cardgate.EINVALIDTOKEN {
+					t.Errorf("code = %s", cardgate.ErrorCode(err))
+				}
+				req, _ := http.NewRequest("GET", srv.URL, nil)
+				req.Header.Set("accessToken", tt.tok)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != 401 || res.Header.Get("WWW-Authenticate") == "" {
+					t.Errorf("middleware: %d, want 401 with WWW-Authenticate", res.StatusCode)
+				}
+			})
+		}
+		if id, err := v.Verify(ctx, good); err != nil || id.UserID != alice || id.ActionPackageID != orders {
+			t.Errorf("%s: good token: %+v %v", mode, id, err)
+		}
+	}
+	// Remote mode also returns the profile.
+	if id, _ := modes["remote"].Verify(ctx, good); id.Name != "User 6f1c" || id.ExpiresAt.IsZero() {
+		t.Errorf("remote identity = %+v", id)
+	}
+}
+
+func TestPolicyPackageAIsNotPackageB(t *testing.T) {
+	e := newIssuer(t)
+	srv, _ := serve(t, e.remote(t, verify.RemoteConfig{}), verify.AllowPackages(survey))
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Authorization", "Bearer "+e.mint(t, alice, orders))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 403 || !strings.Contains(string(body), `"Forbidden"`) {
+		t.Fatalf("package A on a B-only service: %d %s", res.StatusCode, body)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.mint(t, alice, survey))
+	if res, _ := http.DefaultClient.Do(req); res.StatusCode != 200 {
+		t.Errorf("package B: %d", res.StatusCode)
+	}
+}
+
+func TestOneIssuerCallForAThousandConcurrentRequests(t *testing.T) {
+	e := newIssuer(t)
+	srv, _ := serve(t, e.remote(t, verify.RemoteConfig{}))
+	tok := e.mint(t, alice, orders)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 200, MaxConnsPerHost: 200}}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	failures := make(chan int, 1000)
+	for range 1000 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			req, _ := http.NewRequest("GET", srv.URL, nil)
+			req.Header.Set("accessToken", tok)
+			res, err := client.Do(req)
+			if err != nil {
+				failures <- -1
+				return
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				failures <- res.StatusCode
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(failures)
+	for s := range failures {
+		t.Errorf("a request failed: %d", s)
+	}
+	if n := e.meCalls.Load(); n != 1 {
+		t.Errorf("%d calls to /v1/users/me for one token, want 1", n)
+	}
+}
+
+func TestIssuerDown(t *testing.T) {
+	e := newIssuer(t)
+	ctx := context.Background()
+	remote := e.remote(t, verify.RemoteConfig{})
+	local := e.local(t, verify.LocalConfig{RevocationInterval: 50 * time.Millisecond, MaxStaleness: 300 * time.Millisecond})
+	known, unknown := e.mint(t, alice, orders), e.mint(t, bob, orders)
+	for _, v := range []verify.Verifier{remote, local} {
+		if _, err := v.Verify(ctx, known); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.srv.Close()
+
+	if _, err := remote.Verify(ctx, known); err != nil {
+		t.Errorf("remote, cached token with the issuer down: %v", err)
+	}
+	_, err := remote.Verify(ctx, unknown)
+	if !errors.Is(err, verify.ErrUnavailable) || cardgate.ErrorCode(err) != cardgate.EUNAVAILABLE {
+		t.Errorf("remote, unknown token with the issuer down: %v, want ErrUnavailable (503)", err)
+	}
+	if strings.Contains(fmt.Sprint(err), unknown) {
+		t.Error("the error holds the token")
+	}
+	// Local mode keeps verifying offline while its revocation list is
+	// fresh, and fails closed once it is stale.
+	if _, err := local.Verify(ctx, unknown); err != nil {
+		t.Errorf("local, just after the issuer went down: %v", err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if _, err := local.Verify(ctx, known); !errors.Is(err, verify.ErrUnavailable) {
+		t.Errorf("local, revocation feed stale: %v, want ErrUnavailable", err)
+	}
+}
+
+func TestRevocationReachesEachMode(t *testing.T) {
+	e := newIssuer(t)
+	ctx := context.Background()
+	remote := e.remote(t, verify.RemoteConfig{TTL: 300 * time.Millisecond})
+	local := e.local(t, verify.LocalConfig{RevocationInterval: 50 * time.Millisecond})
+	tok := e.mint(t, alice, orders)
+	for _, v := range []verify.Verifier{remote, local} {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.RevokeUser(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		v      verify.Verifier
+		within time.Duration
+		want   error
+	}{
+		"local":  {local, time.Second, verify.ErrRevoked},
+		"remote": {remote, 2 * time.Second, verify.ErrInvalid},
+	} {
+		deadline := time.Now().Add(tc.within)
+		for {
+			_, err := tc.v.Verify(ctx, tok)
+			if errors.Is(err, tc.want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%s: still %v after %v", name, err, tc.within)
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+func TestLocalPicksUpKeyRotation(t *testing.T) {
+	e := newIssuer(t)
+	ctx := context.Background()
+	now := time.Now()
+	var mu sync.Mutex
+	clk := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	local := e.local(t, verify.LocalConfig{Now: clk})
+	old := e.mint(t, alice, orders)
+	if _, err := e.svc.RotateKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fresh := e.mint(t, alice, orders)
+	if _, err := local.Verify(ctx, old); err != nil {
+		t.Errorf("token of the old key: %v", err)
+	}
+	// Right after start the keys were just fetched: an unknown kid does not
+	// trigger a refetch yet, so junk kids cannot hammer the issuer.
+	if _, err := local.Verify(ctx, fresh); !errors.Is(err, verify.ErrInvalid) {
+		t.Errorf("new key within the refresh limit: %v", err)
+	}
+	mu.Lock()
+	now = now.Add(11 * time.Second)
+	mu.Unlock()
+	if id, err := local.Verify(ctx, fresh); err != nil || id.UserID != alice {
+		t.Errorf("token of the new key after the limit: %v", err)
+	}
+}
+
+func TestBodyFieldLeavesTheBody(t *testing.T) {
+	e := newIssuer(t)
+	tok := e.mint(t, alice, orders)
+	var got []byte
+	h := verify.Middleware(e.remote(t, verify.RemoteConfig{}), verify.BodyField("integrationToken", 1024))(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got, _ = io.ReadAll(r.Body) }))
+	body := []byte(`{"sku":"P-100","integrationToken":"` + tok + `","quantity":2}`)
+	req, _ := http.NewRequest("POST", "/orders", bytes.NewReader(body))
+	rec := &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, req)
+	if rec.status != 0 && rec.status != 200 {
+		t.Fatalf("status %d", rec.status)
+	}
+	if !bytes.Equal(got, body) {
+		t.Errorf("handler got %q, want the body as sent", got)
+	}
+	big := append([]byte(`{"integrationToken":"`+tok+`","pad":"`), bytes.Repeat([]byte("x"), 2000)...)
+	req, _ = http.NewRequest("POST", "/orders", bytes.NewReader(append(big, '"', '}')))
+	rec = &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, req)
+	if rec.status != 413 {
+		t.Errorf("body over the limit: %d, want 413", rec.status)
+	}
+}
+
+type recorder struct {
+	header http.Header
+	status int
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *recorder) WriteHeader(s int)           { r.status = s }
+
+func TestJunkTokensKeepMemoryBounded(t *testing.T) {
+	e := newIssuer(t)
+	r := e.remote(t, verify.RemoteConfig{CacheSize: 100})
+	for i := range 2000 {
+		if _, err := r.Verify(context.Background(), fmt.Sprintf("junk-%d", i)); !errors.Is(err, verify.ErrInvalid) {
+			t.Fatalf("junk token: %v", err)
+		}
+	}
+	if n := r.Len(); n > 100 {
+		t.Errorf("cache holds %d entries, cap 100", n)
+	}
+}
+
+// TestDeps keeps verify free of database drivers: services import it.
+func TestDeps(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// database/sql/driver (interfaces only, through uuid) is fine;
+	// database/sql itself, or any driver, is not.
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == "database/sql" || strings.HasPrefix(pkg, "modernc.org/sqlite") || strings.HasPrefix(pkg, "github.com/jackc/") ||
+			strings.HasPrefix(pkg, "github.com/redis/") || strings.HasPrefix(pkg, "github.com/lib/pq") {
+			t.Errorf("verify depends on %s", pkg)
+		}
+	}
+}
