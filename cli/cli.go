@@ -41,6 +41,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"issuer":   {"run the Integration Service", runIssuer},
+		"adapter":  {"run the adapter: an identity-aware proxy to business systems", runAdapter},
 		"demo":     {"run the demo: a seeded Integration Service on loopback", runDemo},
 		"users":    {"add, list, disable or enable users", runUsers},
 		"packages": {"add, list, disable or enable action packages", runPackages},

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/cardgate/cardgate/adapter"
+	"github.com/cardgate/cardgate/verify"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// verifierAuth lets a verify.Verifier be the adapter's Authenticator.
+type verifierAuth struct{ verify.Verifier }
+
+func (a verifierAuth) Authenticate(ctx context.Context, tok string) (*verify.Identity, error) {
+	return a.Verify(ctx, tok)
+}
+
+// newAuthenticator builds the adapter's token check from its issuer
+// section: Remote asks /v1/users/me; Local verifies offline and follows
+// the revocation feed with the resource-server key in
+// CARDGATE_ISSUER_API_KEY. A change of issuer needs a restart: a reload
+// keeps the verifier it started with.
+func newAuthenticator(ctx context.Context, ic adapter.IssuerConfig, env *Env, log *slog.Logger, _ *prometheus.Registry) (adapter.Authenticator, func(), error) {
+	base := strings.TrimRight(ic.URL, "/")
+	switch ic.Mode {
+	case "", "remote":
+		r, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: base + "/v1/users/me"})
+		if err != nil {
+			return nil, nil, err
+		}
+		return verifierAuth{r}, func() {}, nil
+	case "local":
+		key := env.Getenv("CARDGATE_ISSUER_API_KEY")
+		if key == "" {
+			return nil, nil, errors.New("issuer.mode local needs a resource-server API key in CARDGATE_ISSUER_API_KEY (cardgate clients add NAME --role resource-server)")
+		}
+		l, err := verify.NewLocal(ctx, verify.LocalConfig{Issuer: base, APIKey: key, Logger: log})
+		if err != nil {
+			return nil, nil, err
+		}
+		return verifierAuth{l}, func() { l.Close() }, nil
+	}
+	return nil, nil, errors.New("issuer.mode: must be remote or local")
+}

@@ -1,0 +1,184 @@
+package main_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestAdapterBinary runs `cardgate adapter` beside `cardgate issuer` as an
+// operator would: the upstream's key goes into the store with `secrets
+// set`, the config is checked with --check, requests with a token reach
+// the upstream with the key and the caller's identity, the audit log
+// records them, a broken config on SIGHUP leaves the running one, and
+// SIGTERM stops it.
+func TestAdapterBinary(t *testing.T) {
+	needBinary(t)
+	data := t.TempDir()
+	env := append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_STORE=", "CARDGATE_DATA=", "CARDGATE_CONFIG=")
+	run := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append(args, "--data", data)...)
+		cmd.Env, cmd.Stdin = env, strings.NewReader(stdin)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("cardgate %s: %v %s", strings.Join(args, " "), err, stderrOf(err))
+		}
+		return string(out)
+	}
+	start := func(args ...string) (*exec.Cmd, string) {
+		t.Helper()
+		cmd := exec.Command(bin, append(args, "--data", data)...)
+		cmd.Env = env
+		out, _ := cmd.StdoutPipe()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil {
+			t.Fatalf("%s: no first line (%v): %s", args[0], err, stderr.String())
+		}
+		go io.Copy(io.Discard, out)
+		return cmd, line
+	}
+
+	const secretValue = "upstream-api-key-5f2c81"
+	var mu sync.Mutex
+	var seen http.Header
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = r.Header.Clone()
+		mu.Unlock()
+		io.WriteString(w, `{"products":["P-100"]}`)
+	}))
+	defer upstream.Close()
+
+	run("", "users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
+	run("", "packages", "add", "--id", orders, "--name", "Order products")
+	var host struct{ APIKey string }
+	json.Unmarshal([]byte(run("", "hosts", "add", "web", "--json")), &host)
+	run(secretValue+"\n", "secrets", "set", "upstream-key")
+
+	_, line := start("issuer", "--listen", "127.0.0.1:0")
+	issuer := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+
+	cfgPath := filepath.Join(t.TempDir(), "adapter.yaml")
+	good := `issuer: {url: ` + issuer + `}
+routes:
+  - name: products
+    match: GET /products
+    policy: {packages: [` + orders + `]}
+    upstream: {url: ` + upstream.URL + `/api}
+    credential: {type: header, header: X-Api-Key, value: store:upstream-key}
+`
+	os.WriteFile(cfgPath, []byte(good), 0o600)
+	if out := run("", "adapter", "--config", cfgPath, "--check"); !strings.Contains(out, "ok") {
+		t.Errorf("--check said %q", out)
+	}
+	os.WriteFile(cfgPath+".bad", []byte(strings.Replace(good, "store:upstream-key", "store:missing-key", 1)), 0o600)
+	cmd := exec.Command(bin, "adapter", "--config", cfgPath+".bad", "--check", "--data", data)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "missing-key") {
+		t.Errorf("--check of a config with a missing secret: %v %s", err, out)
+	}
+
+	adapterCmd, line := start("adapter", "--config", cfgPath, "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0")
+	m := regexp.MustCompile(`listening on (http://\S+) \(ops on (http://\S+)\)`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("adapter said %q", line)
+	}
+	gate, ops := m[1], m[2]
+
+	req, _ := http.NewRequest("POST", issuer+"/v1/tokens", strings.NewReader(`{"userId":"`+alice+`","actionPackageId":"`+orders+`"}`))
+	req.Header.Set("Authorization", "Bearer "+host.APIKey)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var minted struct{ Token string }
+	json.NewDecoder(res.Body).Decode(&minted)
+	res.Body.Close()
+
+	get := func(url, tok string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if s, body := get(gate+"/products", minted.Token); s != 200 || !strings.Contains(body, "P-100") {
+		t.Fatalf("through the adapter: %d %s", s, body)
+	}
+	mu.Lock()
+	if seen.Get("X-Api-Key") != secretValue || seen.Get("X-Cardgate-User-Id") != alice || seen.Get("Authorization") != "" {
+		t.Errorf("upstream saw key %q user %q authorization %q", seen.Get("X-Api-Key"), seen.Get("X-Cardgate-User-Id"), seen.Get("Authorization"))
+	}
+	mu.Unlock()
+	if s, body := get(gate+"/products", ""); s != 401 || strings.Contains(body, secretValue) {
+		t.Errorf("no token: %d %s", s, body)
+	}
+	if s, _ := get(ops+"/healthz", ""); s != 200 {
+		t.Errorf("/healthz: %d", s)
+	}
+	if s, body := get(ops+"/metrics", ""); s != 200 || !strings.Contains(body, "products") || strings.Contains(body, secretValue) {
+		t.Errorf("/metrics: %d, route listed %v, secret absent %v", s, strings.Contains(body, "products"), !strings.Contains(body, secretValue))
+	}
+
+	// The audit log reaches the store (written in batches, so poll).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out := run("", "audit", "query", "--user", alice, "--json")
+		if strings.Contains(out, `"route":"products"`) && strings.Contains(out, `"status":200`) {
+			if strings.Contains(out, secretValue) || strings.Contains(out, minted.Token) {
+				t.Error("the audit log holds the secret or the token")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no audit record for the request: %q", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// A broken file on SIGHUP is refused; the adapter keeps serving.
+	os.WriteFile(cfgPath, []byte("routes: [this is not a route\n"), 0o600)
+	adapterCmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	if s, _ := get(gate+"/products", minted.Token); s != 200 {
+		t.Errorf("after a bad reload: %d, want the old config still serving", s)
+	}
+
+	adapterCmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- adapterCmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("adapter exit after SIGTERM: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("adapter did not exit within 15 s of SIGTERM")
+	}
+}
