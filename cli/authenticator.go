@@ -23,7 +23,7 @@ func (a verifierAuth) Authenticate(ctx context.Context, tok string) (*verify.Ide
 // the revocation feed with the resource-server key in
 // CARDGATE_ISSUER_API_KEY. A change of issuer needs a restart: a reload
 // keeps the verifier it started with.
-func newAuthenticator(ctx context.Context, ic adapter.IssuerConfig, env *Env, log *slog.Logger, _ *prometheus.Registry) (adapter.Authenticator, func(), error) {
+func newAuthenticator(ctx context.Context, ic adapter.IssuerConfig, env *Env, log *slog.Logger, reg *prometheus.Registry) (adapter.Authenticator, func(), error) {
 	base := strings.TrimRight(ic.URL, "/")
 	switch ic.Mode {
 	case "", "remote":
@@ -31,6 +31,7 @@ func newAuthenticator(ctx context.Context, ic adapter.IssuerConfig, env *Env, lo
 		if err != nil {
 			return nil, nil, err
 		}
+		registerStats(reg, r.Stats)
 		return verifierAuth{r}, func() {}, nil
 	case "local":
 		key := env.Getenv("CARDGATE_ISSUER_API_KEY")
@@ -41,7 +42,20 @@ func newAuthenticator(ctx context.Context, ic adapter.IssuerConfig, env *Env, lo
 		if err != nil {
 			return nil, nil, err
 		}
+		registerStats(reg, l.Stats)
 		return verifierAuth{l}, func() { l.Close() }, nil
 	}
 	return nil, nil, errors.New("issuer.mode: must be remote or local")
+}
+
+// registerStats exports the verifier's cache counters.
+func registerStats(reg *prometheus.Registry, stats func() verify.Stats) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "cardgate_adapter_token_cache_hits_total", Help: "Token checks answered from the verifier's cache.",
+		}, func() float64 { return float64(stats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "cardgate_adapter_token_cache_misses_total", Help: "Token checks that asked the issuer or verified a signature.",
+		}, func() float64 { return float64(stats().Misses) }),
+	)
 }

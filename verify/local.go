@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cardgate/cardgate"
@@ -75,6 +76,8 @@ type Local struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	hits, misses atomic.Uint64
 }
 
 // NewLocal reads the issuer's discovery document and keys, reads the whole
@@ -138,6 +141,9 @@ func NewLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 	return l, nil
 }
 
+// Stats reports cache use.
+func (l *Local) Stats() Stats { return Stats{Hits: l.hits.Load(), Misses: l.misses.Load()} }
+
 // Close stops following the revocation feed.
 func (l *Local) Close() error {
 	close(l.stop)
@@ -160,11 +166,13 @@ func (l *Local) Verify(ctx context.Context, raw string) (*Identity, error) {
 	key := tokenhash.Of(raw)
 	c, ok := l.checked.Get(key)
 	if ok {
+		l.hits.Add(1)
 		if !now.Before(c.ExpiresAt.Add(l.cfg.Leeway)) {
 			l.checked.Remove(key)
 			return nil, rejection(ErrExpired, nil)
 		}
 	} else {
+		l.misses.Add(1)
 		var err error
 		if c, err = l.verifier.Verify(raw); err != nil {
 			switch {

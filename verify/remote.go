@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -50,6 +51,8 @@ type Remote struct {
 	cache  *lru.Cache[[sha256.Size]byte, remoteEntry]
 	calls  singleflight.Group
 	now    func() time.Time
+
+	hits, misses atomic.Uint64
 }
 
 type remoteEntry struct {
@@ -109,8 +112,10 @@ func (r *Remote) Verify(ctx context.Context, token string) (*Identity, error) {
 	}
 	key := tokenhash.Of(token)
 	if e, ok := r.cache.Get(key); ok && r.now().Before(e.until) {
+		r.hits.Add(1)
 		return e.result()
 	}
+	r.misses.Add(1)
 	// One call per token however many requests carry it at once. The call
 	// runs on its own context, so one caller giving up does not fail the
 	// others; the client's timeout bounds it.
@@ -198,6 +203,9 @@ func unverifiedExpiry(token string) (time.Time, bool) {
 	}
 	return time.Unix(c.Exp, 0).UTC(), true
 }
+
+// Stats reports cache use.
+func (r *Remote) Stats() Stats { return Stats{Hits: r.hits.Load(), Misses: r.misses.Load()} }
 
 // Len reports how many entries the cache holds (for monitoring and tests).
 func (r *Remote) Len() int { return r.cache.Len() }

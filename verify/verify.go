@@ -65,5 +65,14 @@ func rejection(kind error, cause error) error {
 	return cardgate.WrapError(code, msg, err)
 }
 
+// Stats counts cache use since a verifier was made.
+type Stats struct {
+	// Hits are checks answered from the cache (good or bad).
+	Hits uint64
+	// Misses are checks that needed the issuer (Remote) or Ed25519
+	// (Local).
+	Misses uint64
+}
+
 // maxTokenLen bounds the tokens looked at: real ones are about 400 bytes.
 const maxTokenLen = 4096

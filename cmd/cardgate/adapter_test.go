@@ -142,8 +142,11 @@ routes:
 	if s, _ := get(ops+"/healthz", ""); s != 200 {
 		t.Errorf("/healthz: %d", s)
 	}
-	if s, body := get(ops+"/metrics", ""); s != 200 || !strings.Contains(body, "products") || strings.Contains(body, secretValue) {
-		t.Errorf("/metrics: %d, route listed %v, secret absent %v", s, strings.Contains(body, "products"), !strings.Contains(body, secretValue))
+	get(gate+"/products", minted.Token) // a second check of the same token: a cache hit
+	if s, body := get(ops+"/metrics", ""); s != 200 || !strings.Contains(body, "products") || strings.Contains(body, secretValue) ||
+		!strings.Contains(body, "cardgate_adapter_token_cache_hits_total 1") {
+		t.Errorf("/metrics: %d, route listed %v, secret absent %v, one cache hit %v", s, strings.Contains(body, "products"),
+			!strings.Contains(body, secretValue), strings.Contains(body, "cardgate_adapter_token_cache_hits_total 1"))
 	}
 
 	// The audit log reaches the store (written in batches, so poll).
