@@ -60,9 +60,9 @@ func BenchmarkAdapterVsReverseProxy(b *testing.B) {
 	for _, bc := range []struct {
 		name, url string
 	}{
+		{"adapter", adapted.URL + "/products/42"},
 		{"bare", bare.URL + "/api/items/42"},
 		{"bare-pooled", bareTuned.URL + "/api/items/42"},
-		{"adapter", adapted.URL + "/products/42"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}

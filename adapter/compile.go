@@ -230,9 +230,12 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 		rt.remove = append(rt.remove, h)
 	}
 	rt.proxy = &httputil.ReverseProxy{
-		Rewrite:        rt.rewrite,
-		Transport:      transport,
-		FlushInterval:  -1, // stream: server-sent events must not wait for a buffer to fill
+		Rewrite:   rt.rewrite,
+		Transport: transport,
+		// FlushInterval 0: ReverseProxy flushes streaming responses (server-
+		// sent events, unknown length) after every write by itself; flushing
+		// every write of every response as well only adds syscalls.
+		FlushInterval:  0,
 		ErrorHandler:   a.proxyError,
 		ModifyResponse: rt.modifyResponse,
 		ErrorLog:       a.errorLog(),
