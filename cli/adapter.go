@@ -29,9 +29,6 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	ops := fs.String("ops-listen", "127.0.0.1:8091", "`address` for /healthz, /readyz and /metrics")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	if _, err := parse(fs, args); err != nil {
-		if err == errHelp {
-			return nil
-		}
 		return err
 	}
 	if *file == "" {

@@ -78,7 +78,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		printUsage(stderr)
 		return usagef("unknown command %q", args[1])
 	}
-	return cmd.run(ctx, env, args[2:])
+	if err := cmd.run(ctx, env, args[2:]); !errors.Is(err, errHelp) {
+		return err
+	}
+	return nil // the command printed its help
 }
 
 func printUsage(w io.Writer) {
@@ -149,9 +152,5 @@ func subcommand(ctx context.Context, env *Env, group string, args []string, verb
 	if !ok {
 		return usagef("%s: unknown subcommand %q; want one of %s", group, args[0], strings.Join(names, ", "))
 	}
-	err := fn(ctx, env, args[1:])
-	if errors.Is(err, errHelp) {
-		return nil
-	}
-	return err
+	return fn(ctx, env, args[1:])
 }

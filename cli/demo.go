@@ -68,9 +68,6 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	resolve := configFlags(fs, env.Getenv, demoFlags)
 	reset := fs.Bool("reset", false, "delete the demo's data directory first and seed it anew")
 	if _, err := parse(fs, args); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	cfg, err := resolve()

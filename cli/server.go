@@ -19,9 +19,6 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "issuer", "issuer [flags]")
 	resolve := configFlags(fs, env.Getenv, serverFlags)
 	if _, err := parse(fs, args); err != nil {
-		if err == errHelp {
-			return nil
-		}
 		return err
 	}
 	cfg, err := resolve()

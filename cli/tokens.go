@@ -10,7 +10,7 @@ import (
 
 func runToken(ctx context.Context, env *Env, args []string) error {
 	var user, pkg *string
-	err := adminCmd(ctx, env, args, "token", 0, func(fs flagSet) {
+	return adminCmd(ctx, env, args, "token", 0, func(fs flagSet) {
 		user = fs.String("user", "", "user id (required)")
 		pkg = fs.String("package", "", "action package id (required)")
 	}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
@@ -24,15 +24,11 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stdout, raw)
 		return nil
 	})
-	if err == errHelp {
-		return nil
-	}
-	return err
 }
 
 func runRevoke(ctx context.Context, env *Env, args []string) error {
 	var jti, user, pkg *string
-	err := adminCmd(ctx, env, args, "revoke", 0, func(fs flagSet) {
+	return adminCmd(ctx, env, args, "revoke", 0, func(fs flagSet) {
 		jti = fs.String("jti", "", "revoke the token with this jti")
 		user = fs.String("user", "", "revoke every token this user holds now")
 		pkg = fs.String("package", "", "revoke every token of this action package, and disable it")
@@ -60,10 +56,6 @@ func runRevoke(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "revoked %s %s\n", r.Kind, r.Subject)
 		return nil
 	})
-	if err == errHelp {
-		return nil
-	}
-	return err
 }
 
 func countSet(vs ...string) int {
