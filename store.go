@@ -51,6 +51,15 @@ type Store interface {
 	// one round trip. A missing user or package is ENOTFOUND.
 	TokenState(ctx context.Context, userID, packageID, jti string) (*TokenState, error)
 
+	// PutPackageContent replaces the manifest and files of an existing
+	// action package, in one transaction.
+	PutPackageContent(ctx context.Context, id string, manifest []byte, files map[string][]byte, at time.Time) error
+	// PackageManifest returns the manifest an action package was imported
+	// with; ENOTFOUND if it has none.
+	PackageManifest(ctx context.Context, id string) ([]byte, error)
+	// PackageFile returns one file of an imported action package.
+	PackageFile(ctx context.Context, id, path string) ([]byte, error)
+
 	// PutSealedSecret stores a secret, already sealed with the master key,
 	// under name, replacing any earlier value.
 	PutSealedSecret(ctx context.Context, name string, sealed []byte, at time.Time) error

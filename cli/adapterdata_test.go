@@ -78,3 +78,23 @@ func TestAuditQuery(t *testing.T) {
 		t.Error("bad --since accepted")
 	}
 }
+
+func TestPackagesImport(t *testing.T) {
+	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	out := mustRun(t, env, "packages", "import", "../actionpkg/testdata/orders")
+	if !strings.Contains(out, "imported package com.contoso.orders (Order products) version 1.0.0, 3 files") {
+		t.Errorf("import said %q", out)
+	}
+	// Importing again replaces the content and keeps one package.
+	mustRun(t, env, "packages", "import", "../actionpkg/testdata/orders")
+	var ps []map[string]any
+	json.Unmarshal([]byte(mustRun(t, env, "packages", "list", "--json")), &ps)
+	if len(ps) != 1 || ps[0]["displayName"] != "Order products" {
+		t.Errorf("packages = %v", ps)
+	}
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "package.json"), []byte(`{"id":"orders"}`), 0o600)
+	if _, _, err := run(t, env, "packages", "import", bad); err == nil || !strings.Contains(err.Error(), "package.json: id:") {
+		t.Errorf("bad manifest: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/actionpkg"
 )
 
 func runPackages(ctx context.Context, env *Env, args []string) error {
@@ -23,6 +24,23 @@ func runPackages(ctx context.Context, env *Env, args []string) error {
 					return printJSON(env.Stdout, p)
 				}
 				fmt.Fprintf(env.Stdout, "added package %s (%s)\n", p.ID, p.DisplayName)
+				return nil
+			})
+		},
+		"import": func(ctx context.Context, env *Env, args []string) error {
+			return adminCmd(ctx, env, args, "packages import DIR|ZIP", 1, nil, func(ctx context.Context, sys *system, pos []string, asJSON bool) error {
+				pkg, err := actionpkg.Load(pos[0], actionpkg.DefaultLimits)
+				if err != nil {
+					return err
+				}
+				p, err := sys.svc.ImportPackage(ctx, pkg)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(env.Stdout, p)
+				}
+				fmt.Fprintf(env.Stdout, "imported package %s (%s) version %s, %d files\n", p.ID, p.DisplayName, pkg.Manifest.Version, len(pkg.Files))
 				return nil
 			})
 		},

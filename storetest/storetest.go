@@ -74,6 +74,7 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() cardgate.Store)) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Secrets", testSecrets},
 		{"Audit", testAudit},
+		{"PackageContent", testPackageContent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
