@@ -1,0 +1,92 @@
+package cards_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cardgate/cardgate/actionpkg"
+	"github.com/cardgate/cardgate/cards"
+	"github.com/cardgate/cardgate/issuer"
+	"github.com/cardgate/cardgate/keyring"
+	"github.com/cardgate/cardgate/seal"
+	"github.com/cardgate/cardgate/sqlite/sqlitetest"
+)
+
+func TestCardsOrigin(t *testing.T) {
+	ctx := context.Background()
+	store := sqlitetest.Open(t)
+	master, _ := seal.ParseKey(seal.GenerateText())
+	keys, err := keyring.Open(ctx, keyring.Config{Store: store, Master: master, Issuer: "http://issuer.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := issuer.NewService(issuer.Config{Issuer: "http://issuer.test", Store: store, Keys: keys, Logger: slog.New(slog.DiscardHandler)})
+	pkg, err := actionpkg.Load("../actionpkg/testdata/orders", actionpkg.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ImportPackage(ctx, pkg); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(cards.NewHandler(store, cards.Options{HostOrigin: "http://127.0.0.1:8080", SDKOrigin: "http://127.0.0.1:8080"}))
+	defer srv.Close()
+
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		res, err := (&http.Transport{}).RoundTrip(req) // no redirects followed, raw path kept
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	res, body := get("/com.contoso.orders/index.html")
+	if res.StatusCode != 200 || !strings.Contains(body, "<title>Order</title>") {
+		t.Fatalf("index.html: %d %s", res.StatusCode, body)
+	}
+	csp := res.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"connect-src http://127.0.0.1:8081;", "frame-ancestors http://127.0.0.1:8080;",
+		"default-src 'none'", "script-src 'self' http://127.0.0.1:8080;", "form-action 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if res, _ := get("/com.contoso.orders/icon.svg"); res.Header.Get("Content-Type") != "image/svg+xml" {
+		t.Errorf("icon type %q", res.Header.Get("Content-Type"))
+	}
+	for _, path := range []string{
+		"/com.contoso.orders/nope.html",
+		"/com.contoso.orders/../../etc/passwd",
+		"/com.contoso.orders/%2e%2e/%2e%2e/etc/passwd",
+		"/com.contoso.orders/a/..%2fpackage.json",
+		"/com.other.card/index.html",
+		"/not-a-package/index.html",
+		"/",
+	} {
+		if res, body := get(path); res.StatusCode != 404 || !strings.Contains(body, `"NotFound"`) {
+			t.Errorf("%s: %d %s, want a JSON 404", path, res.StatusCode, body)
+		}
+	}
+	// A disabled card is not served.
+	svc.SetPackageDisabled(ctx, "com.contoso.orders", true)
+	if res, _ := get("/com.contoso.orders/index.html"); res.StatusCode != 404 {
+		t.Errorf("disabled card: %d", res.StatusCode)
+	}
+}
+
+func TestPolicyWithoutExternalURLs(t *testing.T) {
+	csp := cards.Policy(&actionpkg.Manifest{}, cards.Options{})
+	if !strings.Contains(csp, "connect-src 'none';") || !strings.Contains(csp, "frame-ancestors 'none';") {
+		t.Errorf("CSP %q: want connect-src and frame-ancestors 'none'", csp)
+	}
+}
