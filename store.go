@@ -19,6 +19,10 @@ type Store interface {
 	// every token the user holds (RevokedBefore = at) and appends a
 	// RevokeUser entry to the feed, in the same transaction.
 	SetUserDisabled(ctx context.Context, id string, disabled bool, at time.Time) error
+	// UserByPhone returns the user with the given E.164 phone number. None is
+	// ENOTFOUND; more than one is ECONFLICT, for a number must name one person
+	// to sign in with it.
+	UserByPhone(ctx context.Context, phone string) (*User, error)
 
 	CreatePackage(ctx context.Context, p *ActionPackage) error
 	Package(ctx context.Context, id string) (*ActionPackage, error)
@@ -72,6 +76,27 @@ type Store interface {
 	AppendAudit(ctx context.Context, recs []*AuditRecord) error
 	// Audit returns the records q selects, oldest first.
 	Audit(ctx context.Context, q AuditQuery) ([]*AuditRecord, error)
+
+	// PutLoginCode stores c as the one pending code for c.PhoneNumber,
+	// replacing any earlier one.
+	PutLoginCode(ctx context.Context, c *LoginCode) error
+	// AttemptLoginCode counts one attempt at the pending code for phone and
+	// returns the code with Attempts including this one, in one atomic step,
+	// so that concurrent guesses are all counted. None pending is ENOTFOUND.
+	AttemptLoginCode(ctx context.Context, phone string) (*LoginCode, error)
+	// DeleteLoginCode removes the pending code for phone if its hash is hash,
+	// and reports whether it did: false means another request used or
+	// replaced it first.
+	DeleteLoginCode(ctx context.Context, phone string, hash []byte) (bool, error)
+
+	// CreateSession stores s, and drops sessions that expired before
+	// s.CreatedAt.
+	CreateSession(ctx context.Context, s *Session) error
+	// Session returns the session whose ID hashes to idHash, expired or not.
+	Session(ctx context.Context, idHash []byte) (*Session, error)
+	// DeleteSession removes a session; deleting one that is gone is not an
+	// error.
+	DeleteSession(ctx context.Context, idHash []byte) error
 
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error

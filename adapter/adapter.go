@@ -25,8 +25,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cardgate/cardgate"
-	"github.com/cardgate/cardgate/adapter/ratelimit"
 	"github.com/cardgate/cardgate/adapter/secret"
+	"github.com/cardgate/cardgate/ratelimit"
 )
 
 // Authenticator checks an integration service token and returns the

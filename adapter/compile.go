@@ -14,8 +14,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cardgate/cardgate/adapter/credential"
-	"github.com/cardgate/cardgate/adapter/ratelimit"
 	"github.com/cardgate/cardgate/adapter/secret"
+	"github.com/cardgate/cardgate/ratelimit"
 )
 
 // table is a compiled configuration: everything a request needs, built

@@ -65,3 +65,12 @@ func (t *table) preflight(w http.ResponseWriter, r *http.Request) bool {
 	}
 	return true
 }
+
+// allowOrigin lets the request's origin read the answer, if the route's
+// policy lists it.
+func (rt *route) allowOrigin(h http.Header, r *http.Request) {
+	if o := r.Header.Get("Origin"); o != "" && rt.cors != nil && rt.cors.allowed(o) {
+		h.Set("Access-Control-Allow-Origin", o)
+		h.Add("Vary", "Origin")
+	}
+}

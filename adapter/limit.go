@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate"
-	"github.com/cardgate/cardgate/adapter/ratelimit"
+	"github.com/cardgate/cardgate/ratelimit"
 )
 
 // rateLimitError is a 429 that knows when to come back.

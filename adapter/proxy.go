@@ -44,6 +44,9 @@ func (a *Adapter) admit(t *table, ex *exchange, r *http.Request, w http.Response
 	maxBody := t.maxBody
 	if rt != nil {
 		maxBody = rt.maxBody
+		// Refusals carry the CORS headers too, so that a card can read
+		// the 401, 403 or 429 and say what went wrong.
+		rt.allowOrigin(ex.Header(), r)
 	}
 	if r.ContentLength > maxBody {
 		return tooLarge(maxBody)
@@ -153,11 +156,6 @@ func (a *Adapter) limit(ctx context.Context, t *table, rt *route, id *cardgate.I
 // with the route's timeout on the wait for the response headers.
 func (a *Adapter) forward(ex *exchange, r *http.Request) {
 	rt := ex.route
-	if o := r.Header.Get("Origin"); o != "" && rt.cors != nil && rt.cors.allowed(o) {
-		h := ex.Header()
-		h.Set("Access-Control-Allow-Origin", o)
-		h.Add("Vary", "Origin")
-	}
 	ctx, cancel := context.WithCancelCause(context.WithValue(r.Context(), exchangeKey{}, ex))
 	defer cancel(nil)
 	ex.timer = time.AfterFunc(rt.timeout, func() { cancel(errUpstreamTimeout) })

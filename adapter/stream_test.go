@@ -255,4 +255,19 @@ func TestCORS(t *testing.T) {
 	if got := res.Header.Values("Access-Control-Allow-Origin"); len(got) != 1 || got[0] != "https://cards.example.com" || res.Header.Get("Access-Control-Allow-Credentials") != "" {
 		t.Fatalf("request: %v", res.Header)
 	}
+	// A refusal is readable by the card too, so that it can say why; and
+	// still by no other origin.
+	for _, tc := range []struct {
+		tok    string
+		status int
+	}{{"tok-bob", 403}, {"not-a-token", 401}} {
+		res, _ = e.do("GET", "/products/1", tc.tok, nil, "Origin", "https://cards.example.com")
+		if res.StatusCode != tc.status || res.Header.Get("Access-Control-Allow-Origin") != "https://cards.example.com" {
+			t.Errorf("refused (%s): %d, Access-Control-Allow-Origin %q; want %d readable by the card", tc.tok, res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"), tc.status)
+		}
+		res, _ = e.do("GET", "/products/1", tc.tok, nil, "Origin", "https://evil.example")
+		if res.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("refused (%s) answer readable by another origin", tc.tok)
+		}
+	}
 }

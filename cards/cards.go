@@ -16,6 +16,7 @@ import (
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/actionpkg"
 	"github.com/cardgate/cardgate/httpjson"
+	"github.com/cardgate/cardgate/sdk"
 )
 
 // Store is what the cards origin reads.
@@ -39,6 +40,9 @@ type Options struct {
 func NewHandler(store Store, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{pkg}/{file...}", serveFile(store, opts))
+	// The SDK, from the cards' own origin, so that a card can load it with
+	// script-src 'self' wherever the issuer lives.
+	mux.Handle("GET /sdk/{file}", http.StripPrefix("/sdk", sdk.Handler()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Card files have plain names: a path that is not already clean
 		// (.., //) or holds any percent-encoding is not a card file. It is

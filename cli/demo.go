@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"time"
 )
 
 // demo is one run of `cardgate demo`. It is built from parts (see
@@ -17,14 +16,15 @@ import (
 // may add a server, and adds its section to the walkthrough. Later parts of
 // the demo — the adapter, a sample business system, cards — are more parts.
 type demo struct {
-	dir     string     // the demo's data directory
-	sys     *system    // the store and the Integration Service over it
-	base    string     // the Integration Service's URL
-	keys    demoKeys   // the clients' API keys, kept in dir
-	servers []listener // what serve runs
+	dir  string   // the demo's data directory
+	sys  *system  // the store and the Integration Service over it
+	keys demoKeys // the clients' API keys, kept in dir
+	// The URLs of the demo's listeners: the Integration Service and card
+	// host, the adapter, the cards origin and the business system.
+	base, adapterURL, cardsURL, contosoURL string
 }
 
-// demoPart is one part of the demo.
+// demoPart is one part of the demo. Its servers are started by runDemo.
 type demoPart struct {
 	name string
 	// seed makes what the part needs, idempotently: a second run over the
@@ -37,7 +37,9 @@ type demoPart struct {
 // demoParts are the demo's parts, in walkthrough order.
 func demoParts() []demoPart {
 	return []demoPart{
+		{"cards", seedCards, walkCards},
 		{"integration service", seedIssuer, walkIssuer},
+		{"adapter", seedAdapter, func(io.Writer, *demo) {}},
 	}
 }
 
@@ -59,14 +61,19 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	denv.Getenv = demoEnv(env.Getenv)
 	env = &denv
 	fs := newFlags(env, "demo", "demo [flags]\n\n"+
-		"Runs the Integration Service on loopback over a data directory of its own\n"+
-		"(default "+defaultDemoData+", in the current directory), seeded with two users,\n"+
-		"two action packages, a chat host and an admin client, and prints a\n"+
-		"walkthrough. Running it again reuses the directory and prints the same keys.\n"+
+		"Runs the whole path on loopback: the Integration Service and card host,\n"+
+		"the adapter, the cards origin and a sample business system (Contoso),\n"+
+		"over a data directory of its own (default "+defaultDemoData+", in the current\n"+
+		"directory), seeded with two users, two cards, a chat host and an admin\n"+
+		"client, and prints a walkthrough. Running it again reuses the directory and\n"+
+		"prints the same keys.\n"+
 		"CARDGATE_DATA, CARDGATE_STORE, CARDGATE_CONFIG and CARDGATE_MASTER_KEY are\n"+
 		"ignored: the demo never touches a real installation.")
 	resolve := configFlags(fs, env.Getenv, demoFlags)
 	reset := fs.Bool("reset", false, "delete the demo's data directory first and seed it anew")
+	adapterListen := fs.String("adapter-listen", "127.0.0.1:8081", "`address` of the adapter")
+	cardsListen := fs.String("cards-listen", "127.0.0.1:8082", "`address` of the cards origin")
+	contosoListen := fs.String("contoso-listen", "127.0.0.1:8083", "`address` of the sample business system")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -80,23 +87,35 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	log := newLogger(env.Stderr, cfg.LogLevel)
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w (is another demo running? pass --listen 127.0.0.1:0 for a free port)", err)
+	lns := map[string]net.Listener{}
+	for _, l := range []struct{ name, flag, addr string }{
+		{"issuer", "--listen", cfg.Listen}, {"adapter", "--adapter-listen", *adapterListen},
+		{"cards", "--cards-listen", *cardsListen}, {"contoso", "--contoso-listen", *contosoListen},
+	} {
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			return fmt.Errorf("%s: %w (is another demo running? pass %s 127.0.0.1:0 for a free port)", l.flag, err, l.flag)
+		}
+		defer ln.Close()
+		lns[l.name] = ln
 	}
-	defer ln.Close()
-	sys, err := open(ctx, cfg, env, cfg.issuer(ln.Addr().String()), log)
+	url := func(name string) string { return "http://" + lns[name].Addr().String() }
+	sys, err := open(ctx, cfg, env, cfg.issuer(lns["issuer"].Addr().String()), log)
 	if err != nil {
 		return err
 	}
 	defer sys.Close()
-	d := &demo{dir: cfg.Data, sys: sys, base: sys.svc.Issuer(),
-		servers: []listener{{"issuer", ln, issuerHandler(sys), 30 * time.Second}}}
+	d := &demo{dir: cfg.Data, sys: sys, base: sys.svc.Issuer(), adapterURL: url("adapter"), cardsURL: url("cards"), contosoURL: url("contoso")}
 	if err := d.seed(ctx); err != nil {
 		return fmt.Errorf("seed demo in %s: %w", d.dir, err)
 	}
+	servers, closeServers, err := d.servers(ctx, lns, log)
+	if err != nil {
+		return err
+	}
+	defer closeServers()
 	d.walkthrough(env.Stdout)
-	return serve(ctx, log, d.servers, func(ctx context.Context) {
+	return serve(ctx, log, servers, func(ctx context.Context) {
 		sys.svc.RefreshKeys(ctx, keyRefresh)
 	})
 }
@@ -120,7 +139,8 @@ func (d *demo) seed(ctx context.Context) error {
 }
 
 func (d *demo) walkthrough(w io.Writer) {
-	fmt.Fprintf(w, "cardgate demo: the Integration Service is listening on %s\n", d.base)
+	fmt.Fprintf(w, "cardgate demo: the Integration Service and card host are listening on %s\n", d.base)
+	fmt.Fprintf(w, "The adapter is on %s, the cards origin on %s,\nand Contoso, the sample business system, on %s.\n", d.adapterURL, d.cardsURL, d.contosoURL)
 	fmt.Fprintf(w, "Data directory: %s (delete it, or run with --reset, to start over)\n", d.dir)
 	for _, p := range demoParts() {
 		p.walkthrough(w, d)

@@ -37,7 +37,7 @@ func TestDemo(t *testing.T) {
 	// The operator's settings must not leak into the demo.
 	real := t.TempDir()
 	env := map[string]string{"CARDGATE_DATA": real, "CARDGATE_STORE": "postgres://nowhere.invalid/x", "CARDGATE_MASTER_KEY": "bogus"}
-	srv := start(t, env, "demo", "--listen", "127.0.0.1:0", "--data", dir)
+	srv := start(t, env, demoArgs(dir)...)
 	walk := srv.stdout.String()
 	host, admin := demoKeys(t, walk)
 	if entries, _ := os.ReadDir(real); len(entries) != 0 {
@@ -75,7 +75,7 @@ func TestDemo(t *testing.T) {
 
 	// A rerun over the same directory neither fails nor duplicates: the
 	// host key is the same, the admin is made anew, the package is enabled.
-	srv = start(t, nil, "demo", "--listen", "127.0.0.1:0", "--data", dir)
+	srv = start(t, nil, demoArgs(dir)...)
 	host2, admin2 := demoKeys(t, srv.stdout.String())
 	if host2 != host || admin2 == admin {
 		t.Errorf("rerun: host key kept %v, admin key replaced %v", host2 == host, admin2 != admin)
@@ -85,7 +85,7 @@ func TestDemo(t *testing.T) {
 
 	// A lost keys file gets new clients in place of the old ones.
 	os.Remove(filepath.Join(dir, "demo-keys.json"))
-	srv = start(t, nil, "demo", "--listen", "127.0.0.1:0", "--data", dir)
+	srv = start(t, nil, demoArgs(dir)...)
 	host3, _ := demoKeys(t, srv.stdout.String())
 	mint(t, srv.base, host3, cli.DemoBob, cli.DemoSurvey)
 	srv.stop()
@@ -101,14 +101,14 @@ func TestDemo(t *testing.T) {
 	}
 
 	// --reset starts over, and refuses a directory that is not a demo's.
-	srv = start(t, nil, "demo", "--listen", "127.0.0.1:0", "--data", dir, "--reset")
+	srv = start(t, nil, append(demoArgs(dir), "--reset")...)
 	if host4, _ := demoKeys(t, srv.stdout.String()); host4 == host3 {
 		t.Error("--reset kept the host key")
 	}
 	srv.stop()
 	notDemo := t.TempDir()
 	os.WriteFile(filepath.Join(notDemo, "precious"), []byte("x"), 0o600)
-	if _, _, err := run(t, nil, "demo", "--listen", "127.0.0.1:0", "--data", notDemo, "--reset"); err == nil ||
+	if _, _, err := run(t, nil, append(demoArgs(notDemo), "--reset")...); err == nil ||
 		!strings.Contains(err.Error(), "not a demo data directory") {
 		t.Errorf("--reset on a foreign directory: %v", err)
 	}
@@ -143,4 +143,11 @@ func runWalkthrough(t *testing.T, walk string) {
 	if !strings.Contains(got, want) || !strings.Contains(got, `"code":"InvalidToken"`) {
 		t.Errorf("walkthrough printed:\n%s\nwant %s, then an InvalidToken error", got, want)
 	}
+}
+
+// demoArgs runs the demo over dir with all four listeners on free ports, so
+// that tests run beside each other and beside a demo someone has open.
+func demoArgs(dir string) []string {
+	return []string{"demo", "--data", dir, "--listen", "127.0.0.1:0", "--adapter-listen", "127.0.0.1:0",
+		"--cards-listen", "127.0.0.1:0", "--contoso-listen", "127.0.0.1:0"}
 }

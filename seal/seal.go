@@ -5,9 +5,12 @@
 package seal
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -26,6 +29,7 @@ const version byte = 1
 // ParseKey or LoadOrCreateFile.
 type Key struct {
 	aead cipher.AEAD
+	raw  []byte
 }
 
 // ErrOpen is returned when a sealed value does not open: the master key is
@@ -45,7 +49,7 @@ func NewKey(raw []byte) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	return &Key{aead: aead}, nil
+	return &Key{aead: aead, raw: bytes.Clone(raw)}, nil
 }
 
 // ParseKey makes a Key from its base64 text form (standard or URL alphabet,
@@ -91,6 +95,17 @@ func (k *Key) Open(sealed []byte, label string) ([]byte, error) {
 		return nil, ErrOpen
 	}
 	return pt, nil
+}
+
+// Derive returns a 32-byte key for one purpose (an HMAC key, say), derived
+// from the master key with HKDF-SHA256, so that the master key is never used
+// for two things and a derived key reveals nothing of it.
+func (k *Key) Derive(purpose string) []byte {
+	b, err := hkdf.Key(sha256.New, k.raw, nil, "cardgate "+purpose, KeySize)
+	if err != nil { // only for an output longer than HKDF allows
+		panic(err)
+	}
+	return b
 }
 
 // LoadOrCreateFile reads the master key from path, creating the file with a

@@ -83,3 +83,18 @@ func TestLoadOrCreateFile(t *testing.T) {
 		t.Error("garbage key file accepted")
 	}
 }
+
+func TestDerive(t *testing.T) {
+	k1, _ := ParseKey(GenerateText())
+	k2, _ := ParseKey(GenerateText())
+	a, b := k1.Derive("signin codes"), k1.Derive("sessions")
+	if len(a) != KeySize || bytes.Equal(a, b) {
+		t.Fatalf("two purposes gave the same key, or a short one: %x %x", a, b)
+	}
+	if !bytes.Equal(a, k1.Derive("signin codes")) {
+		t.Fatal("Derive is not deterministic")
+	}
+	if bytes.Equal(a, k2.Derive("signin codes")) {
+		t.Fatal("two master keys derived the same key")
+	}
+}

@@ -75,6 +75,10 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() cardgate.Store)) {
 		{"Secrets", testSecrets},
 		{"Audit", testAudit},
 		{"PackageContent", testPackageContent},
+		{"UserByPhone", testUserByPhone},
+		{"LoginCodes", testLoginCodes},
+		{"LoginCodeAttemptsConcurrent", testLoginCodeAttemptsConcurrent},
+		{"Sessions", testSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

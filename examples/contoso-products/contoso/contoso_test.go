@@ -44,3 +44,18 @@ func TestOnlyItsOwnCredentials(t *testing.T) {
 		t.Errorf("wrong client secret: %d", s)
 	}
 }
+
+func TestBackOfficeIsOffUnlessAskedFor(t *testing.T) {
+	for _, open := range []bool{false, true} {
+		srv := httptest.NewServer(contoso.New(contoso.Config{APIKey: "k", ClientID: "c", ClientSecret: "s", OpenBackOffice: open}).Handler())
+		res, err := http.Get(srv.URL + "/backoffice/orders")
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if want := map[bool]int{false: 404, true: 200}[open]; res.StatusCode != want {
+			t.Errorf("OpenBackOffice %v: GET /backoffice/orders = %d, want %d", open, res.StatusCode, want)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing/fstest"
+	"time"
+
+	"github.com/cardgate/cardgate/actionpkg"
+	"github.com/cardgate/cardgate/adapter"
+	"github.com/cardgate/cardgate/adapter/secret"
+	"github.com/cardgate/cardgate/examples/cards"
+	"github.com/cardgate/cardgate/examples/contoso-products/contoso"
+	"github.com/cardgate/cardgate/signin"
+	"github.com/cardgate/cardgate/verify"
+)
+
+// The sample business system's credentials, sealed in the demo's store:
+// the adapter holds them, the browser never sees them.
+const (
+	demoContosoKey    = "contoso-api-key"
+	demoContosoSecret = "contoso-client-secret"
+	demoContosoClient = "cardgate-adapter"
+	demoAdapterFile   = "adapter.yaml"
+)
+
+// seedCards imports the demo's two cards, pointed at this run's adapter.
+// Importing again on every run replaces the files, so a change of port
+// reaches the cards.
+func seedCards(ctx context.Context, d *demo) error {
+	for _, pkg := range []fs.FS{cards.Orders, cards.Survey} {
+		p, err := readCard(pkg, d.adapterURL)
+		if err != nil {
+			return err
+		}
+		if _, err := d.sys.svc.ImportPackage(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readCard reads a card's folder with the adapter's URL put in place of the
+// default one the card is written with.
+func readCard(fsys fs.FS, adapterURL string) (*actionpkg.Package, error) {
+	m := fstest.MapFS{}
+	err := fs.WalkDir(fsys, ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		m[p] = &fstest.MapFile{Data: bytes.ReplaceAll(b, []byte(cards.DefaultServiceURL), []byte(adapterURL)), Mode: 0o644}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return actionpkg.ReadFS(m, actionpkg.DefaultLimits)
+}
+
+// seedAdapter makes Contoso's credentials (once) and writes the adapter's
+// configuration for this run's addresses.
+func seedAdapter(ctx context.Context, d *demo) error {
+	vault := &secret.Vault{Store: d.sys.store, Key: d.sys.master}
+	for _, name := range []string{demoContosoKey, demoContosoSecret} {
+		if _, err := vault.Secret(ctx, name); err == secret.ErrNotFound {
+			raw := make([]byte, 24)
+			rand.Read(raw)
+			if err := vault.Put(ctx, name, []byte(base64.RawURLEncoding.EncodeToString(raw))); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+	}
+	conf := fmt.Sprintf(`# Written by cardgate demo on every start; edits are overwritten.
+issuer: {url: %[1]s}
+routes:
+  - name: products
+    match: GET /products
+    policy: {packages: [%[3]s]}
+    upstream: {url: %[2]s/api}
+    credential: {type: header, header: X-Api-Key, value: "store:%[4]s"}
+    cors: {origins: [%[6]s]}
+  - name: orders
+    match: POST /orders
+    policy: {packages: [%[3]s]}
+    upstream: {url: %[2]s/api}
+    credential:
+      type: oauth2-client-credentials
+      tokenUrl: %[2]s/oauth2/token
+      clientId: %[7]s
+      clientSecret: "store:%[5]s"
+    cors: {origins: [%[6]s]}
+`, d.base, d.contosoURL, DemoOrders, demoContosoKey, demoContosoSecret, d.cardsURL, demoContosoClient)
+	return os.WriteFile(filepath.Join(d.dir, demoAdapterFile), []byte(conf), 0o600)
+}
+
+func walkCards(w io.Writer, d *demo) {
+	fmt.Fprintf(w, `
+In a browser, open %[1]s and sign in as Alice with one click (or
+with her number, +14155550101: the one-time code appears in this terminal's
+log). "Order products" fills its drop-down with Contoso's products through
+the adapter (%[2]s); place an order, and Contoso records it under
+Alice's user ID. The card never holds Contoso's API key or client secret.
+"Survey" is not allowed on the products route: it shows the adapter's 403
+as a message. See the orders Contoso holds, with the user who placed each:
+
+  curl -s %[3]s/backoffice/orders
+`, d.base, d.adapterURL, d.contosoURL)
+}
+
+// servers builds the demo's four servers over its listeners. The returned
+// func releases what they hold (the adapter's audit log, its verifier).
+func (d *demo) servers(ctx context.Context, lns map[string]net.Listener, log *slog.Logger) ([]listener, func(), error) {
+	issuerH, cardsH, err := cardHost(d.sys, log, d.cardsURL, true, signin.LogSender{Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	vault := &secret.Vault{Store: d.sys.store, Key: d.sys.master}
+	key, err := vault.Secret(ctx, demoContosoKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	clientSecret, err := vault.Secret(ctx, demoContosoSecret)
+	if err != nil {
+		return nil, nil, err
+	}
+	business := contoso.New(contoso.Config{APIKey: string(key), ClientID: demoContosoClient, ClientSecret: string(clientSecret),
+		OpenBackOffice: true})
+
+	verifier, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: d.base + "/v1/users/me"})
+	if err != nil {
+		return nil, nil, err
+	}
+	audit := adapter.NewAuditLog(d.sys.store, log, 0)
+	a, err := adapter.New(ctx, filepath.Join(d.dir, demoAdapterFile), adapter.Options{
+		Authenticator: verifierAuth{verifier}, Secrets: vault, Audit: audit, Logger: log})
+	if err != nil {
+		audit.Close()
+		return nil, nil, err
+	}
+	return []listener{
+			{"issuer", lns["issuer"], issuerH, 30 * time.Second},
+			{"adapter", lns["adapter"], a.Handler(), 0},
+			{"cards", lns["cards"], cardsH, 30 * time.Second},
+			{"contoso", lns["contoso"], business.Handler(), 30 * time.Second},
+		}, func() {
+			a.Close()
+			audit.Close()
+		}, nil
+}

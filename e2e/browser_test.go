@@ -1,0 +1,468 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/cardgate/cardgate/adapter/secret"
+	"github.com/cardgate/cardgate/cli"
+	"github.com/cardgate/cardgate/examples/contoso-products/contoso"
+	"github.com/cardgate/cardgate/seal"
+	"github.com/cardgate/cardgate/sqlite"
+)
+
+var screenshot = flag.String("screenshot", "", "also save the test's screenshot of the orders card to this `file` (the README's docs/demo.png)")
+
+// TestBrowser walks the demo as a person would, in headless Chromium: sign
+// in, fill the drop-down through the adapter, order, see the survey card's
+// 403 as words; and checks what the browser enforces: a card that claims
+// another package's ID still gets a token for its own, and a card cannot
+// reach a URL outside its externalUrls.
+func TestBrowser(t *testing.T) {
+	chromium := findChromium(t)
+	d := startDemo(t)
+	b := newBrowser(t, chromium, d.cardsURL)
+
+	// Sign in with the demo's one-click picker.
+	b.do(t, chromedp.Navigate(d.base))
+	b.waitHost(t, `document.querySelector('.demo-user[data-user-id="`+cli.DemoAlice+`"]') !== null`)
+	b.host(t, `document.querySelector('.demo-user[data-user-id="`+cli.DemoAlice+`"]').click()`)
+	b.waitHost(t, `document.getElementById('me-name').textContent === 'Alice Ahmed'`)
+
+	// Card one: its drop-down holds the business system's products, fetched
+	// through the adapter with the card's token.
+	b.openCard(t, cli.DemoOrders)
+	b.waitCard(t, `document.querySelectorAll('#product option').length > 1 && !document.getElementById('product').disabled`)
+	var options []string
+	b.card(t, `Array.from(document.querySelectorAll('#product option'), o => o.textContent)`, &options)
+	for _, p := range contoso.Catalogue {
+		if !slices.ContainsFunc(options, func(o string) bool { return strings.HasPrefix(o, p.Name) }) {
+			t.Errorf("the drop-down lacks %q: %q", p.Name, options)
+		}
+	}
+
+	// Place an order; the business system holds it under Alice's user ID.
+	b.card(t, `document.getElementById('product').value = 'P-300'; document.getElementById('quantity').value = '3';
+		document.getElementById('order').click()`, nil)
+	b.waitCard(t, `document.getElementById('status').textContent.startsWith('Order ')`)
+	orders := d.orders(t)
+	if len(orders) != 1 || orders[0].SKU != "P-300" || orders[0].Quantity != 3 ||
+		orders[0].UserID != cli.DemoAlice || orders[0].ActionPackageID != cli.DemoOrders {
+		t.Fatalf("Contoso holds %+v, want one order of 3 × P-300 by Alice from the orders card", orders)
+	}
+	shot := b.screenshot(t)
+	if *screenshot != "" {
+		if err := os.WriteFile(*screenshot, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A card that claims another package's ID in its message still gets a
+	// token for its own package only: the host knows it by its frame.
+	var reply struct {
+		Result struct{ Token string }
+		Error  *struct{ Code, Message string }
+	}
+	b.card(t, `new Promise((resolve) => {
+		addEventListener("message", (e) => { if (e.data && e.data.id === "spoof-1") resolve(e.data); });
+		parent.postMessage({cardgate: 1, id: "spoof-1", method: "getIntegrationServiceToken",
+			packageId: "`+cli.DemoSurvey+`", actionPackageId: "`+cli.DemoSurvey+`"}, "*");
+	})`, &reply)
+	if reply.Error != nil || reply.Result.Token == "" {
+		t.Fatalf("the spoofing card got no token: %+v", reply.Error)
+	}
+	if pkg := d.tokenPackage(t, reply.Result.Token); pkg != cli.DemoOrders {
+		t.Fatalf("a card claiming %s got a token for %s; want its own package, %s", cli.DemoSurvey, pkg, cli.DemoOrders)
+	}
+
+	// A request outside the package's externalUrls is blocked by the
+	// frame's Content-Security-Policy, not merely by the SDK.
+	var probe struct {
+		Reached  bool
+		Violated string
+	}
+	b.card(t, `new Promise((resolve) => {
+		let violated = "";
+		document.addEventListener("securitypolicyviolation", (e) => { violated = e.effectiveDirective + " " + e.blockedURI; });
+		fetch("`+d.contosoURL+`/api/products").then(
+			() => resolve({reached: true, violated}),
+			() => setTimeout(() => resolve({reached: false, violated}), 200));
+	})`, &probe)
+	if probe.Reached || !strings.HasPrefix(probe.Violated, "connect-src "+d.contosoURL) {
+		t.Fatalf("fetch outside externalUrls: reached %v, violation %q; want blocked by connect-src", probe.Reached, probe.Violated)
+	}
+
+	// Card two is not allowed on the products route: the adapter's 403
+	// reaches the person as a message, not as a broken card.
+	b.openCard(t, cli.DemoSurvey)
+	b.waitCard(t, `document.getElementById('status').classList.contains('error')`)
+	var status string
+	b.card(t, `document.getElementById('status').textContent`, &status)
+	if !strings.Contains(status, "not allowed to read Contoso's products") {
+		t.Fatalf("survey card says %q; want the friendly 403 message", status)
+	}
+
+	// No secret of the business system is anywhere in the browser.
+	secrets := d.contosoSecrets(t)
+	var seen string
+	b.host(t, `document.documentElement.outerHTML`, &seen)
+	var cardHTML string
+	b.card(t, `document.documentElement.outerHTML + JSON.stringify(localStorage) + document.cookie`, &cardHTML)
+	for _, s := range secrets {
+		if strings.Contains(seen+cardHTML, s) {
+			t.Fatal("a Contoso secret is in the browser")
+		}
+	}
+
+	// Sign out, and back in with a one-time code, which the demo's log
+	// sender writes to the log.
+	b.host(t, `document.getElementById('signout').click()`)
+	b.waitHost(t, `!document.getElementById('phone-form').hidden`)
+	b.host(t, `document.getElementById('phone').value = '+1 415 555 0102';
+		document.getElementById('phone-form').requestSubmit()`)
+	b.waitHost(t, `!document.getElementById('code-form').hidden`)
+	code := d.code(t, "+14155550102")
+	b.host(t, `document.getElementById('code').value = '000000' === '`+code+`' ? '111111' : '000000';
+		document.getElementById('code-form').requestSubmit()`)
+	b.waitHost(t, `document.getElementById('signin-message').textContent.includes('wrong code; 4 tries left')`)
+	b.host(t, `document.getElementById('code').value = '`+code+`'; document.getElementById('code-form').requestSubmit()`)
+	b.waitHost(t, `document.getElementById('me-name').textContent === 'Bob Barros'`)
+}
+
+// findChromium returns the browser to drive, or skips the test saying how
+// to get one. Under CI it fails instead: CI must run this test.
+func findChromium(t *testing.T) string {
+	if p := os.Getenv("CARDGATE_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "no Chromium: install Debian's chromium (apt-get install chromium), or set CARDGATE_CHROMIUM to a Chrome binary"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// demo is `cardgate demo` running in this process on free ports.
+type demo struct {
+	base, adapterURL, cardsURL, contosoURL string
+	dir                                    string
+	log                                    *syncBuffer
+}
+
+var (
+	hostLine  = regexp.MustCompile(`listening on (http://\S+)`)
+	otherLine = regexp.MustCompile(`(adapter is|cards origin|Contoso, the sample business system,) on (http://[0-9.]+:[0-9]+)`)
+)
+
+func startDemo(t *testing.T) *demo {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, log := new(syncBuffer), new(syncBuffer)
+	d := &demo{dir: filepath.Join(t.TempDir(), "demo"), log: log}
+	done := make(chan error, 1)
+	go func() {
+		done <- cli.Run(ctx, []string{"cardgate", "demo", "--data", d.dir, "--listen", "127.0.0.1:0",
+			"--adapter-listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--contoso-listen", "127.0.0.1:0"},
+			func(string) string { return "" }, strings.NewReader(""), out, log)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("demo: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("demo still running 15 s after it was stopped")
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "Press Ctrl-C") {
+		select {
+		case err := <-done:
+			t.Fatalf("demo ended: %v\n%s", err, log)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not start within 30 s\n%s", log)
+		}
+	}
+	d.base = hostLine.FindStringSubmatch(out.String())[1]
+	for _, m := range otherLine.FindAllStringSubmatch(out.String(), -1) {
+		switch m[1] {
+		case "adapter is":
+			d.adapterURL = m[2]
+		case "cards origin":
+			d.cardsURL = m[2]
+		default:
+			d.contosoURL = m[2]
+		}
+	}
+	if d.adapterURL == "" || d.cardsURL == "" || d.contosoURL == "" {
+		t.Fatalf("the walkthrough does not name every listener:\n%s", out)
+	}
+	return d
+}
+
+func (d *demo) get(t *testing.T, url string, header map[string]string, v any) int {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, val := range header {
+		req.Header.Set(k, val)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("GET %s: %d %s", url, res.StatusCode, b)
+	}
+	return res.StatusCode
+}
+
+func (d *demo) orders(t *testing.T) []contoso.Order {
+	var v struct{ Orders []contoso.Order }
+	d.get(t, d.contosoURL+"/backoffice/orders", nil, &v)
+	return v.Orders
+}
+
+// tokenPackage asks the Integration Service whom a token stands for, as a
+// card's service would, and returns its action package.
+func (d *demo) tokenPackage(t *testing.T, tok string) string {
+	var me struct{ ID, ActionPackageID string }
+	if s := d.get(t, d.base+"/v1/users/me", map[string]string{"accessToken": tok}, &me); s != 200 {
+		t.Fatalf("/v1/users/me: %d", s)
+	}
+	if me.ID != cli.DemoAlice {
+		t.Fatalf("the token stands for %s, want Alice", me.ID)
+	}
+	return me.ActionPackageID
+}
+
+// contosoSecrets opens the business system's credentials from the demo's
+// store, as the adapter does.
+func (d *demo) contosoSecrets(t *testing.T) []string {
+	db, err := sqlite.Open(t.Context(), filepath.Join(d.dir, "cardgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	key, err := seal.LoadOrCreateFile(filepath.Join(d.dir, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault := &secret.Vault{Store: db, Key: key}
+	var out []string
+	for _, name := range []string{"contoso-api-key", "contoso-client-secret"} {
+		b, err := vault.Secret(t.Context(), name)
+		if err != nil || len(b) < 16 {
+			t.Fatalf("secret %s: %v", name, err)
+		}
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// code returns the sign-in code the log sender wrote for phone.
+func (d *demo) code(t *testing.T, phone string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(d.log.String(), "\n") {
+			var e struct{ Msg, PhoneNumber, Code string }
+			if json.Unmarshal([]byte(line), &e) == nil && strings.HasPrefix(e.Msg, "sign-in code") && e.PhoneNumber == phone {
+				return e.Code
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no sign-in code for %s in the demo's log", phone)
+	return ""
+}
+
+// browser is one headless Chromium tab. It remembers the JavaScript context
+// of the card frame opened last, to run scripts in the card as the card.
+type browser struct {
+	ctx         context.Context
+	cardsOrigin string
+
+	mu      sync.Mutex
+	cardCtx runtime.ExecutionContextID
+}
+
+func newBrowser(t *testing.T, chromium, cardsOrigin string) *browser {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 760), chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	b := &browser{cardsOrigin: cardsOrigin}
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(b.event))
+	b.ctx = ctx
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (b *browser) event(ev any) {
+	e, ok := ev.(*runtime.EventExecutionContextCreated)
+	if !ok || e.Context.Origin != b.cardsOrigin {
+		return
+	}
+	var aux struct{ IsDefault bool }
+	if json.Unmarshal(e.Context.AuxData, &aux) == nil && aux.IsDefault {
+		b.mu.Lock()
+		b.cardCtx = e.Context.ID
+		b.mu.Unlock()
+	}
+}
+
+func (b *browser) do(t *testing.T, a chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eval runs script in the host page (ctxID 0) or a card, awaiting a promise,
+// and decodes its value into v unless v is nil.
+func (b *browser) eval(ctx context.Context, ctxID runtime.ExecutionContextID, script string, v any) error {
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](script, chromedp.EvalAwaitPromise, chromedp.EvalAsValue,
+		func(p *runtime.EvaluateParams) { p.ContextID = ctxID }))
+	if err != nil || v == nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func (b *browser) host(t *testing.T, script string, v ...any) {
+	t.Helper()
+	b.run(t, 0, script, v...)
+}
+
+func (b *browser) card(t *testing.T, script string, v any) {
+	t.Helper()
+	b.mu.Lock()
+	id := b.cardCtx
+	b.mu.Unlock()
+	if id == 0 {
+		t.Fatal("no card is open")
+	}
+	b.run(t, id, script, v)
+}
+
+func (b *browser) run(t *testing.T, id runtime.ExecutionContextID, script string, v ...any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	var dst any
+	if len(v) > 0 {
+		dst = v[0]
+	}
+	if err := b.eval(ctx, id, script, dst); err != nil {
+		t.Fatalf("%v\nscript: %s", err, script)
+	}
+}
+
+// wait polls a condition until it holds, failing after 20 s.
+func (b *browser) wait(t *testing.T, card bool, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b.mu.Lock()
+		id := b.cardCtx
+		b.mu.Unlock()
+		var ok bool
+		if !card || id != 0 {
+			ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+			err := b.eval(ctx, map[bool]runtime.ExecutionContextID{false: 0, true: id}[card], "!!("+cond+")", &ok)
+			cancel()
+			if err != nil && !strings.Contains(err.Error(), "context") {
+				t.Logf("waiting for %s: %v", cond, err)
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			var page string
+			b.eval(b.ctx, 0, "document.body.innerText", &page)
+			t.Fatalf("gave up waiting for %s\nthe host shows:\n%s", cond, page)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (b *browser) waitHost(t *testing.T, cond string) { t.Helper(); b.wait(t, false, cond) }
+func (b *browser) waitCard(t *testing.T, cond string) { t.Helper(); b.wait(t, true, cond) }
+
+// openCard clicks a card in the host's list and waits for its frame's page.
+func (b *browser) openCard(t *testing.T, pkg string) {
+	t.Helper()
+	b.mu.Lock()
+	b.cardCtx = 0
+	b.mu.Unlock()
+	b.host(t, fmt.Sprintf(`document.querySelector('.card-link[data-package-id="%s"]').click()`, pkg))
+	b.waitCard(t, `document.readyState === 'complete' && location.pathname.startsWith('/`+pkg+`/')`)
+}
+
+func (b *browser) screenshot(t *testing.T) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return png
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,356 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/actionpkg"
+	"github.com/cardgate/cardgate/httpjson"
+	"github.com/cardgate/cardgate/signin"
+)
+
+// The session cookie. Over TLS it takes the __Host- prefix, which the
+// browser only accepts Secure, for this host alone, on path /.
+const (
+	cookieName       = "cardgate_session"
+	secureCookieName = "__Host-cardgate_session"
+)
+
+// maxBody bounds the API's request bodies: they hold a phone number, a code
+// or an ID.
+const maxBody = 1 << 10
+
+func (h *handler) error(w http.ResponseWriter, r *http.Request, err error) {
+	var ra signin.RetryAfter
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(time.Duration(ra).Seconds())))
+	}
+	if httpjson.Status(cardgate.ErrorCode(err)) >= 500 {
+		h.log.LogAttrs(r.Context(), slog.LevelError, "host request failed", slog.String("path", r.URL.Path), slog.Any("err", err))
+	}
+	httpjson.Error(w, err)
+}
+
+// csrf refuses a state-changing request that did not come from the host's
+// own page. SameSite=Strict already keeps the cookie off cross-site
+// requests; this also stops same-site ones (another port on the same host,
+// like the cards origin) and requires JSON, which no HTML form can send
+// without a CORS preflight that the host never answers.
+func (h *handler) csrf(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+			h.error(w, r, cardgate.Errorf(cardgate.EINVALID, "body: Content-Type must be application/json"))
+			return
+		}
+		site := r.Header.Get("Sec-Fetch-Site")
+		origin := r.Header.Get("Origin")
+		if (site != "" && site != "same-origin") || (origin != "" && origin != selfOrigin(r)) {
+			h.error(w, r, cardgate.Errorf(cardgate.EFORBIDDEN, "cross-origin request refused: the host's API answers only its own page"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func selfOrigin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+type userKey struct{}
+
+// session requires a signed-in user, whom it puts in the context.
+func (h *handler) session(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(h.cookieName(r))
+		if err != nil {
+			h.error(w, r, cardgate.Errorf(cardgate.EUNAUTHORIZED, "not signed in"))
+			return
+		}
+		u, err := h.cfg.SignIn.Lookup(r.Context(), c.Value)
+		if err != nil {
+			if cardgate.ErrorCode(err) == cardgate.EUNAUTHORIZED {
+				h.clearCookie(w, r)
+			}
+			h.error(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+	})
+}
+
+func userFrom(ctx context.Context) *cardgate.User { return ctx.Value(userKey{}).(*cardgate.User) }
+
+func (h *handler) secure(r *http.Request) bool { return r.TLS != nil || h.cfg.SecureCookies }
+
+func (h *handler) cookieName(r *http.Request) string {
+	if h.secure(r) {
+		return secureCookieName
+	}
+	return cookieName
+}
+
+func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, s *signin.Session) {
+	http.SetCookie(w, &http.Cookie{Name: h.cookieName(r), Value: s.Token, Path: "/", MaxAge: int(time.Until(s.ExpiresAt).Seconds()),
+		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+}
+
+func (h *handler) clearCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: h.cookieName(r), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+}
+
+// clientAddr is the rate limits' key for the caller: its IP address.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type sendCodeRequest struct {
+	PhoneNumber string `json:"phoneNumber"`
+}
+
+func (h *handler) sendCode() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req sendCodeRequest
+		if err := httpjson.Decode(w, r, &req, maxBody); err != nil {
+			h.error(w, r, err)
+			return
+		}
+		if err := h.cfg.SignIn.Start(r.Context(), req.PhoneNumber, clientAddr(r)); err != nil {
+			h.error(w, r, err)
+			return
+		}
+		// The same answer whether or not the number has an account.
+		httpjson.Write(w, http.StatusAccepted, map[string]string{
+			"message": "If this number has an account, a 6-digit code is on its way. It works for 10 minutes."})
+	})
+}
+
+type signInRequest struct {
+	PhoneNumber string `json:"phoneNumber"`
+	Code        string `json:"code"`
+}
+
+func (h *handler) signIn() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req signInRequest
+		if err := httpjson.Decode(w, r, &req, maxBody); err != nil {
+			h.error(w, r, err)
+			return
+		}
+		s, err := h.cfg.SignIn.Verify(r.Context(), req.PhoneNumber, req.Code, clientAddr(r))
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		h.setCookie(w, r, s)
+		httpjson.Write(w, http.StatusOK, map[string]any{"user": s.User})
+	})
+}
+
+func (h *handler) signOut() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(h.cookieName(r)); err == nil {
+			if err := h.cfg.SignIn.End(r.Context(), c.Value); err != nil {
+				h.error(w, r, err)
+				return
+			}
+		}
+		h.clearCookie(w, r)
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// card is an installed card as the client shows it.
+type card struct {
+	ID           string `json:"id"`
+	DisplayName  string `json:"displayName"`
+	Description  string `json:"description"`
+	ProviderName string `json:"providerName"`
+	Version      string `json:"version"`
+	IconURL      string `json:"iconUrl,omitempty"`
+	// URL is the card's entry page on the cards origin.
+	URL string `json:"url"`
+}
+
+func (h *handler) me() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cards, err := h.cards(r.Context())
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		httpjson.Write(w, http.StatusOK, map[string]any{"user": userFrom(r.Context()), "cards": cards})
+	})
+}
+
+// cards lists the installed cards: enabled action packages that were
+// imported with their files.
+func (h *handler) cards(ctx context.Context) ([]card, error) {
+	pkgs, err := h.cfg.Store.Packages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cards := []card{}
+	for _, p := range pkgs {
+		if p.Disabled {
+			continue
+		}
+		m, err := h.manifest(ctx, p.ID)
+		if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+			continue // registered for tokens, but no card to show
+		} else if err != nil {
+			return nil, err
+		}
+		c := card{ID: p.ID, DisplayName: m.DisplayName, Description: m.Description, ProviderName: m.ProviderName,
+			Version: m.Version, URL: h.fileURL(p.ID, entryPage(m))}
+		if m.Icon != "" {
+			c.IconURL = h.fileURL(p.ID, m.Icon)
+		}
+		cards = append(cards, c)
+	}
+	slices.SortFunc(cards, func(a, b card) int {
+		return strings.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName))
+	})
+	return cards, nil
+}
+
+func (h *handler) manifest(ctx context.Context, id string) (*actionpkg.Manifest, error) {
+	raw, err := h.cfg.Store.PackageManifest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return actionpkg.ParseManifest(raw)
+}
+
+func (h *handler) fileURL(pkg, file string) string {
+	return h.cfg.CardsOrigin + "/" + url.PathEscape(pkg) + "/" + (&url.URL{Path: file}).EscapedPath()
+}
+
+// entryPage is the page a card opens on: the view named "main", or else the
+// first view by name.
+func entryPage(m *actionpkg.Manifest) string {
+	if v, ok := m.Views["main"]; ok {
+		return v.SourceLocation
+	}
+	names := make([]string, 0, len(m.Views))
+	for n := range m.Views {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return m.Views[names[0]].SourceLocation // validation requires one view
+}
+
+type mintRequest struct {
+	ActionPackageID string `json:"actionPackageId"`
+}
+
+// tokenResult is what the bridge hands a card: sdk/js/testdata/wire/
+// token-result.json's "result".
+type tokenResult struct {
+	Token        string    `json:"token"`
+	ExpiresAt    time.Time `json:"expiresAt"`
+	ExpiresIn    int64     `json:"expiresIn"`
+	ExternalURLs []string  `json:"externalUrls"`
+}
+
+// mint is the host page's side of the bridge: the page names the package
+// of the frame it opened, and this mints for the signed-in user and that
+// package if it is an installed card.
+func (h *handler) mint() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req mintRequest
+		if err := httpjson.Decode(w, r, &req, maxBody); err != nil {
+			h.error(w, r, err)
+			return
+		}
+		ctx := r.Context()
+		if err := cardgate.ValidatePackageID("actionPackageId", req.ActionPackageID); err != nil {
+			h.error(w, r, err)
+			return
+		}
+		m, err := h.manifest(ctx, req.ActionPackageID)
+		if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+			h.error(w, r, cardgate.Errorf(cardgate.ENOTFOUND, "actionPackageId: no card %s is installed", req.ActionPackageID))
+			return
+		} else if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		raw, c, err := h.cfg.Minter.Mint(ctx, userFrom(ctx).ID, req.ActionPackageID)
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		httpjson.Write(w, http.StatusCreated, tokenResult{Token: raw, ExpiresAt: c.ExpiresAt, ExpiresIn: int64(c.ExpiresAt.Sub(c.IssuedAt) / time.Second),
+			ExternalURLs: m.ExternalURLs})
+	})
+}
+
+// demoUser is a user as the demo's picker shows them.
+type demoUser struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	PhoneNumber string `json:"phoneNumber"`
+}
+
+func (h *handler) demoUsers() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		users, err := h.cfg.Store.Users(r.Context())
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		out := []demoUser{}
+		for _, u := range users {
+			if !u.Disabled {
+				out = append(out, demoUser{u.ID, u.Name, u.PhoneNumber})
+			}
+		}
+		httpjson.Write(w, http.StatusOK, map[string]any{"users": out})
+	})
+}
+
+type demoSignInRequest struct {
+	UserID string `json:"userId"`
+}
+
+func (h *handler) demoSignIn() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req demoSignInRequest
+		if err := httpjson.Decode(w, r, &req, maxBody); err != nil {
+			h.error(w, r, err)
+			return
+		}
+		if err := cardgate.ValidateUserID("userId", req.UserID); err != nil {
+			h.error(w, r, err)
+			return
+		}
+		s, err := h.cfg.SignIn.NewSession(r.Context(), req.UserID)
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		h.setCookie(w, r, s)
+		httpjson.Write(w, http.StatusOK, map[string]any{"user": s.User})
+	})
+}

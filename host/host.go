@@ -1,0 +1,149 @@
+// Package host is the card host: the chat client people sign in to, which
+// lists their cards, opens each in a sandboxed frame from the cards origin,
+// and answers the cards' SDK over postMessage with tokens it mints through
+// the Integration Service. The browser side (web/) identifies a card's
+// action package by the frame it opened; this side mints only for the
+// signed-in user and a package that is installed and enabled.
+package host
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/httpjson"
+	"github.com/cardgate/cardgate/sdk"
+	"github.com/cardgate/cardgate/signin"
+	"github.com/cardgate/cardgate/token"
+)
+
+// Store is what the host reads: the installed cards, and for the demo's
+// user picker the users.
+type Store interface {
+	Users(ctx context.Context) ([]*cardgate.User, error)
+	Packages(ctx context.Context) ([]*cardgate.ActionPackage, error)
+	Package(ctx context.Context, id string) (*cardgate.ActionPackage, error)
+	PackageManifest(ctx context.Context, id string) ([]byte, error)
+}
+
+// Minter mints integration service tokens; *issuer.Service is one.
+type Minter interface {
+	Mint(ctx context.Context, userID, packageID string) (string, *token.Claims, error)
+}
+
+// Config configures the card host.
+type Config struct {
+	Store  Store
+	Minter Minter
+	SignIn *signin.Service
+	// CardsOrigin is the cards origin's scheme://host:port, where cards are
+	// served from and the only origin the host frames and answers.
+	CardsOrigin string
+	// Demo adds a one-click user picker to the sign-in page. Never set it
+	// where real people sign in: it signs anyone in as anyone.
+	Demo bool
+	// SecureCookies marks the session cookie Secure even on plain HTTP
+	// requests, for a host behind a proxy that ends TLS. Requests that
+	// arrive over TLS always get Secure cookies.
+	SecureCookies bool
+	Logger        *slog.Logger
+	// API, if set, serves every request the host does not: the Integration
+	// Service's API, which shares the host's origin.
+	API http.Handler
+}
+
+//go:embed web
+var web embed.FS
+
+var (
+	assets, _ = fs.Sub(web, "web")
+	index     = template.Must(template.ParseFS(web, "web/index.html"))
+)
+
+type handler struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// NewHandler returns the card host: GET / (the client), its assets under
+// /host/, its API under /host/api/, and the SDK under /sdk/. Anything else
+// goes to cfg.API.
+func NewHandler(cfg Config) (http.Handler, error) {
+	u, err := url.Parse(cfg.CardsOrigin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+		return nil, cardgate.Errorf(cardgate.EINVALID, "cards origin %q: must be scheme://host[:port]", cfg.CardsOrigin)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{cfg: cfg, log: cfg.Logger}
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", h.page())
+	mux.Handle("GET /host/{file}", h.asset())
+	mux.Handle("GET /sdk/", http.StripPrefix("/sdk", sdk.Handler()))
+
+	mux.Handle("POST /host/api/signin/code", h.csrf(h.sendCode()))
+	mux.Handle("POST /host/api/signin", h.csrf(h.signIn()))
+	mux.Handle("POST /host/api/signout", h.csrf(h.signOut()))
+	mux.Handle("GET /host/api/me", h.session(h.me()))
+	mux.Handle("POST /host/api/tokens", h.csrf(h.session(h.mint())))
+	if cfg.Demo {
+		mux.Handle("GET /host/api/demo/users", h.demoUsers())
+		mux.Handle("POST /host/api/demo/signin", h.csrf(h.demoSignIn()))
+	}
+	if cfg.API != nil {
+		mux.Handle("/", cfg.API)
+	}
+	return mux, nil
+}
+
+// page serves the client. Its policy lets it frame only the cards origin,
+// and nothing frame it.
+func (h *handler) page() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w, h.cfg.CardsOrigin)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		index.Execute(w, map[string]any{"CardsOrigin": h.cfg.CardsOrigin, "Demo": h.cfg.Demo})
+	})
+}
+
+func (h *handler) asset() http.Handler {
+	files := http.FileServerFS(assets)
+	bridge := http.FileServerFS(sdk.FS)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w, h.cfg.CardsOrigin)
+		w.Header().Set("Cache-Control", "no-cache")
+		name := r.PathValue("file")
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.URL = &url.URL{Path: "/" + name}
+		switch {
+		case name == "host-bridge.js":
+			bridge.ServeHTTP(w, r2)
+		case name != "index.html" && exists(assets, name):
+			files.ServeHTTP(w, r2)
+		default:
+			httpjson.Error(w, cardgate.Errorf(cardgate.ENOTFOUND, "no such file"))
+		}
+	})
+}
+
+func exists(fsys fs.FS, name string) bool {
+	fi, err := fs.Stat(fsys, name)
+	return err == nil && !fi.IsDir()
+}
+
+func securityHeaders(w http.ResponseWriter, cardsOrigin string) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: "+cardsOrigin+
+		"; frame-src "+cardsOrigin+"; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+}

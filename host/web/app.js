@@ -1,0 +1,247 @@
+// The card host's page: sign-in, the list of cards, and the conversation
+// where one card at a time runs in a sandboxed frame. The bridge
+// (host-bridge.js) answers the card's SDK; it knows the card's action
+// package because this page opened the frame, and never asks the card.
+(function () {
+  "use strict";
+
+  const $ = (id) => document.getElementById(id);
+  const meta = (name) => document.querySelector(`meta[name="${name}"]`).content;
+  const cardsOrigin = meta("cardgate-cards-origin");
+  const demo = meta("cardgate-demo") === "true";
+
+  // api calls the host's JSON API. The JSON content type is what the
+  // server's CSRF check asks for.
+  async function api(method, path, body) {
+    const res = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    if (res.status === 204) return null;
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      const e = (data && data.error) || {};
+      const err = new Error(e.message || `the host answered ${res.status}`);
+      err.code = e.code || "EINTERNAL";
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+
+  const bridge = window.cardgateHost.createHostBridge({
+    window,
+    cardsOrigin,
+    mint: (packageId) => api("POST", "/host/api/tokens", { actionPackageId: packageId }),
+    log: (...args) => console.warn("cardgate host:", ...args),
+  });
+
+  // ---- sign-in ----
+
+  let phone = "";
+
+  function say(text, isError) {
+    const m = $("signin-message");
+    m.textContent = text;
+    m.classList.toggle("error", !!isError);
+  }
+
+  function showSignIn() {
+    $("chat").hidden = true;
+    $("signin").hidden = false;
+    $("phone-form").hidden = false;
+    $("code-form").hidden = true;
+    if (demo) loadDemoUsers();
+    $("phone").focus();
+  }
+
+  $("phone-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    phone = $("phone").value.trim();
+    try {
+      const r = await api("POST", "/host/api/signin/code", { phoneNumber: phone });
+      say(r.message);
+      $("phone-form").hidden = true;
+      $("code-form").hidden = false;
+      $("code").value = "";
+      $("code").focus();
+    } catch (err) {
+      say(err.message, true);
+    }
+  });
+
+  $("code-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api("POST", "/host/api/signin", { phoneNumber: phone, code: $("code").value.trim() });
+      say("");
+      start();
+    } catch (err) {
+      say(err.message, true);
+    }
+  });
+
+  $("code-back").addEventListener("click", () => {
+    say("");
+    $("code-form").hidden = true;
+    $("phone-form").hidden = false;
+  });
+
+  async function loadDemoUsers() {
+    const list = $("demo-user-list");
+    try {
+      const { users } = await api("GET", "/host/api/demo/users");
+      list.replaceChildren(
+        ...users.map((u) => {
+          const b = document.createElement("button");
+          b.type = "button";
+          b.className = "demo-user";
+          b.dataset.userId = u.id;
+          b.append(avatar(u.name), label(u.name, u.phoneNumber));
+          b.addEventListener("click", async () => {
+            try {
+              await api("POST", "/host/api/demo/signin", { userId: u.id });
+              start();
+            } catch (err) {
+              say(err.message, true);
+            }
+          });
+          const li = document.createElement("li");
+          li.append(b);
+          return li;
+        }),
+      );
+      $("demo-users").hidden = users.length === 0;
+    } catch (err) {
+      say(err.message, true);
+    }
+  }
+
+  $("signout").addEventListener("click", async () => {
+    closeCard();
+    try {
+      await api("POST", "/host/api/signout", {});
+    } finally {
+      showSignIn();
+    }
+  });
+
+  // ---- the chat ----
+
+  function initials(name) {
+    return name
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(0, 2)
+      .map((w) => w[0].toUpperCase())
+      .join("");
+  }
+
+  function avatar(name) {
+    const a = document.createElement("span");
+    a.className = "avatar";
+    a.textContent = initials(name);
+    return a;
+  }
+
+  function label(title, subtitle) {
+    const s = document.createElement("span");
+    s.className = "label";
+    const t = document.createElement("span");
+    t.className = "title";
+    t.textContent = title;
+    const d = document.createElement("span");
+    d.className = "subtitle";
+    d.textContent = subtitle;
+    s.append(t, d);
+    return s;
+  }
+
+  async function start() {
+    let me;
+    try {
+      me = await api("GET", "/host/api/me");
+    } catch (err) {
+      if (err.status === 401) return showSignIn();
+      document.body.textContent = `The host is unavailable: ${err.message}`;
+      return;
+    }
+    $("signin").hidden = true;
+    $("chat").hidden = false;
+    $("me-avatar").textContent = initials(me.user.name);
+    $("me-name").textContent = me.user.name;
+    $("me-phone").textContent = me.user.phoneNumber;
+    $("card-list").replaceChildren(
+      ...me.cards.map((c) => {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "card-link";
+        b.dataset.packageId = c.id;
+        const icon = document.createElement("img");
+        icon.className = "card-icon";
+        icon.alt = "";
+        if (c.iconUrl) icon.src = c.iconUrl;
+        b.append(icon, label(c.displayName, c.description));
+        b.addEventListener("click", () => openCard(c));
+        const li = document.createElement("li");
+        li.append(b);
+        return li;
+      }),
+    );
+    if (me.cards.length === 0) {
+      $("card-list").textContent = "No cards are installed.";
+    }
+  }
+
+  let open = null; // {frame, message}
+
+  function closeCard() {
+    if (!open) return;
+    bridge.detach(open.frame.contentWindow);
+    open.message.remove();
+    open = null;
+    $("empty").hidden = false;
+    for (const b of document.querySelectorAll(".card-link")) b.classList.remove("active");
+  }
+
+  // openCard shows a card as a message in the conversation. The frame is
+  // sandboxed: scripts and forms, on its own (cards) origin, and no
+  // navigating the host, popups or downloads.
+  function openCard(c) {
+    closeCard();
+    const msg = document.createElement("article");
+    msg.className = "message-card";
+    msg.dataset.packageId = c.id;
+    const head = document.createElement("header");
+    const icon = document.createElement("img");
+    icon.className = "card-icon";
+    icon.alt = "";
+    if (c.iconUrl) icon.src = c.iconUrl;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "close";
+    close.title = "Close card";
+    close.textContent = "×";
+    close.addEventListener("click", closeCard);
+    head.append(icon, label(c.displayName, `${c.providerName} · v${c.version}`), close);
+    const frame = document.createElement("iframe");
+    frame.className = "card-frame";
+    frame.title = c.displayName;
+    frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms");
+    frame.setAttribute("referrerpolicy", "no-referrer");
+    msg.append(head, frame);
+    $("empty").hidden = true;
+    $("messages").append(msg);
+    // Attach before the card loads, so its first request is answered.
+    bridge.attach(frame.contentWindow, c.id);
+    frame.src = c.url;
+    open = { frame, message: msg };
+    for (const b of document.querySelectorAll(".card-link")) {
+      b.classList.toggle("active", b.dataset.packageId === c.id);
+    }
+  }
+
+  start();
+})();

@@ -1,0 +1,122 @@
+// cardgate host bridge: runs in the card host page and answers token requests
+// from the card iframes it opened. A card is identified ONLY by the iframe
+// window the host attached it with; nothing in a message can name a package.
+(function () {
+  "use strict";
+
+  const PROTOCOL = 1;
+  const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+  const METHODS = new Set(["getIntegrationServiceToken"]);
+  const MAX_INFLIGHT = 8;
+
+  function isPlainObject(v) {
+    return v !== null && typeof v === "object" && Object.prototype.toString.call(v) === "[object Object]";
+  }
+
+  // Returns what is wrong with an otherwise addressable request, or "".
+  function problemWith(d) {
+    if (d.cardgate !== PROTOCOL) return `cardgate: unsupported protocol version ${JSON.stringify(d.cardgate)}`;
+    if (typeof d.method !== "string") return "method: must be a string";
+    if (!METHODS.has(d.method)) return `method: unknown method ${JSON.stringify(d.method)}`;
+    return "";
+  }
+
+  // Only forward the documented fields, whatever mint resolved with.
+  function toResult(r) {
+    if (!r || typeof r.token !== "string" || !r.token) throw new Error("mint returned no token");
+    return {
+      token: r.token,
+      expiresAt: r.expiresAt,
+      expiresIn: r.expiresIn,
+      externalUrls: Array.isArray(r.externalUrls) ? r.externalUrls.slice() : [],
+    };
+  }
+
+  function createHostBridge({ window: win, cardsOrigin, mint, log = () => {} } = {}) {
+    if (!win || typeof win.addEventListener !== "function") throw new TypeError("createHostBridge: window is required");
+    if (typeof cardsOrigin !== "string" || !cardsOrigin) throw new TypeError("createHostBridge: cardsOrigin is required");
+    if (typeof mint !== "function") throw new TypeError("createHostBridge: mint must be a function");
+
+    const frames = new Map(); // frame window -> {packageId, inflight}
+
+    function post(frameWindow, msg) {
+      try {
+        // targetOrigin pins the reply to the cards origin: if the frame has
+        // navigated elsewhere the token is not delivered.
+        frameWindow.postMessage(msg, cardsOrigin);
+      } catch (err) {
+        log("cardgate host: posting reply failed", err);
+      }
+    }
+
+    function onMessage(event) {
+      const source = event.source;
+      const frame = frames.get(source);
+      if (!frame) return; // not one of our cards: not our business
+      if (event.origin !== cardsOrigin) {
+        log("cardgate host: ignored message from unexpected origin", event.origin);
+        return;
+      }
+      const d = event.data;
+      if (!isPlainObject(d) || typeof d.id !== "string" || !ID_RE.test(d.id)) return; // cannot address a reply
+      const id = d.id;
+      const problem = problemWith(d);
+      if (problem) {
+        post(source, { cardgate: PROTOCOL, id, error: { code: "EINVALID", message: problem } });
+        return;
+      }
+      if (frame.inflight >= MAX_INFLIGHT) {
+        post(source, { cardgate: PROTOCOL, id, error: { code: "ERATELIMIT", message: "too many token requests" } });
+        return;
+      }
+      frame.inflight++;
+      Promise.resolve()
+        .then(() => mint(frame.packageId))
+        .then(toResult)
+        .then(
+          (result) => ({ cardgate: PROTOCOL, id, result }),
+          (err) => {
+            log("cardgate host: mint failed", err);
+            return {
+              cardgate: PROTOCOL,
+              id,
+              error: {
+                code: String((err && err.code) || "EINTERNAL"),
+                message: String((err && err.message) || "token request failed"),
+              },
+            };
+          },
+        )
+        .then((reply) => {
+          frame.inflight--;
+          // Detached (or detached and re-attached) meanwhile: stay silent.
+          if (frames.get(source) === frame) post(source, reply);
+        });
+    }
+
+    win.addEventListener("message", onMessage);
+
+    return {
+      attach(frameWindow, packageId) {
+        if (!frameWindow || typeof packageId !== "string" || !packageId) {
+          throw new TypeError("attach: frame window and package id are required");
+        }
+        frames.set(frameWindow, { packageId, inflight: 0 });
+      },
+      detach(frameWindow) {
+        frames.delete(frameWindow);
+      },
+      close() {
+        win.removeEventListener("message", onMessage);
+        frames.clear();
+      },
+    };
+  }
+
+  if (typeof module !== "undefined" && module.exports) {
+    module.exports = { createHostBridge };
+  }
+  if (typeof window !== "undefined") {
+    window.cardgateHost = { createHostBridge };
+  }
+})();

@@ -1,0 +1,334 @@
+// Package signin signs people in to the card host: a one-time code sent to
+// their phone number, entered within minutes and a few tries, opens a
+// session held by a cookie. Codes and session IDs are stored only as keyed
+// or plain hashes; guesses are counted in the store, so that every node of
+// a cluster counts them together.
+package signin
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/ratelimit"
+)
+
+// Store is what sign-in keeps its state in; cardgate.Store is one.
+type Store interface {
+	User(ctx context.Context, id string) (*cardgate.User, error)
+	UserByPhone(ctx context.Context, phone string) (*cardgate.User, error)
+	PutLoginCode(ctx context.Context, c *cardgate.LoginCode) error
+	AttemptLoginCode(ctx context.Context, phone string) (*cardgate.LoginCode, error)
+	DeleteLoginCode(ctx context.Context, phone string, hash []byte) (bool, error)
+	CreateSession(ctx context.Context, s *cardgate.Session) error
+	Session(ctx context.Context, idHash []byte) (*cardgate.Session, error)
+	DeleteSession(ctx context.Context, idHash []byte) error
+}
+
+// Defaults, as the card host's users expect from sign-in by SMS.
+const (
+	DefaultCodeTTL     = 10 * time.Minute
+	DefaultMaxAttempts = 5
+	DefaultSessionTTL  = 12 * time.Hour
+)
+
+// Default limits. A number gets at most 3 codes in 10 minutes, so with 5
+// tries per code a guesser has 15 tries in a million per 10 minutes; a client
+// address gets 10 sign-in calls at once and 30 per 10 minutes.
+var (
+	DefaultPhoneLimit  = ratelimit.Per(3, 10*time.Minute, 3)
+	DefaultClientLimit = ratelimit.Per(30, 10*time.Minute, 10)
+)
+
+// Config configures a Service.
+type Config struct {
+	Store  Store
+	Sender Sender
+	// CodeKey keys the hash of stored codes (32 random bytes, the same on
+	// every node): a 6-digit code hashed without a key is found again by
+	// trying all million.
+	CodeKey []byte
+	// Limiter counts sign-in calls; nil means in this process's memory.
+	// Several nodes share limits through ratelimit.Redis.
+	Limiter     ratelimit.Limiter
+	PhoneLimit  ratelimit.Limit // zero means DefaultPhoneLimit
+	ClientLimit ratelimit.Limit // zero means DefaultClientLimit
+	CodeTTL     time.Duration   // zero means DefaultCodeTTL
+	MaxAttempts int             // zero means DefaultMaxAttempts
+	SessionTTL  time.Duration   // zero means DefaultSessionTTL
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Service is sign-in. It is safe for concurrent use.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Sender == nil {
+		return nil, errors.New("signin: Store and Sender are required")
+	}
+	if len(cfg.CodeKey) < 32 {
+		return nil, errors.New("signin: CodeKey must be at least 32 bytes")
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = &ratelimit.Memory{Now: cfg.Now}
+	}
+	if cfg.PhoneLimit == (ratelimit.Limit{}) {
+		cfg.PhoneLimit = DefaultPhoneLimit
+	}
+	if cfg.ClientLimit == (ratelimit.Limit{}) {
+		cfg.ClientLimit = DefaultClientLimit
+	}
+	if cfg.CodeTTL == 0 {
+		cfg.CodeTTL = DefaultCodeTTL
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg, log: log}, nil
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// NormalizePhone accepts a phone number as people type it ("+1 415-555
+// 0123") and returns it in E.164 form, or an EINVALID error naming the field.
+func NormalizePhone(s string) (string, error) {
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '(', ')', '.':
+			return -1
+		}
+		return r
+	}, s)
+	if !e164.MatchString(s) {
+		return "", cardgate.Errorf(cardgate.EINVALID, "phoneNumber: must be a number in international form, like +14155550123")
+	}
+	return s, nil
+}
+
+// Start sends a sign-in code to phone, from the client at address client
+// (the rate limit's key). It answers the same whether or not the number
+// belongs to a user, so that sign-in does not tell who has an account.
+func (s *Service) Start(ctx context.Context, phone, client string) error {
+	phone, err := NormalizePhone(phone)
+	if err != nil {
+		return err
+	}
+	if err := s.limit(ctx, "client:"+client, s.cfg.ClientLimit, "sign-in attempts from this address"); err != nil {
+		return err
+	}
+	if err := s.limit(ctx, "phone:"+phone, s.cfg.PhoneLimit, "codes sent to this number"); err != nil {
+		return err
+	}
+	u, err := s.cfg.Store.UserByPhone(ctx, phone)
+	switch cardgate.ErrorCode(err) {
+	case "":
+	case cardgate.ENOTFOUND:
+		s.log.LogAttrs(ctx, slog.LevelInfo, "sign-in code not sent: no user has the number")
+		return nil
+	case cardgate.ECONFLICT:
+		s.log.LogAttrs(ctx, slog.LevelWarn, "sign-in code not sent: several users share the number; give each their own")
+		return nil
+	default:
+		return err
+	}
+	if u.Disabled {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "sign-in code not sent: user is disabled", slog.String("user", u.ID))
+		return nil
+	}
+	code := newCode()
+	now := s.cfg.Now()
+	if err := s.cfg.Store.PutLoginCode(ctx, &cardgate.LoginCode{PhoneNumber: phone, Hash: s.hash(phone, code),
+		UserID: u.ID, ExpiresAt: now.Add(s.cfg.CodeTTL), CreatedAt: now}); err != nil {
+		return err
+	}
+	if err := s.cfg.Sender.SendCode(ctx, phone, code); err != nil {
+		return cardgate.WrapError(cardgate.EUNAVAILABLE, "the sign-in code could not be sent; try again in a minute", err)
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "sign-in code sent", slog.String("user", u.ID))
+	return nil
+}
+
+var codeForm = regexp.MustCompile(`^[0-9]{6}$`)
+
+// Verify checks a code sent to phone and, if it is right, opens a session
+// for its user. Each call counts as one of the code's attempts.
+func (s *Service) Verify(ctx context.Context, phone, code, client string) (*Session, error) {
+	phone, err := NormalizePhone(phone)
+	if err != nil {
+		return nil, err
+	}
+	code = strings.TrimSpace(code)
+	if !codeForm.MatchString(code) {
+		return nil, cardgate.Errorf(cardgate.EINVALID, "code: must be the 6 digits sent to you")
+	}
+	if err := s.limit(ctx, "client:"+client, s.cfg.ClientLimit, "sign-in attempts from this address"); err != nil {
+		return nil, err
+	}
+	c, err := s.cfg.Store.AttemptLoginCode(ctx, phone)
+	if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+		return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "no sign-in code is waiting for this number; ask for a new one")
+	} else if err != nil {
+		return nil, err
+	}
+	switch {
+	case !s.cfg.Now().Before(c.ExpiresAt):
+		s.cfg.Store.DeleteLoginCode(ctx, phone, c.Hash)
+		return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "the code has expired; ask for a new one")
+	case c.Attempts > s.cfg.MaxAttempts:
+		return nil, cardgate.Errorf(cardgate.ERATELIMITED, "too many wrong codes; ask for a new one")
+	case !hmac.Equal(c.Hash, s.hash(phone, code)):
+		left := s.cfg.MaxAttempts - c.Attempts
+		s.log.LogAttrs(ctx, slog.LevelInfo, "wrong sign-in code", slog.String("user", c.UserID), slog.Int("triesLeft", left))
+		if left == 0 {
+			return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "wrong code, and that was the last try; ask for a new one")
+		}
+		return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "wrong code; %d %s left", left, plural(left, "try", "tries"))
+	}
+	if ok, err := s.cfg.Store.DeleteLoginCode(ctx, phone, c.Hash); err != nil {
+		return nil, err
+	} else if !ok { // another request used it, or a new code replaced it
+		return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "this code has just been used or replaced; ask for a new one")
+	}
+	return s.NewSession(ctx, c.UserID)
+}
+
+// Session is a signed-in browser. Token goes in the cookie and nowhere else.
+type Session struct {
+	Token     string
+	User      *cardgate.User
+	ExpiresAt time.Time
+}
+
+// tokenPrefix marks session tokens, so that a leaked one is recognised.
+const tokenPrefix = "cgs_"
+
+// NewSession opens a session for the user, who must exist and be enabled.
+// Sign-in calls it after a right code; the demo's user picker calls it
+// directly.
+func (s *Service) NewSession(ctx context.Context, userID string) (*Session, error) {
+	u, err := s.cfg.Store.User(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, cardgate.Errorf(cardgate.EFORBIDDEN, "this account is disabled")
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	tok := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	now := s.cfg.Now()
+	sess := &cardgate.Session{IDHash: hashToken(tok), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
+	if err := s.cfg.Store.CreateSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "signed in", slog.String("user", u.ID))
+	return &Session{Token: tok, User: u, ExpiresAt: sess.ExpiresAt}, nil
+}
+
+var errNoSession = cardgate.Errorf(cardgate.EUNAUTHORIZED, "not signed in, or the session has ended; sign in again")
+
+// Lookup returns the user of the session token. An unknown or expired
+// session, or one whose user has since been disabled, is EUNAUTHORIZED.
+func (s *Service) Lookup(ctx context.Context, token string) (*cardgate.User, error) {
+	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
+		return nil, errNoSession
+	}
+	sess, err := s.cfg.Store.Session(ctx, hashToken(token))
+	if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+		return nil, errNoSession
+	} else if err != nil {
+		return nil, err
+	}
+	if !s.cfg.Now().Before(sess.ExpiresAt) {
+		s.cfg.Store.DeleteSession(ctx, sess.IDHash)
+		return nil, errNoSession
+	}
+	u, err := s.cfg.Store.User(ctx, sess.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		s.cfg.Store.DeleteSession(ctx, sess.IDHash)
+		return nil, errNoSession
+	}
+	return u, nil
+}
+
+// End signs a session out. Ending one that is gone is not an error.
+func (s *Service) End(ctx context.Context, token string) error {
+	return s.cfg.Store.DeleteSession(ctx, hashToken(token))
+}
+
+// SessionTTL is how long a session lasts, for the cookie's Max-Age.
+func (s *Service) SessionTTL() time.Duration { return s.cfg.SessionTTL }
+
+// RetryAfter is carried by rate-limit errors (as their cause) for the
+// Retry-After header.
+type RetryAfter time.Duration
+
+func (r RetryAfter) Error() string { return fmt.Sprintf("retry after %s", time.Duration(r)) }
+
+func (s *Service) limit(ctx context.Context, key string, l ratelimit.Limit, what string) error {
+	d, err := s.cfg.Limiter.Allow(ctx, "signin:"+key, l)
+	if err != nil {
+		return cardgate.WrapError(cardgate.EUNAVAILABLE, "sign-in is unavailable; try again in a minute", err)
+	}
+	if d.Allowed {
+		return nil
+	}
+	wait := max(d.RetryAfter.Round(time.Second), time.Second)
+	return cardgate.WrapError(cardgate.ERATELIMITED, fmt.Sprintf("too many %s; try again in %s", what, wait), RetryAfter(wait))
+}
+
+// hash is the keyed hash a code is stored as. The phone number is hashed in
+// too, so that one stored hash cannot stand for another number's code.
+func (s *Service) hash(phone, code string) []byte {
+	m := hmac.New(sha256.New, s.cfg.CodeKey)
+	m.Write([]byte(phone))
+	m.Write([]byte{0})
+	m.Write([]byte(code))
+	return m.Sum(nil)
+}
+
+func hashToken(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}
+
+// newCode returns 6 uniformly random digits.
+func newCode() string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000)) // crypto/rand does not fail
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
