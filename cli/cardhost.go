@@ -14,14 +14,14 @@ import (
 // issuer's listener (the chat client in front of the Integration Service's
 // API) and the cards origin's handler, which serves the cards on a listener
 // of their own.
-func cardHost(sys *system, log *slog.Logger, cardsURL string, demo bool, sender signin.Sender) (issuerH, cardsH http.Handler, err error) {
+func cardHost(sys *system, log *slog.Logger, cardsURL string, demo, secureCookies bool, sender signin.Sender) (issuerH, cardsH http.Handler, err error) {
 	si, err := signin.New(signin.Config{Store: sys.store, Sender: sender, CodeKey: sys.master.Derive("signin codes"), Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}
 	hostOrigin := origin(sys.svc.Issuer())
 	issuerH, err = host.NewHandler(host.Config{Store: sys.store, Minter: sys.svc, SignIn: si, CardsOrigin: cardsURL,
-		Demo: demo, Logger: log, API: issuerHandler(sys)})
+		Demo: demo, SecureCookies: secureCookies, Logger: log, API: issuerHandler(sys)})
 	if err != nil {
 		return nil, nil, err
 	}

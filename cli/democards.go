@@ -122,7 +122,7 @@ as a message. See the orders Contoso holds, with the user who placed each:
 // servers builds the demo's four servers over its listeners. The returned
 // func releases what they hold (the adapter's audit log, its verifier).
 func (d *demo) servers(ctx context.Context, lns map[string]net.Listener, log *slog.Logger) ([]listener, func(), error) {
-	issuerH, cardsH, err := cardHost(d.sys, log, d.cardsURL, true, signin.LogSender{Log: log})
+	issuerH, cardsH, err := cardHost(d.sys, log, d.cardsURL, true, false, signin.LogSender{Log: log})
 	if err != nil {
 		return nil, nil, err
 	}

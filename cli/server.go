@@ -11,13 +11,22 @@ import (
 
 	"github.com/cardgate/cardgate/httpserver"
 	"github.com/cardgate/cardgate/issuer"
+	"github.com/cardgate/cardgate/signin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 func runIssuer(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "issuer", "issuer [flags]")
+	fs := newFlags(env, "issuer", "issuer [flags]\n\n"+
+		"Runs the Integration Service with the card host in front of it (GET /), and\n"+
+		"the cards origin on a listener of its own. Sign-in codes go to the log\n"+
+		"unless --sms-webhook names an SMS gateway; its Authorization header, if it\n"+
+		"needs one, comes from CARDGATE_SMS_WEBHOOK_AUTHORIZATION.")
 	resolve := configFlags(fs, env.Getenv, serverFlags)
+	cardsListen := fs.String("cards-listen", "", "`address` of the cards origin (default 127.0.0.1:8082, env CARDGATE_CARDS_LISTEN)")
+	cardsURL := fs.String("cards-url", "", "public `URL` of the cards origin (default http://<cards-listen>, env CARDGATE_CARDS_URL)")
+	webhook := fs.String("sms-webhook", "", "`URL` that sign-in codes are posted to (env CARDGATE_SMS_WEBHOOK; default: the log)")
+	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP, behind a proxy that ends TLS")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -31,15 +40,43 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
+	cardsLn, err := net.Listen("tcp", flagOrEnv(*cardsListen, env, "CARDGATE_CARDS_LISTEN", "127.0.0.1:8082"))
+	if err != nil {
+		return fmt.Errorf("cards-listen: %w", err)
+	}
+	defer cardsLn.Close()
 	sys, err := open(ctx, cfg, env, cfg.issuer(ln.Addr().String()), log)
 	if err != nil {
 		return err
 	}
 	defer sys.Close()
-	fmt.Fprintf(env.Stdout, "listening on http://%s\n", ln.Addr())
-	return serve(ctx, log, []listener{{"issuer", ln, issuerHandler(sys), 30 * time.Second}}, func(ctx context.Context) {
+	var sender signin.Sender = signin.LogSender{Log: log}
+	if u := flagOrEnv(*webhook, env, "CARDGATE_SMS_WEBHOOK", ""); u != "" {
+		sender = signin.WebhookSender{URL: u, Authorization: env.Getenv("CARDGATE_SMS_WEBHOOK_AUTHORIZATION")}
+	}
+	cards := flagOrEnv(*cardsURL, env, "CARDGATE_CARDS_URL", "http://"+cardsLn.Addr().String())
+	issuerH, cardsH, err := cardHost(sys, log, cards, false, *secureCookies, sender)
+	if err != nil {
+		return fmt.Errorf("cards-url: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "listening on http://%s\ncards origin on http://%s\n", ln.Addr(), cardsLn.Addr())
+	return serve(ctx, log, []listener{
+		{"issuer", ln, issuerH, 30 * time.Second},
+		{"cards", cardsLn, cardsH, 30 * time.Second},
+	}, func(ctx context.Context) {
 		sys.svc.RefreshKeys(ctx, keyRefresh)
 	})
+}
+
+// flagOrEnv is a flag's value, else the environment variable's, else def.
+func flagOrEnv(flagValue string, env *Env, name, def string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v := env.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // keyRefresh is how often a server reloads its signing keys, so that a

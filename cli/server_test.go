@@ -132,9 +132,21 @@ func TestIssuerInProcess(t *testing.T) {
 	var host struct{ APIKey string }
 	json.Unmarshal([]byte(mustRun(t, env, "hosts", "add", "web", "--json")), &host)
 
-	srv := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--log-level", "debug", "--token-lifetime", "10m")
+	srv := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--log-level", "debug", "--token-lifetime", "10m")
 	if !strings.HasPrefix(srv.stdout.String(), "listening on "+srv.base+"\n") {
 		t.Errorf("stdout = %q", srv.stdout)
+	}
+	// The card host is in front of the API, and the cards origin has a
+	// listener of its own.
+	if status, body := call(t, "GET", srv.base+"/", nil, ""); status != 200 || !strings.Contains(body, `name="cardgate-cards-origin"`) {
+		t.Errorf("GET /: %d %.200s", status, body)
+	}
+	cards := regexp.MustCompile(`cards origin on (http://\S+)`).FindStringSubmatch(srv.stdout.String())
+	if cards == nil {
+		t.Fatalf("no cards origin in %q", srv.stdout)
+	}
+	if status, _ := call(t, "GET", cards[1]+"/sdk/cardgate.js", nil, ""); status != 200 {
+		t.Errorf("the cards origin does not serve the SDK: %d", status)
 	}
 	tok := mint(t, srv.base, host.APIKey, alice, "com.contoso.orders")
 	status, body := call(t, "GET", srv.base+"/v1/users/me", map[string]string{"accessToken": tok}, "")
@@ -187,13 +199,13 @@ func TestIssuerBadStart(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"CARDGATE_DATA": dir}
 	// A port in use is a clear error, not a hang.
-	srv := start(t, env, "issuer", "--listen", "127.0.0.1:0")
-	_, _, err := run(t, env, "issuer", "--listen", strings.TrimPrefix(srv.base, "http://"))
+	srv := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
+	_, _, err := run(t, env, "issuer", "--cards-listen", "127.0.0.1:0", "--listen", strings.TrimPrefix(srv.base, "http://"))
 	if err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Errorf("second issuer on the same port: %v", err)
 	}
 	for _, bad := range []string{"8080", "localhost", "127.0.0.1:http-nope"} {
-		if _, _, err := run(t, env, "issuer", "--listen", bad); err == nil || !strings.Contains(err.Error(), "listen: ") {
+		if _, _, err := run(t, env, "issuer", "--cards-listen", "127.0.0.1:0", "--listen", bad); err == nil || !strings.Contains(err.Error(), "listen: ") {
 			t.Errorf("--listen %s: %v", bad, err)
 		}
 	}

@@ -44,10 +44,11 @@ const (
 
 // Default limits. A number gets at most 3 codes in 10 minutes, so with 5
 // tries per code a guesser has 15 tries in a million per 10 minutes; a client
-// address gets 10 sign-in calls at once and 30 per 10 minutes.
+// address (an office behind one NAT, say) gets 20 sign-in calls at once and
+// 60 per 10 minutes.
 var (
 	DefaultPhoneLimit  = ratelimit.Per(3, 10*time.Minute, 3)
-	DefaultClientLimit = ratelimit.Per(30, 10*time.Minute, 10)
+	DefaultClientLimit = ratelimit.Per(60, 10*time.Minute, 20)
 )
 
 // Config configures a Service.

@@ -73,7 +73,7 @@ func TestAdapterBinary(t *testing.T) {
 	json.Unmarshal([]byte(run("", "hosts", "add", "web", "--json")), &host)
 	run(secretValue+"\n", "secrets", "set", "upstream-key")
 
-	_, line := start("issuer", "--listen", "127.0.0.1:0")
+	_, line := start("issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
 	issuer := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
 
 	cfgPath := filepath.Join(t.TempDir(), "adapter.yaml")

@@ -88,7 +88,7 @@ func testBinary(t *testing.T, store string) {
 	var host struct{ APIKey string }
 	json.Unmarshal([]byte(cli("hosts", "add", "web", "--json")), &host)
 
-	srv := exec.Command(bin, append([]string{"issuer", "--listen", "127.0.0.1:0"}, storeArgs...)...)
+	srv := exec.Command(bin, append([]string{"issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0"}, storeArgs...)...)
 	srv.Env = append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_CONFIG=")
 	stdout, _ := srv.StdoutPipe()
 	srv.Stderr = io.Discard

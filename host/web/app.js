@@ -24,7 +24,7 @@
     if (!res.ok) {
       const e = (data && data.error) || {};
       const err = new Error(e.message || `the host answered ${res.status}`);
-      err.code = e.code || "EINTERNAL";
+      err.code = e.code || "Internal";
       err.status = res.status;
       throw err;
     }

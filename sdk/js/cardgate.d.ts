@@ -20,7 +20,7 @@ export interface TokenResult {
   externalUrls: string[];
 }
 
-/** Error codes: ENOHOST, ETIMEOUT, EPROTOCOL, or whatever the host replied (EFORBIDDEN, EINVALID, ERATELIMIT, EINTERNAL, ...). */
+/** Error codes: NoHost, Timeout, Protocol, or whatever the host replied (Forbidden, InvalidRequest, RateLimited, Internal, ...). */
 export interface CardgateError extends Error {
   code: string;
 }

@@ -64,7 +64,7 @@
       return new Promise((resolve, reject) => {
         const parent = win.parent;
         if (!parent || parent === win) {
-          reject(codedError("ENOHOST", "cardgate: this card is not framed by a card host"));
+          reject(codedError("NoHost", "cardgate: this card is not framed by a card host"));
           return;
         }
         const id = newId(win);
@@ -75,16 +75,16 @@
           if (!d || typeof d !== "object" || d.cardgate !== PROTOCOL || d.id !== id) return;
           done();
           if (d.error && typeof d.error === "object") {
-            reject(codedError(String(d.error.code || "EINTERNAL"), String(d.error.message || "cardgate: token request failed")));
+            reject(codedError(String(d.error.code || "Internal"), String(d.error.message || "cardgate: token request failed")));
           } else if (d.result && typeof d.result.token === "string" && d.result.token) {
             resolve(d.result);
           } else {
-            reject(codedError("EPROTOCOL", "cardgate: malformed answer from the card host"));
+            reject(codedError("Protocol", "cardgate: malformed answer from the card host"));
           }
         };
         const timer = setTimeout(() => {
           done();
-          reject(codedError("ETIMEOUT", `cardgate: no answer from the card host within ${timeoutMs} ms; is this card open in a cardgate host?`));
+          reject(codedError("Timeout", `cardgate: no answer from the card host within ${timeoutMs} ms; is this card open in a cardgate host?`));
         }, timeoutMs);
         const done = () => {
           clearTimeout(timer);
@@ -273,7 +273,7 @@
   if (typeof module !== "undefined" && module.exports) {
     module.exports = { createCardgate };
   }
-  // Installed framed or not: a card opened on its own gets ENOHOST from
+  // Installed framed or not: a card opened on its own gets NoHost from
   // getIntegrationServiceToken, which says more than a ReferenceError.
   if (typeof window !== "undefined" && typeof document !== "undefined") {
     const cg = createCardgate(window);

@@ -62,11 +62,11 @@
       const id = d.id;
       const problem = problemWith(d);
       if (problem) {
-        post(source, { cardgate: PROTOCOL, id, error: { code: "EINVALID", message: problem } });
+        post(source, { cardgate: PROTOCOL, id, error: { code: "InvalidRequest", message: problem } });
         return;
       }
       if (frame.inflight >= MAX_INFLIGHT) {
-        post(source, { cardgate: PROTOCOL, id, error: { code: "ERATELIMIT", message: "too many token requests" } });
+        post(source, { cardgate: PROTOCOL, id, error: { code: "RateLimited", message: "too many token requests" } });
         return;
       }
       frame.inflight++;
@@ -81,7 +81,7 @@
               cardgate: PROTOCOL,
               id,
               error: {
-                code: String((err && err.code) || "EINTERNAL"),
+                code: String((err && err.code) || "Internal"),
                 message: String((err && err.message) || "token request failed"),
               },
             };

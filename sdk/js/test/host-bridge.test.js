@@ -68,7 +68,7 @@ test("ignores the wrong origin, with a log line", async () => {
   assert.equal(logs.length, 2);
 });
 
-test("a malformed request with a usable id gets EINVALID naming the field", async () => {
+test("a malformed request with a usable id gets InvalidRequest naming the field", async () => {
   const { frame, minted, send } = setup();
   send(request({ method: "x" }));
   send(request({ method: undefined }));
@@ -76,10 +76,10 @@ test("a malformed request with a usable id gets EINVALID naming the field", asyn
   await tick();
   assert.deepEqual(minted, []);
   const errors = frame.posted.map((p) => p.data);
-  assert.deepEqual(errors[0], { cardgate: 1, id: ID, error: { code: "EINVALID", message: 'method: unknown method "x"' } });
+  assert.deepEqual(errors[0], { cardgate: 1, id: ID, error: { code: "InvalidRequest", message: 'method: unknown method "x"' } });
   assert.match(errors[1].error.message, /^method: /);
   assert.match(errors[2].error.message, /^cardgate: /);
-  assert.ok(errors.every((e) => e.error.code === "EINVALID"));
+  assert.ok(errors.every((e) => e.error.code === "InvalidRequest"));
 });
 
 test("requests without a usable id are ignored", async () => {
@@ -91,8 +91,8 @@ test("requests without a usable id are ignored", async () => {
   assert.equal(frame.posted.length, 0);
 });
 
-test("mint failures are forwarded with their code, EINTERNAL otherwise", async () => {
-  const errors = [Object.assign(new Error("package is not allowed"), { code: "EFORBIDDEN" }), new Error("db down"), undefined];
+test("mint failures are forwarded with their code, Internal otherwise", async () => {
+  const errors = [Object.assign(new Error("package is not allowed"), { code: "Forbidden" }), new Error("db down"), undefined];
   const { frame, send } = setup({ mint: async () => Promise.reject(errors.shift()) });
   send(request());
   send(request());
@@ -101,19 +101,19 @@ test("mint failures are forwarded with their code, EINTERNAL otherwise", async (
   assert.deepEqual(
     frame.posted.map((p) => p.data.error),
     [
-      { code: "EFORBIDDEN", message: "package is not allowed" },
-      { code: "EINTERNAL", message: "db down" },
-      { code: "EINTERNAL", message: "token request failed" },
+      { code: "Forbidden", message: "package is not allowed" },
+      { code: "Internal", message: "db down" },
+      { code: "Internal", message: "token request failed" },
     ],
   );
   assert.ok(frame.posted.every((p) => p.targetOrigin === CARDS_ORIGIN && p.data.id === ID));
 });
 
-test("a mint result without a token is an EINTERNAL error", async () => {
+test("a mint result without a token is an Internal error", async () => {
   const { frame, send } = setup({ mint: async () => ({ expiresIn: 5 }) });
   send(request());
   await tick();
-  assert.equal(frame.posted[0].data.error.code, "EINTERNAL");
+  assert.equal(frame.posted[0].data.error.code, "Internal");
 });
 
 test("a frame detached before the mint completes gets no reply, even if re-attached", async () => {
@@ -136,7 +136,7 @@ test("at most 8 mints in flight per frame", async () => {
   assert.equal(pending.length, 8);
   assert.deepEqual(
     frame.posted.map((p) => [p.data.id, p.data.error]),
-    ["r8", "r9"].map((id) => [id, { code: "ERATELIMIT", message: "too many token requests" }]),
+    ["r8", "r9"].map((id) => [id, { code: "RateLimited", message: "too many token requests" }]),
   );
 
   // Finishing one frees a slot.

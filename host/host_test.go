@@ -1,0 +1,423 @@
+package host_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/actionpkg"
+	"github.com/cardgate/cardgate/host"
+	"github.com/cardgate/cardgate/issuer"
+	"github.com/cardgate/cardgate/keyring"
+	"github.com/cardgate/cardgate/seal"
+	"github.com/cardgate/cardgate/signin"
+	"github.com/cardgate/cardgate/sqlite/sqlitetest"
+)
+
+const (
+	alice       = "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10"
+	alicePhone  = "+14155550101"
+	orders      = "com.contoso.orders"
+	tokensOnly  = "com.contoso.backend"
+	cardsOrigin = "http://127.0.0.1:8082"
+)
+
+type outbox struct {
+	mu    sync.Mutex
+	codes map[string]string
+}
+
+func (o *outbox) SendCode(_ context.Context, phone, code string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.codes[phone] = code
+	return nil
+}
+
+type env struct {
+	srv   *httptest.Server
+	svc   *issuer.Service
+	store cardgate.Store
+	out   *outbox
+}
+
+func newEnv(t *testing.T, demo bool) *env {
+	t.Helper()
+	ctx := context.Background()
+	store := sqlitetest.Open(t)
+	master, _ := seal.ParseKey(seal.GenerateText())
+	srv := httptest.NewUnstartedServer(nil)
+	iss := "http://" + srv.Listener.Addr().String()
+	keys, err := keyring.Open(ctx, keyring.Config{Store: store, Master: master, Issuer: iss})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := issuer.NewService(issuer.Config{Issuer: iss, Store: store, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.CreateUser(ctx, &cardgate.User{ID: alice, Name: "Alice", PhoneNumber: alicePhone}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := actionpkg.Load("../actionpkg/testdata/orders", actionpkg.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ImportPackage(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	// A package registered for tokens but never imported is no card.
+	if err := svc.CreatePackage(ctx, &cardgate.ActionPackage{ID: tokensOnly, DisplayName: "Backend"}); err != nil {
+		t.Fatal(err)
+	}
+	out := &outbox{codes: map[string]string{}}
+	si, err := signin.New(signin.Config{Store: store, Sender: out, CodeKey: master.Derive("signin codes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := host.NewHandler(host.Config{Store: store, Minter: svc, SignIn: si, CardsOrigin: cardsOrigin, Demo: demo,
+		API: issuer.NewHandler(svc, issuer.HandlerOptions{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = h
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &env{srv: srv, svc: svc, store: store, out: out}
+}
+
+// client is a browser: it keeps cookies and sends what the host's page
+// sends.
+type client struct {
+	t   *testing.T
+	e   *env
+	c   *http.Client
+	hdr map[string]string
+}
+
+func (e *env) browser(t *testing.T) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, e: e, c: &http.Client{Jar: jar}, hdr: map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}}
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func (a answer) message() string {
+	e, _ := a.body["error"].(map[string]any)
+	m, _ := e["message"].(string)
+	return m
+}
+
+func (c *client) call(method, path string, body any) answer {
+	c.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.e.srv.URL+path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range c.hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := c.c.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	a := answer{status: res.StatusCode, header: res.Header, raw: string(raw)}
+	json.Unmarshal(raw, &a.body)
+	return a
+}
+
+func (c *client) signIn() {
+	c.t.Helper()
+	if a := c.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone}); a.status != 202 {
+		c.t.Fatalf("send code: %d %s", a.status, a.raw)
+	}
+	c.e.out.mu.Lock()
+	code := c.e.out.codes[alicePhone]
+	c.e.out.mu.Unlock()
+	if a := c.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": code}); a.status != 200 {
+		c.t.Fatalf("sign in: %d %s", a.status, a.raw)
+	}
+}
+
+func TestSignInAndMint(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser(t)
+	if a := b.call("GET", "/host/api/me", nil); a.status != 401 {
+		t.Fatalf("me before sign-in: %d", a.status)
+	}
+	if a := b.call("POST", "/host/api/tokens", map[string]string{"actionPackageId": orders}); a.status != 401 {
+		t.Fatalf("mint before sign-in: %d", a.status)
+	}
+	b.signIn()
+
+	a := b.call("GET", "/host/api/me", nil)
+	cards, _ := a.body["cards"].([]any)
+	if a.status != 200 || len(cards) != 1 {
+		t.Fatalf("me: %d %s; want Alice with one card (the package with no files is no card)", a.status, a.raw)
+	}
+	card := cards[0].(map[string]any)
+	if card["id"] != orders || card["url"] != cardsOrigin+"/"+orders+"/index.html" || card["iconUrl"] != cardsOrigin+"/"+orders+"/icon.svg" {
+		t.Errorf("card = %v", card)
+	}
+
+	// The token result has the shape the SDK's golden file pins.
+	a = b.call("POST", "/host/api/tokens", map[string]string{"actionPackageId": orders})
+	if a.status != 201 || a.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("mint: %d %s", a.status, a.raw)
+	}
+	golden, err := os.ReadFile("../sdk/js/testdata/wire/token-result.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wire struct{ Result map[string]any }
+	json.Unmarshal(golden, &wire)
+	if got, want := keys(a.body), keys(wire.Result); got != want {
+		t.Errorf("token result fields %s, want %s as in token-result.json", got, want)
+	}
+	id, _, err := e.svc.Check(context.Background(), a.body["token"].(string))
+	if err != nil || id.UserID != alice || id.ActionPackageID != orders {
+		t.Fatalf("minted token: %+v, %v", id, err)
+	}
+
+	for _, tc := range []struct {
+		pkg    string
+		status int
+		msg    string
+	}{
+		{"not a package", 400, "actionPackageId: must be in reverse-DNS form"},
+		{"com.contoso.nothing", 404, "no card com.contoso.nothing is installed"},
+		{tokensOnly, 404, "no card " + tokensOnly},
+	} {
+		if a := b.call("POST", "/host/api/tokens", map[string]string{"actionPackageId": tc.pkg}); a.status != tc.status || !strings.Contains(a.message(), tc.msg) {
+			t.Errorf("mint for %q: %d %q, want %d %q", tc.pkg, a.status, a.message(), tc.status, tc.msg)
+		}
+	}
+	if err := e.svc.SetPackageDisabled(context.Background(), orders, true); err != nil {
+		t.Fatal(err)
+	}
+	if a := b.call("POST", "/host/api/tokens", map[string]string{"actionPackageId": orders}); a.status != 403 {
+		t.Errorf("mint for a disabled card: %d %s", a.status, a.raw)
+	}
+
+	// Signing out ends the session on the server, not just in the browser.
+	cookie := sessionCookie(t, b, e)
+	if a := b.call("POST", "/host/api/signout", map[string]string{}); a.status != 204 {
+		t.Fatalf("sign out: %d", a.status)
+	}
+	replay := e.browser(t)
+	replay.c.Jar.SetCookies(mustURL(e.srv.URL), []*http.Cookie{cookie})
+	if a := replay.call("GET", "/host/api/me", nil); a.status != 401 {
+		t.Fatalf("the signed-out session still works: %d", a.status)
+	}
+}
+
+func keys(m map[string]any) string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, ",")
+}
+
+func sessionCookie(t *testing.T, b *client, e *env) *http.Cookie {
+	t.Helper()
+	for _, c := range b.c.Jar.Cookies(mustURL(e.srv.URL)) {
+		if c.Name == "cardgate_session" {
+			return c
+		}
+	}
+	t.Fatal("no session cookie")
+	return nil
+}
+
+func TestSessionCookie(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser(t)
+	b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone})
+	a := b.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": e.out.codes[alicePhone]})
+	set := a.header.Get("Set-Cookie")
+	for _, want := range []string{"cardgate_session=cgs_", "HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="} {
+		if !strings.Contains(set, want) {
+			t.Errorf("Set-Cookie %q lacks %s", set, want)
+		}
+	}
+	if strings.Contains(set, "Secure") {
+		t.Errorf("Set-Cookie %q: Secure on plain HTTP would be dropped by the browser", set)
+	}
+	if strings.Contains(a.raw, "cgs_") {
+		t.Error("the session token is in the response body, where scripts can read it")
+	}
+
+	// Over TLS the cookie is Secure and __Host- prefixed.
+	ts := httptest.NewTLSServer(e.srv.Config.Handler)
+	defer ts.Close()
+	c := ts.Client()
+	req, _ := http.NewRequest("POST", ts.URL+"/host/api/demo/signin", strings.NewReader(`{"userId":"`+alice+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 404 {
+		t.Errorf("demo sign-in outside demo mode: %d, want 404", res.StatusCode)
+	}
+	req, _ = http.NewRequest("POST", ts.URL+"/host/api/signin/code", strings.NewReader(`{"phoneNumber":"`+alicePhone+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, _ = c.Do(req)
+	res.Body.Close()
+	req, _ = http.NewRequest("POST", ts.URL+"/host/api/signin", strings.NewReader(`{"phoneNumber":"`+alicePhone+`","code":"`+e.out.codes[alicePhone]+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if set := res.Header.Get("Set-Cookie"); !strings.HasPrefix(set, "__Host-cardgate_session=") || !strings.Contains(set, "Secure") {
+		t.Errorf("over TLS: Set-Cookie %q, want a Secure __Host- cookie", set)
+	}
+}
+
+func TestSignInErrors(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser(t)
+	if a := b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": "12"}); a.status != 400 || !strings.Contains(a.message(), "phoneNumber") {
+		t.Errorf("bad number: %d %q", a.status, a.message())
+	}
+	// Unknown and known numbers get the same answer.
+	unknown := b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": "+14155550199"})
+	known := b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone})
+	if unknown.status != 202 || unknown.raw != known.raw {
+		t.Errorf("unknown number: %d %s; known: %d %s", unknown.status, unknown.raw, known.status, known.raw)
+	}
+	code := e.out.codes[alicePhone]
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	for i := 4; i >= 1; i-- {
+		a := b.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": wrong})
+		if a.status != 401 || !strings.Contains(a.message(), "tries left") && !strings.Contains(a.message(), "try left") {
+			t.Fatalf("wrong code: %d %q", a.status, a.message())
+		}
+	}
+	b.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": wrong})
+	a := b.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": code})
+	if a.status != 429 || !strings.Contains(a.message(), "too many wrong codes") {
+		t.Errorf("right code after five wrong ones: %d %q", a.status, a.message())
+	}
+	// Codes per number are limited: three in ten minutes (one is spent).
+	b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone})
+	b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone})
+	a = b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone})
+	if a.status != 429 || a.header.Get("Retry-After") == "" || !strings.Contains(a.message(), "too many codes sent to this number") {
+		t.Errorf("fourth code: %d Retry-After %q %q", a.status, a.header.Get("Retry-After"), a.message())
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	e := newEnv(t, true)
+	for _, tc := range []struct {
+		name string
+		hdr  map[string]string
+		ct   string
+	}{
+		{"a form post from a card", map[string]string{"Origin": cardsOrigin, "Sec-Fetch-Site": "same-site"}, "application/json"},
+		{"another site", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, "application/json"},
+		{"an old browser from another origin", map[string]string{"Origin": "https://evil.example"}, "application/json"},
+		{"a form", map[string]string{}, "application/x-www-form-urlencoded"},
+	} {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/host/api/demo/signin", strings.NewReader(`{"userId":"`+alice+`"}`))
+		req.Header.Set("Content-Type", tc.ct)
+		for k, v := range tc.hdr {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode/100 != 4 || res.Header.Get("Set-Cookie") != "" {
+			t.Errorf("%s: %d, Set-Cookie %q; want refused", tc.name, res.StatusCode, res.Header.Get("Set-Cookie"))
+		}
+	}
+	// The host's own page is let through.
+	b := e.browser(t)
+	if a := b.call("POST", "/host/api/demo/signin", map[string]string{"userId": alice}); a.status != 200 {
+		t.Fatalf("demo sign-in from the host page: %d %s", a.status, a.raw)
+	}
+}
+
+func TestPageAndAssets(t *testing.T) {
+	e := newEnv(t, true)
+	res, err := http.Get(e.srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	csp := res.Header.Get("Content-Security-Policy")
+	if res.StatusCode != 200 || !strings.Contains(string(body), `content="`+cardsOrigin+`"`) {
+		t.Fatalf("GET /: %d\n%s", res.StatusCode, body)
+	}
+	for _, want := range []string{"frame-src " + cardsOrigin, "frame-ancestors 'none'", "script-src 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("the page's CSP %q lacks %s", csp, want)
+		}
+	}
+	for path, status := range map[string]int{
+		"/host/app.js": 200, "/host/host-bridge.js": 200, "/sdk/cardgate.js": 200,
+		"/host/index.html": 404, "/host/nope.js": 404,
+		"/.well-known/jwks.json": 200, // the Integration Service's API shares the origin
+	} {
+		res, err := http.Get(e.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != status {
+			t.Errorf("GET %s = %d, want %d", path, res.StatusCode, status)
+		}
+	}
+	// The demo's picker lists the users; outside demo mode it is not there.
+	b := e.browser(t)
+	if a := b.call("GET", "/host/api/demo/users", nil); a.status != 200 || !strings.Contains(a.raw, alice) {
+		t.Errorf("demo users: %d %s", a.status, a.raw)
+	}
+	plain := newEnv(t, false).browser(t)
+	if a := plain.call("GET", "/host/api/demo/users", nil); a.status != 404 {
+		t.Errorf("demo users outside demo mode: %d", a.status)
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
