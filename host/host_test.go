@@ -421,3 +421,33 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+func TestBadInput(t *testing.T) {
+	e := newEnv(t, false)
+	post := func(body string) answer {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/host/api/signin", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		a := answer{status: res.StatusCode, raw: string(raw)}
+		json.Unmarshal(raw, &a.body)
+		return a
+	}
+	for _, tc := range []struct {
+		body, msg string
+		status    int
+	}{
+		{`{"phoneNumber":`, "body", 400},
+		{`{"phoneNumber":"+14155550101","code":"123456","admin":true}`, "admin", 400},
+		{`{"phoneNumber":"` + strings.Repeat("1", 4096) + `"}`, "larger than", 413},
+		{`{"phoneNumber":"+14155550101","code":"12ab56"}`, "code: must be the 6 digits", 400},
+	} {
+		if a := post(tc.body); a.status != tc.status || !strings.Contains(a.message(), tc.msg) {
+			t.Errorf("%.40s: %d %q, want %d %q", tc.body, a.status, a.message(), tc.status, tc.msg)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -95,7 +96,8 @@ func wantErr(t *testing.T, err error, code, msg string) {
 }
 
 func TestSignInWithCode(t *testing.T) {
-	f := setup(t)
+	var logs bytes.Buffer
+	f := setup(t, func(c *signin.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})) })
 	ctx := t.Context()
 	// People type numbers with spaces and dashes.
 	if err := f.svc.Start(ctx, "+1 415-555-0101", "10.0.0.1"); err != nil {
@@ -126,6 +128,11 @@ func TestSignInWithCode(t *testing.T) {
 	}
 	_, err = f.svc.Lookup(ctx, sess.Token)
 	wantErr(t, err, cardgate.EUNAUTHORIZED, "sign in again")
+
+	// Sign-in logs what happened, never the code or the session.
+	if !strings.Contains(logs.String(), "signed in") || strings.Contains(logs.String(), code) || strings.Contains(logs.String(), sess.Token) {
+		t.Errorf("logs hold the code or the session token, or say nothing:\n%s", logs.String())
+	}
 }
 
 func TestCodeIsStoredHashed(t *testing.T) {

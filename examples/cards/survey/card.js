@@ -10,6 +10,7 @@
   function show(text, kind) {
     status.textContent = text;
     status.className = "status " + (kind || "");
+    if (kind === "error") document.getElementById("product").replaceChildren(new Option("No products to rate"));
   }
 
   show("Loading products…");
