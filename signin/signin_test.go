@@ -97,7 +97,9 @@ func wantErr(t *testing.T, err error, code, msg string) {
 
 func TestSignInWithCode(t *testing.T) {
 	var logs bytes.Buffer
-	f := setup(t, func(c *signin.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})) })
+	f := setup(t, func(c *signin.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	ctx := t.Context()
 	// People type numbers with spaces and dashes.
 	if err := f.svc.Start(ctx, "+1 415-555-0101", "10.0.0.1"); err != nil {
