@@ -1,6 +1,6 @@
-// Package cards serves imported action packages from an origin of their
+// Package cards serves imported action packages from origins of their
 // own, never the host's, so that a card's script cannot touch the host's
-// cookies or pages. Every answer carries a Content-Security-Policy built
+// cookies or pages (and, with per-package origins, not another card's). Every answer carries a Content-Security-Policy built
 // from the package's manifest: the card may connect only to the URLs its
 // package declares (externalUrls), may be framed only by the host, and may
 // load scripts only from itself and the SDK's origin.
@@ -34,6 +34,9 @@ type Options struct {
 	// SDKOrigin is the origin that serves cardgate.js (the issuer), from
 	// which cards may load that script.
 	SDKOrigin string
+	// Origins, when per package, makes each card answer only on its own
+	// origin. The zero value serves every card on any host name.
+	Origins Origins
 }
 
 // NewHandler serves GET /{package}/{path...}.
@@ -70,7 +73,8 @@ func serveFile(store Store, opts Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, file := r.PathValue("pkg"), r.PathValue("file")
 		clean, err := actionpkg.CleanPath(file)
-		if cardgate.ValidatePackageID("package", id) != nil || err != nil || clean != file {
+		if cardgate.ValidatePackageID("package", id) != nil || err != nil || clean != file ||
+			!opts.Origins.serves(r.Host, id) { // another card's origin
 			httpjson.Error(w, errNotFound)
 			return
 		}

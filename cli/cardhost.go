@@ -19,13 +19,17 @@ func cardHost(sys *system, log *slog.Logger, cardsURL string, demo, secureCookie
 	if err != nil {
 		return nil, nil, err
 	}
+	origins, err := cards.ParseOrigins(cardsURL)
+	if err != nil {
+		return nil, nil, err
+	}
 	hostOrigin := origin(sys.svc.Issuer())
-	issuerH, err = host.NewHandler(host.Config{Store: sys.store, Minter: sys.svc, SignIn: si, CardsOrigin: cardsURL,
+	issuerH, err = host.NewHandler(host.Config{Store: sys.store, Minter: sys.svc, SignIn: si, CardsURL: cardsURL,
 		Demo: demo, SecureCookies: secureCookies, Logger: log, API: issuerHandler(sys)})
 	if err != nil {
 		return nil, nil, err
 	}
-	return issuerH, cards.NewHandler(sys.store, cards.Options{HostOrigin: hostOrigin, SDKOrigin: hostOrigin}), nil
+	return issuerH, cards.NewHandler(sys.store, cards.Options{HostOrigin: hostOrigin, SDKOrigin: hostOrigin, Origins: origins}), nil
 }
 
 // origin is the scheme://host[:port] of an absolute URL.

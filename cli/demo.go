@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cardgate/cardgate/cards"
 	"io"
 	"io/fs"
 	"net"
@@ -74,6 +75,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	adapterListen := fs.String("adapter-listen", "127.0.0.1:8081", "`address` of the adapter")
 	cardsListen := fs.String("cards-listen", "127.0.0.1:8082", "`address` of the cards origin")
 	contosoListen := fs.String("contoso-listen", "127.0.0.1:8083", "`address` of the sample business system")
+	cardsURL := fs.String("cards-url", "", "public `URL` of the cards origin (default http://cards.localhost:<port>: an origin\n"+
+		"per card, under *.localhost, which Chromium and Firefox resolve to loopback; give\n"+
+		"http://127.0.0.1:<port> for one origin shared by every card, in other browsers)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -105,7 +109,14 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer sys.Close()
-	d := &demo{dir: cfg.Data, sys: sys, base: sys.svc.Issuer(), adapterURL: url("adapter"), cardsURL: url("cards"), contosoURL: url("contoso")}
+	d := &demo{dir: cfg.Data, sys: sys, base: sys.svc.Issuer(), adapterURL: url("adapter"), cardsURL: *cardsURL, contosoURL: url("contoso")}
+	if d.cardsURL == "" {
+		_, port, _ := net.SplitHostPort(lns["cards"].Addr().String())
+		d.cardsURL = "http://cards.localhost:" + port
+	}
+	if _, err := cards.ParseOrigins(d.cardsURL); err != nil {
+		return fmt.Errorf("--cards-url: %w", err)
+	}
 	if err := d.seed(ctx); err != nil {
 		return fmt.Errorf("seed demo in %s: %w", d.dir, err)
 	}

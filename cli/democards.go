@@ -18,7 +18,8 @@ import (
 	"github.com/cardgate/cardgate/actionpkg"
 	"github.com/cardgate/cardgate/adapter"
 	"github.com/cardgate/cardgate/adapter/secret"
-	"github.com/cardgate/cardgate/examples/cards"
+	"github.com/cardgate/cardgate/cards"
+	cardfiles "github.com/cardgate/cardgate/examples/cards"
 	"github.com/cardgate/cardgate/examples/contoso-products/contoso"
 	"github.com/cardgate/cardgate/signin"
 	"github.com/cardgate/cardgate/verify"
@@ -37,7 +38,7 @@ const (
 // Importing again on every run replaces the files, so a change of port
 // reaches the cards.
 func seedCards(ctx context.Context, d *demo) error {
-	for _, pkg := range []fs.FS{cards.Orders, cards.Survey} {
+	for _, pkg := range []fs.FS{cardfiles.Orders, cardfiles.Survey} {
 		p, err := readCard(pkg, d.adapterURL)
 		if err != nil {
 			return err
@@ -58,7 +59,7 @@ func readCard(fsys fs.FS, adapterURL string) (*actionpkg.Package, error) {
 			return err
 		}
 		b, err := fs.ReadFile(fsys, p)
-		m[p] = &fstest.MapFile{Data: bytes.ReplaceAll(b, []byte(cards.DefaultServiceURL), []byte(adapterURL)), Mode: 0o644}
+		m[p] = &fstest.MapFile{Data: bytes.ReplaceAll(b, []byte(cardfiles.DefaultServiceURL), []byte(adapterURL)), Mode: 0o644}
 		return err
 	})
 	if err != nil {
@@ -70,6 +71,13 @@ func readCard(fsys fs.FS, adapterURL string) (*actionpkg.Package, error) {
 // seedAdapter makes Contoso's credentials (once) and writes the adapter's
 // configuration for this run's addresses.
 func seedAdapter(ctx context.Context, d *demo) error {
+	origins, _ := cards.ParseOrigins(d.cardsURL) // checked by runDemo
+	// Both cards may call both routes from the browser (CORS is not
+	// authorization: the policy is); the survey card must read its 403.
+	cors := origins.For(DemoOrders)
+	if o := origins.For(DemoSurvey); o != cors {
+		cors += ", " + o
+	}
 	vault := &secret.Vault{Store: d.sys.store, Key: d.sys.master}
 	for _, name := range []string{demoContosoKey, demoContosoSecret} {
 		if _, err := vault.Secret(ctx, name); err == secret.ErrNotFound {
@@ -101,7 +109,7 @@ routes:
       clientId: %[7]s
       clientSecret: "store:%[5]s"
     cors: {origins: [%[6]s]}
-`, d.base, d.contosoURL, DemoOrders, demoContosoKey, demoContosoSecret, d.cardsURL, demoContosoClient)
+`, d.base, d.contosoURL, DemoOrders, demoContosoKey, demoContosoSecret, cors, demoContosoClient)
 	return os.WriteFile(filepath.Join(d.dir, demoAdapterFile), []byte(conf), 0o600)
 }
 
@@ -113,10 +121,13 @@ log). "Order products" fills its drop-down with Contoso's products through
 the adapter (%[2]s); place an order, and Contoso records it under
 Alice's user ID. The card never holds Contoso's API key or client secret.
 "Survey" is not allowed on the products route: it shows the adapter's 403
-as a message. See the orders Contoso holds, with the user who placed each:
+as a message. Each card runs on an origin of its own under %[4]s
+(Chromium and Firefox resolve *.localhost to this machine; in another
+browser run the demo with --cards-url http://127.0.0.1:<port>, where the
+cards share one origin). See the orders Contoso holds, with their users:
 
   curl -s %[3]s/backoffice/orders
-`, d.base, d.adapterURL, d.contosoURL)
+`, d.base, d.adapterURL, d.contosoURL, d.cardsURL)
 }
 
 // servers builds the demo's four servers over its listeners. The returned

@@ -138,7 +138,7 @@ func TestIssuerInProcess(t *testing.T) {
 	}
 	// The card host is in front of the API, and the cards origin has a
 	// listener of its own.
-	if status, body := call(t, "GET", srv.base+"/", nil, ""); status != 200 || !strings.Contains(body, `name="cardgate-cards-origin"`) {
+	if status, body := call(t, "GET", srv.base+"/", nil, ""); status != 200 || !strings.Contains(body, `<meta name="cardgate-demo" content="false">`) {
 		t.Errorf("GET /: %d %.200s", status, body)
 	}
 	cards := regexp.MustCompile(`cards origin on (http://\S+)`).FindStringSubmatch(srv.stdout.String())

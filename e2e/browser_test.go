@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cardgate/cardgate/adapter/secret"
@@ -38,7 +37,7 @@ var screenshot = flag.String("screenshot", "", "also save the test's screenshot 
 func TestBrowser(t *testing.T) {
 	chromium := findChromium(t)
 	d := startDemo(t)
-	b := newBrowser(t, chromium, d.cardsURL)
+	b := newBrowser(t, chromium)
 
 	// Sign in with the demo's one-click picker.
 	b.do(t, chromedp.Navigate(d.base))
@@ -109,9 +108,22 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("fetch outside externalUrls: reached %v, violation %q; want blocked by connect-src", probe.Reached, probe.Violated)
 	}
 
+	// Each card runs on an origin of its own: what one keeps in the
+	// browser, another cannot read.
+	b.card(t, `localStorage.setItem("orders-note", "for the orders card only")`, nil)
+	ordersOrigin := b.origin()
+
 	// Card two is not allowed on the products route: the adapter's 403
 	// reaches the person as a message, not as a broken card.
 	b.openCard(t, cli.DemoSurvey)
+	if b.origin() == ordersOrigin {
+		t.Fatalf("both cards run on %s", ordersOrigin)
+	}
+	var note *string
+	b.card(t, `localStorage.getItem("orders-note")`, &note)
+	if note != nil {
+		t.Fatalf("the survey card reads the orders card's storage: %q", *note)
+	}
 	b.waitCard(t, `document.getElementById('status').classList.contains('error')`)
 	var status string
 	b.card(t, `document.getElementById('status').textContent`, &status)
@@ -174,7 +186,7 @@ type demo struct {
 
 var (
 	hostLine  = regexp.MustCompile(`listening on (http://\S+)`)
-	otherLine = regexp.MustCompile(`(adapter is|cards origin|Contoso, the sample business system,) on (http://[0-9.]+:[0-9]+)`)
+	otherLine = regexp.MustCompile(`(adapter is|cards origin|Contoso, the sample business system,) on (http://[a-z0-9.]+:[0-9]+)`)
 )
 
 func startDemo(t *testing.T) *demo {
@@ -308,43 +320,37 @@ func (d *demo) code(t *testing.T, phone string) string {
 	return ""
 }
 
-// browser is one headless Chromium tab. It remembers the JavaScript context
-// of the card frame opened last, to run scripts in the card as the card.
+// browser is one headless Chromium tab, and the card open in it. Each card
+// runs on an origin of its own, another site than the host's, so Chrome
+// runs its frame in a process of its own, as a target of its own: the test
+// attaches to that target to run scripts in the card as the card.
 type browser struct {
-	ctx         context.Context
-	cardsOrigin string
+	ctx context.Context
 
-	mu      sync.Mutex
-	cardCtx runtime.ExecutionContextID
+	frame      context.Context // the open card's frame; nil when none
+	closeCard  context.CancelFunc
+	cardOrigin string
 }
 
-func newBrowser(t *testing.T, chromium, cardsOrigin string) *browser {
+func newBrowser(t *testing.T, chromium string) *browser {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1200, 760), chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	b := &browser{cardsOrigin: cardsOrigin}
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(b.event))
-	b.ctx = ctx
-	t.Cleanup(func() { cancel(); cancelAlloc() })
+	ctx, cancel := chromedp.NewContext(actx)
+	b := &browser{ctx: ctx}
+	t.Cleanup(func() {
+		if b.closeCard != nil {
+			b.closeCard()
+		}
+		cancel()
+		cancelAlloc()
+	})
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		t.Fatal(err)
 	}
 	return b
-}
-
-func (b *browser) event(ev any) {
-	e, ok := ev.(*runtime.EventExecutionContextCreated)
-	if !ok || e.Context.Origin != b.cardsOrigin {
-		return
-	}
-	var aux struct{ IsDefault bool }
-	if json.Unmarshal(e.Context.AuxData, &aux) == nil && aux.IsDefault {
-		b.mu.Lock()
-		b.cardCtx = e.Context.ID
-		b.mu.Unlock()
-	}
 }
 
 func (b *browser) do(t *testing.T, a chromedp.Action[chromedp.Void]) {
@@ -356,11 +362,10 @@ func (b *browser) do(t *testing.T, a chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// eval runs script in the host page (ctxID 0) or a card, awaiting a promise,
-// and decodes its value into v unless v is nil.
-func (b *browser) eval(ctx context.Context, ctxID runtime.ExecutionContextID, script string, v any) error {
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](script, chromedp.EvalAwaitPromise, chromedp.EvalAsValue,
-		func(p *runtime.EvaluateParams) { p.ContextID = ctxID }))
+// eval runs script in the page of ctx (the host's tab or a card's frame),
+// awaiting a promise, and decodes its value into v unless v is nil.
+func eval(ctx context.Context, script string, v any) error {
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](script, chromedp.EvalAwaitPromise, chromedp.EvalAsValue))
 	if err != nil || v == nil {
 		return err
 	}
@@ -369,74 +374,91 @@ func (b *browser) eval(ctx context.Context, ctxID runtime.ExecutionContextID, sc
 
 func (b *browser) host(t *testing.T, script string, v ...any) {
 	t.Helper()
-	b.run(t, 0, script, v...)
+	b.run(t, b.ctx, script, v...)
 }
 
 func (b *browser) card(t *testing.T, script string, v any) {
 	t.Helper()
-	b.mu.Lock()
-	id := b.cardCtx
-	b.mu.Unlock()
-	if id == 0 {
+	if b.frame == nil {
 		t.Fatal("no card is open")
 	}
-	b.run(t, id, script, v)
+	b.run(t, b.frame, script, v)
 }
 
-func (b *browser) run(t *testing.T, id runtime.ExecutionContextID, script string, v ...any) {
+func (b *browser) run(t *testing.T, page context.Context, script string, v ...any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(page, 20*time.Second)
 	defer cancel()
 	var dst any
 	if len(v) > 0 {
 		dst = v[0]
 	}
-	if err := b.eval(ctx, id, script, dst); err != nil {
+	if err := eval(ctx, script, dst); err != nil {
 		t.Fatalf("%v\nscript: %s", err, script)
 	}
 }
 
-// wait polls a condition until it holds, failing after 20 s.
-func (b *browser) wait(t *testing.T, card bool, cond string) {
+// wait polls a condition in a page until it holds, failing after 20 s.
+func (b *browser) wait(t *testing.T, page context.Context, cond string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		b.mu.Lock()
-		id := b.cardCtx
-		b.mu.Unlock()
+		ctx, cancel := context.WithTimeout(page, 5*time.Second)
 		var ok bool
-		if !card || id != 0 {
-			ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-			err := b.eval(ctx, map[bool]runtime.ExecutionContextID{false: 0, true: id}[card], "!!("+cond+")", &ok)
-			cancel()
-			if err != nil && !strings.Contains(err.Error(), "context") {
-				t.Logf("waiting for %s: %v", cond, err)
-			}
-		}
+		err := eval(ctx, "!!("+cond+")", &ok)
+		cancel()
 		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			var page string
-			b.eval(b.ctx, 0, "document.body.innerText", &page)
-			t.Fatalf("gave up waiting for %s\nthe host shows:\n%s", cond, page)
+			var shown string
+			eval(b.ctx, "document.body.innerText", &shown)
+			t.Fatalf("gave up waiting for %s (%v)\nthe host shows:\n%s", cond, err, shown)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-func (b *browser) waitHost(t *testing.T, cond string) { t.Helper(); b.wait(t, false, cond) }
-func (b *browser) waitCard(t *testing.T, cond string) { t.Helper(); b.wait(t, true, cond) }
+func (b *browser) waitHost(t *testing.T, cond string) { t.Helper(); b.wait(t, b.ctx, cond) }
+func (b *browser) waitCard(t *testing.T, cond string) { t.Helper(); b.wait(t, b.frame, cond) }
 
-// openCard clicks a card in the host's list and waits for its frame's page.
+// openCard clicks a card in the host's list, attaches to its frame and
+// waits for the card's page.
 func (b *browser) openCard(t *testing.T, pkg string) {
 	t.Helper()
-	b.mu.Lock()
-	b.cardCtx = 0
-	b.mu.Unlock()
+	if b.closeCard != nil {
+		b.closeCard()
+		b.frame, b.closeCard = nil, nil
+	}
 	b.host(t, fmt.Sprintf(`document.querySelector('.card-link[data-package-id="%s"]').click()`, pkg))
+	deadline := time.Now().Add(20 * time.Second)
+	for b.frame == nil {
+		infos, err := chromedp.Targets(b.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, info := range infos {
+			if info.Type == "iframe" && strings.Contains(info.URL, "/"+pkg+"/") {
+				b.frame, b.closeCard = chromedp.NewContext(b.ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
+				// The first run attaches, for as long as its context
+				// lives: so without a timeout.
+				if err := chromedp.Do(b.frame); err != nil {
+					t.Fatal(err)
+				}
+				break
+			}
+		}
+		if b.frame == nil && time.Now().After(deadline) {
+			t.Fatalf("no frame for %s: %d targets", pkg, len(infos))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	b.waitCard(t, `document.readyState === 'complete' && location.pathname.startsWith('/`+pkg+`/')`)
+	b.card(t, `location.origin`, &b.cardOrigin)
 }
+
+// origin is the origin of the card open last.
+func (b *browser) origin() string { return b.cardOrigin }
 
 func (b *browser) screenshot(t *testing.T) []byte {
 	t.Helper()

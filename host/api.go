@@ -186,8 +186,10 @@ type card struct {
 	ProviderName string `json:"providerName"`
 	Version      string `json:"version"`
 	IconURL      string `json:"iconUrl,omitempty"`
-	// URL is the card's entry page on the cards origin.
-	URL string `json:"url"`
+	// URL is the card's entry page; Origin is the origin it runs on, the
+	// only one the host's bridge answers for its frame.
+	URL    string `json:"url"`
+	Origin string `json:"origin"`
 }
 
 func (h *handler) me() http.Handler {
@@ -221,7 +223,7 @@ func (h *handler) cards(ctx context.Context) ([]card, error) {
 			return nil, err
 		}
 		c := card{ID: p.ID, DisplayName: m.DisplayName, Description: m.Description, ProviderName: m.ProviderName,
-			Version: m.Version, URL: h.fileURL(p.ID, entryPage(m))}
+			Version: m.Version, URL: h.fileURL(p.ID, entryPage(m)), Origin: h.origins.For(p.ID)}
 		if m.Icon != "" {
 			c.IconURL = h.fileURL(p.ID, m.Icon)
 		}
@@ -242,7 +244,7 @@ func (h *handler) manifest(ctx context.Context, id string) (*actionpkg.Manifest,
 }
 
 func (h *handler) fileURL(pkg, file string) string {
-	return h.cfg.CardsOrigin + "/" + url.PathEscape(pkg) + "/" + (&url.URL{Path: file}).EscapedPath()
+	return h.origins.For(pkg) + "/" + url.PathEscape(pkg) + "/" + (&url.URL{Path: file}).EscapedPath()
 }
 
 // entryPage is the page a card opens on: the view named "main", or else the

@@ -16,6 +16,7 @@ import (
 	"net/url"
 
 	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/cards"
 	"github.com/cardgate/cardgate/httpjson"
 	"github.com/cardgate/cardgate/sdk"
 	"github.com/cardgate/cardgate/signin"
@@ -41,9 +42,11 @@ type Config struct {
 	Store  Store
 	Minter Minter
 	SignIn *signin.Service
-	// CardsOrigin is the cards origin's scheme://host:port, where cards are
-	// served from and the only origin the host frames and answers.
-	CardsOrigin string
+	// CardsURL is the cards origin's scheme://host[:port]. Cards are
+	// served from it, or from a subdomain of it per package (see
+	// cards.Origins); they are the only origins the host frames and
+	// answers.
+	CardsURL string
 	// Demo adds a one-click user picker to the sign-in page. Never set it
 	// where real people sign in: it signs anyone in as anyone.
 	Demo bool
@@ -66,22 +69,23 @@ var (
 )
 
 type handler struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	origins cards.Origins
+	log     *slog.Logger
 }
 
 // NewHandler returns the card host: GET / (the client), its assets under
 // /host/, its API under /host/api/, and the SDK under /sdk/. Anything else
 // goes to cfg.API.
 func NewHandler(cfg Config) (http.Handler, error) {
-	u, err := url.Parse(cfg.CardsOrigin)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
-		return nil, cardgate.Errorf(cardgate.EINVALID, "cards origin %q: must be scheme://host[:port]", cfg.CardsOrigin)
+	origins, err := cards.ParseOrigins(cfg.CardsURL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{cfg: cfg, log: cfg.Logger}
+	h := &handler{cfg: cfg, origins: origins, log: cfg.Logger}
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", h.page())
 	mux.Handle("GET /host/{file}", h.asset())
@@ -106,10 +110,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 // and nothing frame it.
 func (h *handler) page() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		securityHeaders(w, h.cfg.CardsOrigin)
+		securityHeaders(w, h.origins.Sources())
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
-		index.Execute(w, map[string]any{"CardsOrigin": h.cfg.CardsOrigin, "Demo": h.cfg.Demo})
+		index.Execute(w, map[string]any{"Demo": h.cfg.Demo})
 	})
 }
 
@@ -117,7 +121,7 @@ func (h *handler) asset() http.Handler {
 	files := http.FileServerFS(assets)
 	bridge := http.FileServerFS(sdk.FS)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		securityHeaders(w, h.cfg.CardsOrigin)
+		securityHeaders(w, h.origins.Sources())
 		w.Header().Set("Cache-Control", "no-cache")
 		name := r.PathValue("file")
 		r2 := new(http.Request)
@@ -139,10 +143,12 @@ func exists(fsys fs.FS, name string) bool {
 	return err == nil && !fi.IsDir()
 }
 
-func securityHeaders(w http.ResponseWriter, cardsOrigin string) {
+// securityHeaders sets the page's policy: it may frame, and show icons
+// from, the cards' origins (cards, a CSP source list) and nothing else.
+func securityHeaders(w http.ResponseWriter, cards string) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: "+cardsOrigin+
-		"; frame-src "+cardsOrigin+"; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: "+cards+
+		"; frame-src "+cards+"; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/actionpkg"
+	"github.com/cardgate/cardgate/cards"
 	"github.com/cardgate/cardgate/host"
 	"github.com/cardgate/cardgate/issuer"
 	"github.com/cardgate/cardgate/keyring"
@@ -54,6 +55,11 @@ type env struct {
 
 func newEnv(t *testing.T, demo bool) *env {
 	t.Helper()
+	return newEnvWith(t, demo, cardsOrigin)
+}
+
+func newEnvWith(t *testing.T, demo bool, cardsURL string) *env {
+	t.Helper()
 	ctx := context.Background()
 	store := sqlitetest.Open(t)
 	master, _ := seal.ParseKey(seal.GenerateText())
@@ -86,7 +92,7 @@ func newEnv(t *testing.T, demo bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := host.NewHandler(host.Config{Store: store, Minter: svc, SignIn: si, CardsOrigin: cardsOrigin, Demo: demo,
+	h, err := host.NewHandler(host.Config{Store: store, Minter: svc, SignIn: si, CardsURL: cardsURL, Demo: demo,
 		API: issuer.NewHandler(svc, issuer.HandlerOptions{})})
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +185,8 @@ func TestSignInAndMint(t *testing.T) {
 		t.Fatalf("me: %d %s; want Alice with one card (the package with no files is no card)", a.status, a.raw)
 	}
 	card := cards[0].(map[string]any)
-	if card["id"] != orders || card["url"] != cardsOrigin+"/"+orders+"/index.html" || card["iconUrl"] != cardsOrigin+"/"+orders+"/icon.svg" {
+	if card["id"] != orders || card["url"] != cardsOrigin+"/"+orders+"/index.html" || card["iconUrl"] != cardsOrigin+"/"+orders+"/icon.svg" ||
+		card["origin"] != cardsOrigin {
 		t.Errorf("card = %v", card)
 	}
 
@@ -381,7 +388,7 @@ func TestPageAndAssets(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	csp := res.Header.Get("Content-Security-Policy")
-	if res.StatusCode != 200 || !strings.Contains(string(body), `content="`+cardsOrigin+`"`) {
+	if res.StatusCode != 200 || !strings.Contains(string(body), `<meta name="cardgate-demo" content="true">`) {
 		t.Fatalf("GET /: %d\n%s", res.StatusCode, body)
 	}
 	for _, want := range []string{"frame-src " + cardsOrigin, "frame-ancestors 'none'", "script-src 'self'"} {
@@ -449,5 +456,29 @@ func TestBadInput(t *testing.T) {
 		if a := post(tc.body); a.status != tc.status || !strings.Contains(a.message(), tc.msg) {
 			t.Errorf("%.40s: %d %q, want %d %q", tc.body, a.status, a.message(), tc.status, tc.msg)
 		}
+	}
+}
+
+// With a named cards URL each card has an origin of its own, and the page
+// may frame any of them and nothing else.
+func TestPerPackageCardOrigins(t *testing.T) {
+	e := newEnvWith(t, true, "http://cards.localhost:8082")
+	b := e.browser(t)
+	if a := b.call("POST", "/host/api/demo/signin", map[string]string{"userId": alice}); a.status != 200 {
+		t.Fatal(a.raw)
+	}
+	a := b.call("GET", "/host/api/me", nil)
+	card := a.body["cards"].([]any)[0].(map[string]any)
+	want := "http://" + cards.Label(orders) + ".cards.localhost:8082"
+	if card["origin"] != want || card["url"] != want+"/"+orders+"/index.html" {
+		t.Errorf("card = %v, want it on %s", card, want)
+	}
+	res, err := http.Get(e.srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-src http://*.cards.localhost:8082;") {
+		t.Errorf("CSP %q: want frame-src of the cards' subdomains", csp)
 	}
 }

@@ -7,7 +7,6 @@
 
   const $ = (id) => document.getElementById(id);
   const meta = (name) => document.querySelector(`meta[name="${name}"]`).content;
-  const cardsOrigin = meta("cardgate-cards-origin");
   const demo = meta("cardgate-demo") === "true";
 
   // api calls the host's JSON API. The JSON content type is what the
@@ -31,9 +30,9 @@
     return data;
   }
 
+  // Each card is attached with its own origin (see openCard).
   const bridge = window.cardgateHost.createHostBridge({
     window,
-    cardsOrigin,
     mint: (packageId) => api("POST", "/host/api/tokens", { actionPackageId: packageId }),
     log: (...args) => console.warn("cardgate host:", ...args),
   });
@@ -235,7 +234,7 @@
     $("empty").hidden = true;
     $("messages").append(msg);
     // Attach before the card loads, so its first request is answered.
-    bridge.attach(frame.contentWindow, c.id);
+    bridge.attach(frame.contentWindow, c.id, c.origin);
     frame.src = c.url;
     open = { frame, message: msg };
     for (const b of document.querySelectorAll(".card-link")) {

@@ -32,18 +32,22 @@
     };
   }
 
+  // cardsOrigin is the origin of every card, unless attach names a frame's
+  // own (per-package origins).
   function createHostBridge({ window: win, cardsOrigin, mint, log = () => {} } = {}) {
     if (!win || typeof win.addEventListener !== "function") throw new TypeError("createHostBridge: window is required");
-    if (typeof cardsOrigin !== "string" || !cardsOrigin) throw new TypeError("createHostBridge: cardsOrigin is required");
+    if (cardsOrigin !== undefined && (typeof cardsOrigin !== "string" || !cardsOrigin)) {
+      throw new TypeError("createHostBridge: cardsOrigin must be an origin");
+    }
     if (typeof mint !== "function") throw new TypeError("createHostBridge: mint must be a function");
 
-    const frames = new Map(); // frame window -> {packageId, inflight}
+    const frames = new Map(); // frame window -> {packageId, origin, inflight}
 
-    function post(frameWindow, msg) {
+    function post(frameWindow, frame, msg) {
       try {
-        // targetOrigin pins the reply to the cards origin: if the frame has
-        // navigated elsewhere the token is not delivered.
-        frameWindow.postMessage(msg, cardsOrigin);
+        // targetOrigin pins the reply to the card's origin: if the frame
+        // has navigated elsewhere the token is not delivered.
+        frameWindow.postMessage(msg, frame.origin);
       } catch (err) {
         log("cardgate host: posting reply failed", err);
       }
@@ -53,7 +57,7 @@
       const source = event.source;
       const frame = frames.get(source);
       if (!frame) return; // not one of our cards: not our business
-      if (event.origin !== cardsOrigin) {
+      if (event.origin !== frame.origin) {
         log("cardgate host: ignored message from unexpected origin", event.origin);
         return;
       }
@@ -62,11 +66,11 @@
       const id = d.id;
       const problem = problemWith(d);
       if (problem) {
-        post(source, { cardgate: PROTOCOL, id, error: { code: "InvalidRequest", message: problem } });
+        post(source, frame, { cardgate: PROTOCOL, id, error: { code: "InvalidRequest", message: problem } });
         return;
       }
       if (frame.inflight >= MAX_INFLIGHT) {
-        post(source, { cardgate: PROTOCOL, id, error: { code: "RateLimited", message: "too many token requests" } });
+        post(source, frame, { cardgate: PROTOCOL, id, error: { code: "RateLimited", message: "too many token requests" } });
         return;
       }
       frame.inflight++;
@@ -90,18 +94,21 @@
         .then((reply) => {
           frame.inflight--;
           // Detached (or detached and re-attached) meanwhile: stay silent.
-          if (frames.get(source) === frame) post(source, reply);
+          if (frames.get(source) === frame) post(source, frame, reply);
         });
     }
 
     win.addEventListener("message", onMessage);
 
     return {
-      attach(frameWindow, packageId) {
+      // attach answers frameWindow as the card of packageId, served from
+      // origin (default: cardsOrigin).
+      attach(frameWindow, packageId, origin = cardsOrigin) {
         if (!frameWindow || typeof packageId !== "string" || !packageId) {
           throw new TypeError("attach: frame window and package id are required");
         }
-        frames.set(frameWindow, { packageId, inflight: 0 });
+        if (typeof origin !== "string" || !origin) throw new TypeError("attach: the card's origin is required");
+        frames.set(frameWindow, { packageId, origin, inflight: 0 });
       },
       detach(frameWindow) {
         frames.delete(frameWindow);

@@ -45,6 +45,29 @@ test("uses the attached package id, never one from the message", async () => {
   assert.equal(frame.posted[0].data.result.token, golden("token-result.json").result.token);
 });
 
+test("per-package origins: each frame is answered only from, and to, its own origin", async () => {
+  const host = eventTarget({});
+  const minted = [];
+  const result = golden("token-result.json").result;
+  const bridge = createHostBridge({ window: host, mint: async (pkg) => (minted.push(pkg), result) });
+  const orders = postTarget({});
+  const survey = postTarget({});
+  const ordersOrigin = "http://com-contoso-orders-abc.cards.localhost:8082";
+  const surveyOrigin = "http://com-contoso-survey-def.cards.localhost:8082";
+  bridge.attach(orders, "com.contoso.orders", ordersOrigin);
+  bridge.attach(survey, "com.contoso.survey", surveyOrigin);
+  // The orders frame, navigated to the survey card's origin, is not answered.
+  host.dispatchMessage({ source: orders, origin: surveyOrigin, data: request() });
+  await tick();
+  assert.deepEqual(minted, []);
+  host.dispatchMessage({ source: survey, origin: surveyOrigin, data: request() });
+  await tick();
+  assert.deepEqual(minted, ["com.contoso.survey"]);
+  assert.equal(survey.posted[0].targetOrigin, surveyOrigin);
+  assert.equal(orders.posted.length, 0);
+  assert.throws(() => bridge.attach(postTarget({}), "com.x.y"), /origin is required/);
+});
+
 test("ignores frames that are not attached, and detached ones", async () => {
   const { frame, bridge, minted, logs, send } = setup();
   const stranger = postTarget({});

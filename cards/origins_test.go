@@ -1,0 +1,94 @@
+package cards_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cardgate/cardgate/actionpkg"
+	"github.com/cardgate/cardgate/cards"
+	"github.com/cardgate/cardgate/issuer"
+	"github.com/cardgate/cardgate/keyring"
+	"github.com/cardgate/cardgate/seal"
+	"github.com/cardgate/cardgate/sqlite/sqlitetest"
+)
+
+func TestOrigins(t *testing.T) {
+	o, err := cards.ParseOrigins("http://cards.localhost:8082")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, survey := o.For("com.contoso.orders"), o.For("com.contoso.survey")
+	if !strings.HasPrefix(orders, "http://com-contoso-orders-") || !strings.HasSuffix(orders, ".cards.localhost:8082") || orders == survey {
+		t.Fatalf("origins %s and %s: want one subdomain per package", orders, survey)
+	}
+	if o.Sources() != "http://*.cards.localhost:8082" {
+		t.Errorf("Sources = %s", o.Sources())
+	}
+	// IDs that read alike get different origins; every label is one valid
+	// DNS label.
+	seen := map[string]string{}
+	for _, id := range []string{"com.a_b", "com.a-b", "Com.A-B", "com.a.b",
+		"com." + strings.Repeat("x", 60), "com." + strings.Repeat("x", 59) + "y"} {
+		l := cards.Label(id)
+		if len(l) > 63 || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			t.Errorf("Label(%q) = %q: not a DNS label", id, l)
+		}
+		if other, dup := seen[l]; dup {
+			t.Errorf("%q and %q share the label %s", id, other, l)
+		}
+		seen[l] = id
+	}
+
+	shared, err := cards.ParseOrigins("http://127.0.0.1:8082")
+	if err != nil || shared.PerPackage() || shared.For("com.contoso.orders") != "http://127.0.0.1:8082" {
+		t.Errorf("an IP cards URL: %v %v %s; want one shared origin", err, shared.PerPackage(), shared.For("com.contoso.orders"))
+	}
+	for _, bad := range []string{"cards.example.com", "ftp://cards.example.com", "https://cards.example.com/path", "https://u:p@cards.example.com"} {
+		if _, err := cards.ParseOrigins(bad); err == nil {
+			t.Errorf("ParseOrigins(%q) accepted", bad)
+		}
+	}
+}
+
+// Each card answers on its own origin only: one card's page cannot be
+// loaded into another card's origin, where it would share its storage.
+func TestPerPackageOrigins(t *testing.T) {
+	ctx := context.Background()
+	store := sqlitetest.Open(t)
+	master, _ := seal.ParseKey(seal.GenerateText())
+	keys, _ := keyring.Open(ctx, keyring.Config{Store: store, Master: master, Issuer: "http://issuer.test"})
+	svc, _ := issuer.NewService(issuer.Config{Issuer: "http://issuer.test", Store: store, Keys: keys, Logger: slog.New(slog.DiscardHandler)})
+	pkg, err := actionpkg.Load("../actionpkg/testdata/orders", actionpkg.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ImportPackage(ctx, pkg); err != nil {
+		t.Fatal(err)
+	}
+	origins, _ := cards.ParseOrigins("http://cards.localhost:8082")
+	srv := httptest.NewServer(cards.NewHandler(store, cards.Options{HostOrigin: "http://127.0.0.1:8080", Origins: origins}))
+	defer srv.Close()
+	get := func(host string) int {
+		req, _ := http.NewRequest("GET", srv.URL+"/com.contoso.orders/index.html", nil)
+		req.Host = host
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	own := strings.TrimPrefix(origins.For("com.contoso.orders"), "http://")
+	if s := get(own); s != 200 {
+		t.Errorf("on its own origin: %d", s)
+	}
+	for _, host := range []string{strings.TrimPrefix(origins.For("com.contoso.survey"), "http://"), "cards.localhost:8082", "127.0.0.1:8082"} {
+		if s := get(host); s != 404 {
+			t.Errorf("on %s: %d, want 404", host, s)
+		}
+	}
+}
