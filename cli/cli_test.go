@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cardgate/cardgate/cards"
 	"github.com/cardgate/cardgate/cli"
 	"github.com/cardgate/cardgate/postgres/pgtest"
 )
@@ -52,8 +53,18 @@ func TestAdminCommands(t *testing.T) {
 		t.Errorf("users list --json = %v", users)
 	}
 	mustRun(t, env, "packages", "add", "--id", "com.contoso.orders", "--name", "Orders")
-	if out := mustRun(t, env, "packages", "list"); !strings.Contains(out, "com.contoso.orders") || !strings.Contains(out, "enabled") {
+	if out := mustRun(t, env, "packages", "list"); !strings.Contains(out, "com.contoso.orders") || !strings.Contains(out, "enabled") ||
+		strings.Contains(out, "ORIGIN") {
 		t.Errorf("packages list = %q", out)
+	}
+	// With the cards URL it also tells each card's origin, for the
+	// adapter's cors.origins.
+	wantOrigin := "https://" + cards.Label("com.contoso.orders") + ".cards.example.com"
+	if out := mustRun(t, env, "packages", "list", "--cards-url", "https://cards.example.com"); !strings.Contains(out, wantOrigin) {
+		t.Errorf("packages list --cards-url = %q, want %s", out, wantOrigin)
+	}
+	if _, _, err := run(t, env, "packages", "list", "--cards-url", "cards.example.com"); err == nil || !strings.Contains(err.Error(), "cards-url") {
+		t.Errorf("a bad --cards-url: %v", err)
 	}
 
 	// A host key is printed once, with a warning, and works for minting.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/actionpkg"
+	"github.com/cardgate/cardgate/cards"
 )
 
 func runPackages(ctx context.Context, env *Env, args []string) error {
@@ -45,19 +46,49 @@ func runPackages(ctx context.Context, env *Env, args []string) error {
 			})
 		},
 		"list": func(ctx context.Context, env *Env, args []string) error {
-			return adminCmd(ctx, env, args, "packages list", 0, nil, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
+			var cardsURL *string
+			return adminCmd(ctx, env, args, "packages list", 0, func(fs flagSet) {
+				cardsURL = fs.String("cards-url", "", "the cards origin's public `URL`: also print each card's origin, for the adapter's cors.origins (env CARDGATE_CARDS_URL)")
+			}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
+				var origins *cards.Origins
+				if u := flagOrEnv(*cardsURL, env, "CARDGATE_CARDS_URL", ""); u != "" {
+					o, err := cards.ParseOrigins(u)
+					if err != nil {
+						return fmt.Errorf("cards-url: %w", err)
+					}
+					origins = &o
+				}
 				ps, err := sys.store.Packages(ctx)
 				if err != nil {
 					return err
 				}
+				type listed struct {
+					*cardgate.ActionPackage
+					CardOrigin string `json:"cardOrigin,omitempty"`
+				}
+				out := make([]listed, len(ps))
+				for i, p := range ps {
+					out[i].ActionPackage = p
+					if origins != nil {
+						out[i].CardOrigin = origins.For(p.ID)
+					}
+				}
 				if asJSON {
-					return printJSON(env.Stdout, nonNil(ps))
+					return printJSON(env.Stdout, out)
 				}
 				var rows [][]string
-				for _, p := range ps {
-					rows = append(rows, []string{p.ID, p.DisplayName, enabled(p.Disabled)})
+				for _, p := range out {
+					row := []string{p.ID, p.DisplayName, enabled(p.Disabled)}
+					if origins != nil {
+						row = append(row, p.CardOrigin)
+					}
+					rows = append(rows, row)
 				}
-				table(env.Stdout, "ID\tNAME\tSTATE", rows)
+				head := "ID\tNAME\tSTATE"
+				if origins != nil {
+					head += "\tCARD ORIGIN"
+				}
+				table(env.Stdout, head, rows)
 				return nil
 			})
 		},
