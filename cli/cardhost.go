@@ -3,6 +3,7 @@ package cli
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 
 	"github.com/cardgate/cardgate/cards"
@@ -14,18 +15,26 @@ import (
 // issuer's listener (the chat client in front of the Integration Service's
 // API) and the cards origin's handler, which serves the cards on a listener
 // of their own.
-func cardHost(sys *system, log *slog.Logger, cardsURL string, demo, secureCookies bool, sender signin.Sender) (issuerH, cardsH http.Handler, err error) {
+// hostOptions are the card host's settings from the command line.
+type hostOptions struct {
+	cardsURL       string
+	demo           bool
+	secureCookies  bool
+	trustedProxies []netip.Prefix
+}
+
+func cardHost(sys *system, log *slog.Logger, o hostOptions, sender signin.Sender) (issuerH, cardsH http.Handler, err error) {
 	si, err := signin.New(signin.Config{Store: sys.store, Sender: sender, CodeKey: sys.master.Derive("signin codes"), Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}
-	origins, err := cards.ParseOrigins(cardsURL)
+	origins, err := cards.ParseOrigins(o.cardsURL)
 	if err != nil {
 		return nil, nil, err
 	}
 	hostOrigin := origin(sys.svc.Issuer())
-	issuerH, err = host.NewHandler(host.Config{Store: sys.store, Minter: sys.svc, SignIn: si, CardsURL: cardsURL,
-		Demo: demo, SecureCookies: secureCookies, Logger: log, API: issuerHandler(sys)})
+	issuerH, err = host.NewHandler(host.Config{Store: sys.store, Minter: sys.svc, SignIn: si, CardsURL: o.cardsURL,
+		Demo: o.demo, SecureCookies: o.secureCookies, TrustedProxies: o.trustedProxies, Logger: log, API: issuerHandler(sys)})
 	if err != nil {
 		return nil, nil, err
 	}

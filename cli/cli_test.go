@@ -134,6 +134,12 @@ func TestBadInput(t *testing.T) {
 		{[]string{"token", "--user", alice, "--package", "com.nope.x"}, false, "userId: no such user"},
 		{[]string{"issuer", "--token-lifetime", "1s"}, false, "tokenLifetime: must be between 1m and 24h"},
 		{[]string{"issuer", "--store", "mysql://x"}, false, "store: must be a postgres:// URL"},
+		{[]string{"issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--trusted-proxies", "10.0.0.0/8, proxy"}, false,
+			`trusted-proxies: "proxy" is not an address or CIDR`},
+		{[]string{"issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--cards-url", "cards.example.com"}, false,
+			"cards-url: "},
+		{[]string{"demo", "--listen", "127.0.0.1:0", "--adapter-listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0",
+			"--contoso-listen", "127.0.0.1:0", "--cards-url", "ftp://x"}, false, "--cards-url: "},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -85,6 +85,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *cardsURL != "" {
+		if _, err := cards.ParseOrigins(*cardsURL); err != nil {
+			return fmt.Errorf("--cards-url: %w", err)
+		}
+	}
 	if *reset {
 		if err := resetDemo(cfg.Data); err != nil {
 			return err
@@ -113,9 +118,6 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if d.cardsURL == "" {
 		_, port, _ := net.SplitHostPort(lns["cards"].Addr().String())
 		d.cardsURL = "http://cards.localhost:" + port
-	}
-	if _, err := cards.ParseOrigins(d.cardsURL); err != nil {
-		return fmt.Errorf("--cards-url: %w", err)
 	}
 	if err := d.seed(ctx); err != nil {
 		return fmt.Errorf("seed demo in %s: %w", d.dir, err)

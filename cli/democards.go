@@ -71,7 +71,7 @@ func readCard(fsys fs.FS, adapterURL string) (*actionpkg.Package, error) {
 // seedAdapter makes Contoso's credentials (once) and writes the adapter's
 // configuration for this run's addresses.
 func seedAdapter(ctx context.Context, d *demo) error {
-	origins, _ := cards.ParseOrigins(d.cardsURL) // checked by runDemo
+	origins, _ := cards.ParseOrigins(d.cardsURL) // checked by runDemo, or made by it
 	// Both cards may call both routes from the browser (CORS is not
 	// authorization: the policy is); the survey card must read its 403.
 	cors := origins.For(DemoOrders)
@@ -133,7 +133,7 @@ cards share one origin). See the orders Contoso holds, with their users:
 // servers builds the demo's four servers over its listeners. The returned
 // func releases what they hold (the adapter's audit log, its verifier).
 func (d *demo) servers(ctx context.Context, lns map[string]net.Listener, log *slog.Logger) ([]listener, func(), error) {
-	issuerH, cardsH, err := cardHost(d.sys, log, d.cardsURL, true, false, signin.LogSender{Log: log})
+	issuerH, cardsH, err := cardHost(d.sys, log, hostOptions{cardsURL: d.cardsURL, demo: true}, signin.LogSender{Log: log})
 	if err != nil {
 		return nil, nil, err
 	}

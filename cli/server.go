@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/cardgate/cardgate/httpserver"
@@ -27,6 +29,7 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	cardsURL := fs.String("cards-url", "", "public `URL` of the cards origin (default http://<cards-listen>, env CARDGATE_CARDS_URL)")
 	webhook := fs.String("sms-webhook", "", "`URL` that sign-in codes are posted to (env CARDGATE_SMS_WEBHOOK; default: the log)")
 	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP, behind a proxy that ends TLS")
+	proxies := fs.String("trusted-proxies", "", "comma-separated `CIDRs` of proxies in front of the host, whose X-Forwarded-For names\nthe client for sign-in's limits (env CARDGATE_TRUSTED_PROXIES)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -54,8 +57,12 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	if u := flagOrEnv(*webhook, env, "CARDGATE_SMS_WEBHOOK", ""); u != "" {
 		sender = signin.WebhookSender{URL: u, Authorization: env.Getenv("CARDGATE_SMS_WEBHOOK_AUTHORIZATION")}
 	}
+	trusted, err := parsePrefixes(flagOrEnv(*proxies, env, "CARDGATE_TRUSTED_PROXIES", ""))
+	if err != nil {
+		return fmt.Errorf("trusted-proxies: %w", err)
+	}
 	cards := flagOrEnv(*cardsURL, env, "CARDGATE_CARDS_URL", "http://"+cardsLn.Addr().String())
-	issuerH, cardsH, err := cardHost(sys, log, cards, false, *secureCookies, sender)
+	issuerH, cardsH, err := cardHost(sys, log, hostOptions{cardsURL: cards, secureCookies: *secureCookies, trustedProxies: trusted}, sender)
 	if err != nil {
 		return fmt.Errorf("cards-url: %w", err)
 	}
@@ -66,6 +73,27 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	}, func(ctx context.Context) {
 		sys.svc.RefreshKeys(ctx, keyRefresh)
 	})
+}
+
+// parsePrefixes reads comma-separated CIDRs; a bare address is a /32 or
+// /128.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR, like 10.0.0.0/8", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // flagOrEnv is a flag's value, else the environment variable's, else def.

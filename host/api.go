@@ -5,8 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -113,13 +113,40 @@ func (h *handler) clearCookie(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
 }
 
-// clientAddr is the rate limits' key for the caller: its IP address.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientAddr is the rate limits' key for the caller: its IP address (see
+// Config.TrustedProxies).
+func (h *handler) clientAddr(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	addr := peer.Addr().Unmap()
+	if !h.trusted(addr) {
+		return addr.String()
+	}
+	// Walk X-Forwarded-For from the nearest hop; the first address that is
+	// not one of our proxies is the client. Entries further left were
+	// written by the client itself and prove nothing.
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if addr = a.Unmap(); !h.trusted(addr) {
+			break
+		}
+	}
+	return addr.String()
+}
+
+func (h *handler) trusted(a netip.Addr) bool {
+	for _, p := range h.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 type sendCodeRequest struct {
@@ -133,7 +160,7 @@ func (h *handler) sendCode() http.Handler {
 			h.error(w, r, err)
 			return
 		}
-		if err := h.cfg.SignIn.Start(r.Context(), req.PhoneNumber, clientAddr(r)); err != nil {
+		if err := h.cfg.SignIn.Start(r.Context(), req.PhoneNumber, h.clientAddr(r)); err != nil {
 			h.error(w, r, err)
 			return
 		}
@@ -155,7 +182,7 @@ func (h *handler) signIn() http.Handler {
 			h.error(w, r, err)
 			return
 		}
-		s, err := h.cfg.SignIn.Verify(r.Context(), req.PhoneNumber, req.Code, clientAddr(r))
+		s, err := h.cfg.SignIn.Verify(r.Context(), req.PhoneNumber, req.Code, h.clientAddr(r))
 		if err != nil {
 			h.error(w, r, err)
 			return

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 
 	"github.com/cardgate/cardgate"
@@ -54,7 +55,13 @@ type Config struct {
 	// requests, for a host behind a proxy that ends TLS. Requests that
 	// arrive over TLS always get Secure cookies.
 	SecureCookies bool
-	Logger        *slog.Logger
+	// TrustedProxies are the addresses of proxies in front of the host.
+	// Sign-in's per-address limits key on the client's address: the TCP
+	// peer, or, when the peer is a trusted proxy, the nearest address in
+	// X-Forwarded-For that is not one. Without them every client behind
+	// a proxy shares the proxy's limit.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
 	// API, if set, serves every request the host does not: the Integration
 	// Service's API, which shares the host's origin.
 	API http.Handler

@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/actionpkg"
@@ -21,6 +23,7 @@ import (
 	"github.com/cardgate/cardgate/host"
 	"github.com/cardgate/cardgate/issuer"
 	"github.com/cardgate/cardgate/keyring"
+	"github.com/cardgate/cardgate/ratelimit"
 	"github.com/cardgate/cardgate/seal"
 	"github.com/cardgate/cardgate/signin"
 	"github.com/cardgate/cardgate/sqlite/sqlitetest"
@@ -58,7 +61,7 @@ func newEnv(t *testing.T, demo bool) *env {
 	return newEnvWith(t, demo, cardsOrigin)
 }
 
-func newEnvWith(t *testing.T, demo bool, cardsURL string) *env {
+func newEnvWith(t *testing.T, demo bool, cardsURL string, tweaks ...func(*host.Config, *signin.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	store := sqlitetest.Open(t)
@@ -88,12 +91,17 @@ func newEnvWith(t *testing.T, demo bool, cardsURL string) *env {
 		t.Fatal(err)
 	}
 	out := &outbox{codes: map[string]string{}}
-	si, err := signin.New(signin.Config{Store: store, Sender: out, CodeKey: master.Derive("signin codes")})
+	scfg := signin.Config{Store: store, Sender: out, CodeKey: master.Derive("signin codes")}
+	hcfg := host.Config{Store: store, Minter: svc, CardsURL: cardsURL, Demo: demo, API: issuer.NewHandler(svc, issuer.HandlerOptions{})}
+	for _, tw := range tweaks {
+		tw(&hcfg, &scfg)
+	}
+	si, err := signin.New(scfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := host.NewHandler(host.Config{Store: store, Minter: svc, SignIn: si, CardsURL: cardsURL, Demo: demo,
-		API: issuer.NewHandler(svc, issuer.HandlerOptions{})})
+	hcfg.SignIn = si
+	h, err := host.NewHandler(hcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,5 +488,43 @@ func TestPerPackageCardOrigins(t *testing.T) {
 	res.Body.Close()
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-src http://*.cards.localhost:8082;") {
 		t.Errorf("CSP %q: want frame-src of the cards' subdomains", csp)
+	}
+}
+
+// Behind a trusted proxy the per-address limit keys on the client the proxy
+// names; a client cannot pick its key by writing the header itself.
+func TestTrustedProxies(t *testing.T) {
+	e := newEnvWith(t, false, cardsOrigin, func(h *host.Config, s *signin.Config) {
+		h.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		s.ClientLimit = ratelimit.Per(2, time.Hour, 2)
+	})
+	send := func(xff string) int {
+		b := e.browser(t)
+		b.hdr["X-Forwarded-For"] = xff
+		return b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": "+14155550199"}).status
+	}
+	// Client A spends its two; the proxy's own address is skipped.
+	for range 2 {
+		if s := send("198.51.100.7, 127.0.0.1"); s != 202 {
+			t.Fatalf("client A: %d", s)
+		}
+	}
+	if s := send("198.51.100.7"); s != 429 {
+		t.Fatalf("client A, third time: %d, want 429", s)
+	}
+	// Client B behind the same proxy has its own bucket, even when it puts
+	// client A's address in front (that part it wrote itself).
+	if s := send("198.51.100.7, 198.51.100.8"); s != 202 {
+		t.Fatalf("client B: %d, want its own limit", s)
+	}
+
+	// Without trusted proxies the header is the client's own word: ignored.
+	e = newEnvWith(t, false, cardsOrigin, func(h *host.Config, s *signin.Config) {
+		s.ClientLimit = ratelimit.Per(2, time.Hour, 2)
+	})
+	send("198.51.100.1")
+	send("198.51.100.2")
+	if s := send("198.51.100.3"); s != 429 {
+		t.Fatalf("a made-up X-Forwarded-For escaped the limit: %d", s)
 	}
 }
