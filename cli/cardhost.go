@@ -8,6 +8,7 @@ import (
 
 	"github.com/cardgate/cardgate/cards"
 	"github.com/cardgate/cardgate/host"
+	"github.com/cardgate/cardgate/ratelimit"
 	"github.com/cardgate/cardgate/signin"
 )
 
@@ -21,10 +22,12 @@ type hostOptions struct {
 	demo           bool
 	secureCookies  bool
 	trustedProxies []netip.Prefix
+	limiter        ratelimit.Limiter // nil: in memory
 }
 
 func cardHost(sys *system, log *slog.Logger, o hostOptions, sender signin.Sender) (issuerH, cardsH http.Handler, err error) {
-	si, err := signin.New(signin.Config{Store: sys.store, Sender: sender, CodeKey: sys.master.Derive("signin codes"), Logger: log})
+	si, err := signin.New(signin.Config{Store: sys.store, Sender: sender, CodeKey: sys.master.Derive("signin codes"),
+		Limiter: o.limiter, Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -138,6 +138,8 @@ func TestBadInput(t *testing.T) {
 			`trusted-proxies: "proxy" is not an address or CIDR`},
 		{[]string{"issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--cards-url", "cards.example.com"}, false,
 			"cards-url: "},
+		{[]string{"issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--redis-url", "http://:pw@x"}, false,
+			"redis-url: not a redis:// URL"},
 		{[]string{"demo", "--listen", "127.0.0.1:0", "--adapter-listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0",
 			"--contoso-listen", "127.0.0.1:0", "--cards-url", "ftp://x"}, false, "--cards-url: "},
 	}

@@ -13,9 +13,11 @@ import (
 
 	"github.com/cardgate/cardgate/httpserver"
 	"github.com/cardgate/cardgate/issuer"
+	"github.com/cardgate/cardgate/ratelimit"
 	"github.com/cardgate/cardgate/signin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 )
 
 func runIssuer(ctx context.Context, env *Env, args []string) error {
@@ -29,6 +31,7 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	cardsURL := fs.String("cards-url", "", "public `URL` of the cards origin (default http://<cards-listen>, env CARDGATE_CARDS_URL)")
 	webhook := fs.String("sms-webhook", "", "`URL` that sign-in codes are posted to (env CARDGATE_SMS_WEBHOOK; default: the log)")
 	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP, behind a proxy that ends TLS")
+	redisURL := fs.String("redis-url", "", "Redis `URL` (redis://host:6379/0) that sign-in's rate limits are kept in, shared by\nevery node; default: each node's memory (env CARDGATE_REDIS_URL)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated `CIDRs` of proxies in front of the host, whose X-Forwarded-For names\nthe client for sign-in's limits (env CARDGATE_TRUSTED_PROXIES)")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -61,8 +64,18 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("trusted-proxies: %w", err)
 	}
-	cards := flagOrEnv(*cardsURL, env, "CARDGATE_CARDS_URL", "http://"+cardsLn.Addr().String())
-	issuerH, cardsH, err := cardHost(sys, log, hostOptions{cardsURL: cards, secureCookies: *secureCookies, trustedProxies: trusted}, sender)
+	opts := hostOptions{secureCookies: *secureCookies, trustedProxies: trusted,
+		cardsURL: flagOrEnv(*cardsURL, env, "CARDGATE_CARDS_URL", "http://"+cardsLn.Addr().String())}
+	if u := flagOrEnv(*redisURL, env, "CARDGATE_REDIS_URL", ""); u != "" {
+		ro, err := redis.ParseURL(u)
+		if err != nil {
+			return errors.New("redis-url: not a redis:// URL like redis://127.0.0.1:6379/0") // the URL may hold a password
+		}
+		rc := redis.NewClient(ro)
+		defer rc.Close()
+		opts.limiter = &ratelimit.Redis{Client: rc, Prefix: "cardgate:"}
+	}
+	issuerH, cardsH, err := cardHost(sys, log, opts, sender)
 	if err != nil {
 		return fmt.Errorf("cards-url: %w", err)
 	}

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"github.com/redis/go-redis/v9"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -208,5 +212,35 @@ func TestIssuerBadStart(t *testing.T) {
 		if _, _, err := run(t, env, "issuer", "--cards-listen", "127.0.0.1:0", "--listen", bad); err == nil || !strings.Contains(err.Error(), "listen: ") {
 			t.Errorf("--listen %s: %v", bad, err)
 		}
+	}
+}
+
+// With --redis-url, sign-in's limits hold across nodes: a number that got
+// its three codes from one node gets no fourth from another.
+func TestIssuerSignInLimitsInRedis(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DialTimeout: time.Second})
+	defer c.Close()
+	if err := c.Ping(t.Context()).Err(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("redis at 127.0.0.1:6379 is required in CI: %v", err)
+		}
+		t.Skipf("no redis at 127.0.0.1:6379 (%v); start one to run this test", err)
+	}
+	env := map[string]string{"CARDGATE_DATA": t.TempDir(), "CARDGATE_REDIS_URL": "redis://127.0.0.1:6379/0"}
+	a := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
+	b := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
+	phone := fmt.Sprintf("+1415%07d", mrand.IntN(10_000_000)) // a fresh bucket on every run
+	t.Cleanup(func() { c.Del(context.Background(), "cardgate:signin:phone:"+phone) })
+	ask := func(base string) int {
+		status, _ := call(t, "POST", base+"/host/api/signin/code", map[string]string{"Origin": base}, `{"phoneNumber":"`+phone+`"}`)
+		return status
+	}
+	for i, base := range []string{a.base, a.base, b.base} {
+		if s := ask(base); s != 202 {
+			t.Fatalf("code %d: %d", i+1, s)
+		}
+	}
+	if s := ask(b.base); s != 429 {
+		t.Fatalf("a fourth code from the other node: %d, want 429", s)
 	}
 }
