@@ -322,3 +322,21 @@ func TestWebhookSender(t *testing.T) {
 		t.Fatalf("err = %v: want an error that does not repeat the URL's key", err)
 	}
 }
+
+type brokenLimiter struct{}
+
+func (brokenLimiter) Allow(context.Context, string, ratelimit.Limit) (ratelimit.Decision, error) {
+	return ratelimit.Decision{}, errors.New("redis: connection refused")
+}
+
+// When the shared limiter is down, sign-in refuses rather than go unlimited.
+func TestLimiterDownFailsClosed(t *testing.T) {
+	f := setup(t, func(c *signin.Config) { c.Limiter = brokenLimiter{} })
+	err := f.svc.Start(t.Context(), alicePhone, "c")
+	wantErr(t, err, cardgate.EUNAVAILABLE, "sign-in is unavailable")
+	if len(f.out.codes) != 0 {
+		t.Fatal("a code was sent without a rate limit")
+	}
+	_, err = f.svc.Verify(t.Context(), alicePhone, "123456", "c")
+	wantErr(t, err, cardgate.EUNAVAILABLE, "sign-in is unavailable")
+}
