@@ -1,7 +1,6 @@
 package adapter
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/adapter/secret"
+	"github.com/cardgate/cardgate/internal/syncbuf"
 )
 
 type mapStore map[string]string
@@ -87,24 +87,12 @@ type env struct {
 	a       *Adapter
 	srv     *httptest.Server
 	path    string
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 	reg     *prometheus.Registry
 	audit   *auditLog
 	secrets map[string]string
 	clock   *clock
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type auditLog struct {
 	mu   sync.Mutex
@@ -142,7 +130,7 @@ var testSecrets = map[string]string{
 // newEnv starts an adapter on a loopback server with configuration yaml.
 func newEnv(t *testing.T, yaml string) *env {
 	t.Helper()
-	e := &env{t: t, logs: &syncBuffer{}, reg: prometheus.NewRegistry(), audit: &auditLog{}, secrets: testSecrets,
+	e := &env{t: t, logs: &syncbuf.Buffer{}, reg: prometheus.NewRegistry(), audit: &auditLog{}, secrets: testSecrets,
 		clock: &clock{t: time.Unix(1_700_000_000, 0)}}
 	e.path = filepath.Join(t.TempDir(), "adapter.yaml")
 	e.write(yaml)

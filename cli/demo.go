@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/cardgate/cardgate/cards"
 	"io"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+
+	"github.com/cardgate/cardgate/cards"
 )
 
 // demo is one run of `cardgate demo`. It is built from parts (see

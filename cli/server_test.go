@@ -1,11 +1,9 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/redis/go-redis/v9"
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
@@ -16,32 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cardgate/cardgate/cli"
+	"github.com/cardgate/cardgate/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer that a running server may write while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // server is a server command running in-process.
 type server struct {
 	base           string // http://127.0.0.1:port
-	stdout, stderr *syncBuffer
+	stdout, stderr *syncbuf.Buffer
 	stop           func() error // cancels the command's context, as SIGTERM does, and returns Run's error
 }
 
@@ -52,7 +34,7 @@ var listenURL = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
 func start(t *testing.T, env map[string]string, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{stdout: new(syncBuffer), stderr: new(syncBuffer)}
+	s := &server{stdout: new(syncbuf.Buffer), stderr: new(syncbuf.Buffer)}
 	done := make(chan error, 1)
 	go func() {
 		done <- cli.Run(ctx, append([]string{"cardgate"}, args...), func(k string) string { return env[k] },

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -14,7 +13,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 	"github.com/cardgate/cardgate/adapter/secret"
 	"github.com/cardgate/cardgate/cli"
 	"github.com/cardgate/cardgate/examples/contoso-products/contoso"
+	"github.com/cardgate/cardgate/internal/syncbuf"
 	"github.com/cardgate/cardgate/seal"
 	"github.com/cardgate/cardgate/sqlite"
 )
@@ -181,7 +180,7 @@ func findChromium(t *testing.T) string {
 type demo struct {
 	base, adapterURL, cardsURL, contosoURL string
 	dir                                    string
-	log                                    *syncBuffer
+	log                                    *syncbuf.Buffer
 }
 
 var (
@@ -192,7 +191,7 @@ var (
 func startDemo(t *testing.T) *demo {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, log := new(syncBuffer), new(syncBuffer)
+	out, log := new(syncbuf.Buffer), new(syncbuf.Buffer)
 	d := &demo{dir: filepath.Join(t.TempDir(), "demo"), log: log}
 	done := make(chan error, 1)
 	go func() {
@@ -469,22 +468,4 @@ func (b *browser) screenshot(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return png
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
