@@ -12,10 +12,6 @@ import (
 	"github.com/cardgate/cardgate/signin"
 )
 
-// cardHost builds the two faces of the card host: the handler for the
-// issuer's listener (the chat client in front of the Integration Service's
-// API) and the cards origin's handler, which serves the cards on a listener
-// of their own.
 // hostOptions are the card host's settings from the command line.
 type hostOptions struct {
 	cardsURL       string
@@ -25,6 +21,10 @@ type hostOptions struct {
 	limiter        ratelimit.Limiter // nil: in memory
 }
 
+// cardHost builds the two faces of the card host: the handler for the
+// issuer's listener (the chat client in front of the Integration Service's
+// API) and the cards origin's handler, which serves the cards on a listener
+// of their own.
 func cardHost(sys *system, log *slog.Logger, o hostOptions, sender signin.Sender) (issuerH, cardsH http.Handler, err error) {
 	si, err := signin.New(signin.Config{Store: sys.store, Sender: sender, CodeKey: sys.master.Derive("signin codes"),
 		Limiter: o.limiter, Logger: log})
@@ -36,7 +36,7 @@ func cardHost(sys *system, log *slog.Logger, o hostOptions, sender signin.Sender
 		return nil, nil, err
 	}
 	hostOrigin := origin(sys.svc.Issuer())
-	issuerH, err = host.NewHandler(host.Config{Store: sys.store, Minter: sys.svc, SignIn: si, CardsURL: o.cardsURL,
+	issuerH, err = host.NewHandler(host.Config{Store: sys.store, Minter: sys.svc, SignIn: si, Cards: origins,
 		Demo: o.demo, SecureCookies: o.secureCookies, TrustedProxies: o.trustedProxies, Logger: log, API: issuerHandler(sys)})
 	if err != nil {
 		return nil, nil, err

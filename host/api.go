@@ -104,12 +104,15 @@ func (h *handler) cookieName(r *http.Request) string {
 }
 
 func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, s *signin.Session) {
-	http.SetCookie(w, &http.Cookie{Name: h.cookieName(r), Value: s.Token, Path: "/", MaxAge: int(time.Until(s.ExpiresAt).Seconds()),
-		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+	h.writeCookie(w, r, s.Token, int(time.Until(s.ExpiresAt).Seconds()))
 }
 
-func (h *handler) clearCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: h.cookieName(r), Value: "", Path: "/", MaxAge: -1,
+func (h *handler) clearCookie(w http.ResponseWriter, r *http.Request) { h.writeCookie(w, r, "", -1) }
+
+// writeCookie sets the session cookie, always with the same attributes:
+// a browser replaces a cookie only when name, path and domain match.
+func (h *handler) writeCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: h.cookieName(r), Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
 }
 
@@ -250,7 +253,7 @@ func (h *handler) cards(ctx context.Context) ([]card, error) {
 			return nil, err
 		}
 		c := card{ID: p.ID, DisplayName: m.DisplayName, Description: m.Description, ProviderName: m.ProviderName,
-			Version: m.Version, URL: h.fileURL(p.ID, entryPage(m)), Origin: h.origins.For(p.ID)}
+			Version: m.Version, URL: h.fileURL(p.ID, entryPage(m)), Origin: h.cfg.Cards.For(p.ID)}
 		if m.Icon != "" {
 			c.IconURL = h.fileURL(p.ID, m.Icon)
 		}
@@ -271,7 +274,7 @@ func (h *handler) manifest(ctx context.Context, id string) (*actionpkg.Manifest,
 }
 
 func (h *handler) fileURL(pkg, file string) string {
-	return h.origins.For(pkg) + "/" + url.PathEscape(pkg) + "/" + (&url.URL{Path: file}).EscapedPath()
+	return h.cfg.Cards.For(pkg) + "/" + url.PathEscape(pkg) + "/" + (&url.URL{Path: file}).EscapedPath()
 }
 
 // entryPage is the page a card opens on: the view named "main", or else the

@@ -9,6 +9,7 @@ package host
 import (
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -43,11 +44,9 @@ type Config struct {
 	Store  Store
 	Minter Minter
 	SignIn *signin.Service
-	// CardsURL is the cards origin's scheme://host[:port]. Cards are
-	// served from it, or from a subdomain of it per package (see
-	// cards.Origins); they are the only origins the host frames and
-	// answers.
-	CardsURL string
+	// Cards says each card's origin (from the cards URL, see
+	// cards.ParseOrigins): the only origins the host frames and answers.
+	Cards cards.Origins
 	// Demo adds a one-click user picker to the sign-in page. Never set it
 	// where real people sign in: it signs anyone in as anyone.
 	Demo bool
@@ -76,23 +75,21 @@ var (
 )
 
 type handler struct {
-	cfg     Config
-	origins cards.Origins
-	log     *slog.Logger
+	cfg Config
+	log *slog.Logger
 }
 
 // NewHandler returns the card host: GET / (the client), its assets under
 // /host/, its API under /host/api/, and the SDK under /sdk/. Anything else
 // goes to cfg.API.
 func NewHandler(cfg Config) (http.Handler, error) {
-	origins, err := cards.ParseOrigins(cfg.CardsURL)
-	if err != nil {
-		return nil, err
+	if cfg.Cards == (cards.Origins{}) {
+		return nil, errors.New("host: Config.Cards is required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{cfg: cfg, origins: origins, log: cfg.Logger}
+	h := &handler{cfg: cfg, log: cfg.Logger}
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", h.page())
 	mux.Handle("GET /host/{file}", h.asset())
@@ -117,7 +114,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 // and nothing frame it.
 func (h *handler) page() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		securityHeaders(w, h.origins.Sources())
+		securityHeaders(w, h.cfg.Cards.Sources())
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
 		index.Execute(w, map[string]any{"Demo": h.cfg.Demo})
@@ -128,7 +125,7 @@ func (h *handler) asset() http.Handler {
 	files := http.FileServerFS(assets)
 	bridge := http.FileServerFS(sdk.FS)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		securityHeaders(w, h.origins.Sources())
+		securityHeaders(w, h.cfg.Cards.Sources())
 		w.Header().Set("Cache-Control", "no-cache")
 		name := r.PathValue("file")
 		r2 := new(http.Request)

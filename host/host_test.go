@@ -92,7 +92,11 @@ func newEnvWith(t *testing.T, demo bool, cardsURL string, tweaks ...func(*host.C
 	}
 	out := &outbox{codes: map[string]string{}}
 	scfg := signin.Config{Store: store, Sender: out, CodeKey: master.Derive("signin codes")}
-	hcfg := host.Config{Store: store, Minter: svc, CardsURL: cardsURL, Demo: demo, API: issuer.NewHandler(svc, issuer.HandlerOptions{})}
+	origins, err := cards.ParseOrigins(cardsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hcfg := host.Config{Store: store, Minter: svc, Cards: origins, Demo: demo, API: issuer.NewHandler(svc, issuer.HandlerOptions{})}
 	for _, tw := range tweaks {
 		tw(&hcfg, &scfg)
 	}
