@@ -109,9 +109,19 @@ func fromTS(v pgtype.Timestamptz) time.Time {
 
 // isUniqueViolation reports whether err is a primary-key or unique
 // violation: the record already exists.
-func isUniqueViolation(err error) bool {
+func isUniqueViolation(err error) bool { return sqlState(err) == "23505" }
+
+// isForeignKeyViolation reports whether err is a foreign-key violation: the
+// record refers to one that does not exist.
+func isForeignKeyViolation(err error) bool { return sqlState(err) == "23503" }
+
+// sqlState is PostgreSQL's SQLSTATE code of err, or "".
+func sqlState(err error) string {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
 }
 
 func notFound(what, id string) error {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/cardgate/cardgate"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -68,8 +67,7 @@ func (db *DB) CreateSession(ctx context.Context, s *cardgate.Session) error {
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 			s.IDHash, s.UserID, ts(s.CreatedAt), ts(s.ExpiresAt))
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "23503") {
+		if isUniqueViolation(err) || isForeignKeyViolation(err) {
 			return cardgate.Errorf(cardgate.ECONFLICT, "session exists, or user %s does not", s.UserID)
 		}
 		return err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/cardgate/cardgate"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // UserByPhone implements cardgate.Store.
@@ -39,7 +38,7 @@ func (s *DB) PutLoginCode(ctx context.Context, c *cardgate.LoginCode) error {
 // AttemptLoginCode implements cardgate.Store.
 func (s *DB) AttemptLoginCode(ctx context.Context, phone string) (*cardgate.LoginCode, error) {
 	c := cardgate.LoginCode{PhoneNumber: phone}
-	var exp, cat int64
+	var exp, cat sql.NullInt64
 	err := s.write.QueryRowContext(ctx, `UPDATE login_codes SET attempts = attempts + 1 WHERE phone_number = ?
 		RETURNING code_hash, user_id, expires_at, attempts, created_at`, phone).
 		Scan(&c.Hash, &c.UserID, &exp, &c.Attempts, &cat)
@@ -48,8 +47,7 @@ func (s *DB) AttemptLoginCode(ctx context.Context, phone string) (*cardgate.Logi
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: attempt login code: %w", err)
 	}
-	c.ExpiresAt = fromMicros(sql.NullInt64{Int64: exp, Valid: true})
-	c.CreatedAt = fromMicros(sql.NullInt64{Int64: cat, Valid: true})
+	c.ExpiresAt, c.CreatedAt = fromMicros(exp), fromMicros(cat)
 	return &c, nil
 }
 
@@ -71,8 +69,7 @@ func (s *DB) CreateSession(ctx context.Context, sess *cardgate.Session) error {
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 			sess.IDHash, sess.UserID, sess.CreatedAt.UnixMicro(), sess.ExpiresAt.UnixMicro())
-		var e interface{ Code() int }
-		if isConstraint(err) || errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+		if isConstraint(err) || isForeignKey(err) {
 			return cardgate.Errorf(cardgate.ECONFLICT, "session exists, or user %s does not", sess.UserID)
 		}
 		return err
@@ -82,7 +79,7 @@ func (s *DB) CreateSession(ctx context.Context, sess *cardgate.Session) error {
 // Session implements cardgate.Store.
 func (s *DB) Session(ctx context.Context, idHash []byte) (*cardgate.Session, error) {
 	sess := cardgate.Session{IDHash: idHash}
-	var cat, exp int64
+	var cat, exp sql.NullInt64
 	err := s.read.QueryRowContext(ctx, `SELECT user_id, created_at, expires_at FROM sessions WHERE id_hash = ?`, idHash).
 		Scan(&sess.UserID, &cat, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -90,8 +87,7 @@ func (s *DB) Session(ctx context.Context, idHash []byte) (*cardgate.Session, err
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: read session: %w", err)
 	}
-	sess.CreatedAt = fromMicros(sql.NullInt64{Int64: cat, Valid: true})
-	sess.ExpiresAt = fromMicros(sql.NullInt64{Int64: exp, Valid: true})
+	sess.CreatedAt, sess.ExpiresAt = fromMicros(cat), fromMicros(exp)
 	return &sess, nil
 }
 

@@ -376,14 +376,21 @@ func fromMicros(v sql.NullInt64) time.Time {
 // isConstraint reports whether err is a primary-key or unique violation:
 // the record already exists.
 func isConstraint(err error) bool {
+	c := errorCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || c == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// isForeignKey reports whether err is a foreign-key violation: the record
+// refers to one that does not exist.
+func isForeignKey(err error) bool { return errorCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY }
+
+// errorCode is SQLite's extended result code of err, or 0.
+func errorCode(err error) int {
 	var e interface{ Code() int }
 	if errors.As(err, &e) {
-		switch e.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
-			return true
-		}
+		return e.Code()
 	}
-	return false
+	return 0
 }
 
 func notFound(what, id string) error {
