@@ -1,9 +1,10 @@
 // Package cards serves imported action packages from origins of their
 // own, never the host's, so that a card's script cannot touch the host's
-// cookies or pages (and, with per-package origins, not another card's). Every answer carries a Content-Security-Policy built
-// from the package's manifest: the card may connect only to the URLs its
-// package declares (externalUrls), may be framed only by the host, and may
-// load scripts only from itself and the SDK's origin.
+// cookies or pages (nor, with an origin per package, another card's). Every
+// answer carries a Content-Security-Policy built from the package's
+// manifest: the card may connect only to the URLs its package declares
+// (externalUrls), may be framed only by the host, and may load scripts only
+// from itself and the SDK's origin.
 package cards
 
 import (

@@ -17,7 +17,10 @@ import (
 	"github.com/cardgate/cardgate/sqlite/sqlitetest"
 )
 
-func TestCardsOrigin(t *testing.T) {
+// withOrdersCard returns a store that holds the testdata orders package,
+// imported as `cardgate packages import` does, and the Service over it.
+func withOrdersCard(t *testing.T) (cards.Store, *issuer.Service) {
+	t.Helper()
 	ctx := context.Background()
 	store := sqlitetest.Open(t)
 	master, _ := seal.ParseKey(seal.GenerateText())
@@ -33,6 +36,12 @@ func TestCardsOrigin(t *testing.T) {
 	if _, err := svc.ImportPackage(ctx, pkg); err != nil {
 		t.Fatal(err)
 	}
+	return store, svc
+}
+
+func TestCardsOrigin(t *testing.T) {
+	ctx := context.Background()
+	store, svc := withOrdersCard(t)
 	srv := httptest.NewServer(cards.NewHandler(store, cards.Options{HostOrigin: "http://127.0.0.1:8080", SDKOrigin: "http://127.0.0.1:8080"}))
 	defer srv.Close()
 

@@ -1,19 +1,12 @@
 package cards_test
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/cardgate/cardgate/actionpkg"
 	"github.com/cardgate/cardgate/cards"
-	"github.com/cardgate/cardgate/issuer"
-	"github.com/cardgate/cardgate/keyring"
-	"github.com/cardgate/cardgate/seal"
-	"github.com/cardgate/cardgate/sqlite/sqlitetest"
 )
 
 func TestOrigins(t *testing.T) {
@@ -57,18 +50,7 @@ func TestOrigins(t *testing.T) {
 // Each card answers on its own origin only: one card's page cannot be
 // loaded into another card's origin, where it would share its storage.
 func TestPerPackageOrigins(t *testing.T) {
-	ctx := context.Background()
-	store := sqlitetest.Open(t)
-	master, _ := seal.ParseKey(seal.GenerateText())
-	keys, _ := keyring.Open(ctx, keyring.Config{Store: store, Master: master, Issuer: "http://issuer.test"})
-	svc, _ := issuer.NewService(issuer.Config{Issuer: "http://issuer.test", Store: store, Keys: keys, Logger: slog.New(slog.DiscardHandler)})
-	pkg, err := actionpkg.Load("../actionpkg/testdata/orders", actionpkg.DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.ImportPackage(ctx, pkg); err != nil {
-		t.Fatal(err)
-	}
+	store, _ := withOrdersCard(t)
 	origins, _ := cards.ParseOrigins("http://cards.localhost:8082")
 	srv := httptest.NewServer(cards.NewHandler(store, cards.Options{HostOrigin: "http://127.0.0.1:8080", Origins: origins}))
 	defer srv.Close()

@@ -87,6 +87,14 @@ func setup(t *testing.T, tweak ...func(*signin.Config)) *fixture {
 	return f
 }
 
+// wrongCode is a well-formed code that is not right.
+func wrongCode(right string) string {
+	if right == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
 func wantErr(t *testing.T, err error, code, msg string) {
 	t.Helper()
 	var e *cardgate.Error
@@ -161,10 +169,7 @@ func TestWrongCode(t *testing.T) {
 	ctx := t.Context()
 	f.svc.Start(ctx, alicePhone, "c")
 	right := f.out.code(t, alicePhone)
-	wrong := "000000"
-	if right == wrong {
-		wrong = "111111"
-	}
+	wrong := wrongCode(right)
 	_, err := f.svc.Verify(ctx, alicePhone, wrong, "c")
 	wantErr(t, err, cardgate.EUNAUTHORIZED, "wrong code; 4 tries left")
 	_, err = f.svc.Verify(ctx, alicePhone, "12345", "c")
@@ -180,10 +185,7 @@ func TestTooManyAttempts(t *testing.T) {
 	ctx := t.Context()
 	f.svc.Start(ctx, alicePhone, "c")
 	right := f.out.code(t, alicePhone)
-	wrong := "000000"
-	if right == wrong {
-		wrong = "111111"
-	}
+	wrong := wrongCode(right)
 	for i := 1; i < 5; i++ {
 		f.svc.Verify(ctx, alicePhone, wrong, "c")
 	}
