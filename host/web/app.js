@@ -145,6 +145,14 @@
     return a;
   }
 
+  function cardIcon(c) {
+    const icon = document.createElement("img");
+    icon.className = "card-icon";
+    icon.alt = "";
+    if (c.iconUrl) icon.src = c.iconUrl;
+    return icon;
+  }
+
   function label(title, subtitle) {
     const s = document.createElement("span");
     s.className = "label";
@@ -178,11 +186,7 @@
         b.type = "button";
         b.className = "card-link";
         b.dataset.packageId = c.id;
-        const icon = document.createElement("img");
-        icon.className = "card-icon";
-        icon.alt = "";
-        if (c.iconUrl) icon.src = c.iconUrl;
-        b.append(icon, label(c.displayName, c.description));
+        b.append(cardIcon(c), label(c.displayName, c.description));
         b.addEventListener("click", () => openCard(c));
         const li = document.createElement("li");
         li.append(b);
@@ -214,17 +218,13 @@
     msg.className = "message-card";
     msg.dataset.packageId = c.id;
     const head = document.createElement("header");
-    const icon = document.createElement("img");
-    icon.className = "card-icon";
-    icon.alt = "";
-    if (c.iconUrl) icon.src = c.iconUrl;
     const close = document.createElement("button");
     close.type = "button";
     close.className = "close";
     close.title = "Close card";
     close.textContent = "×";
     close.addEventListener("click", closeCard);
-    head.append(icon, label(c.displayName, `${c.providerName} · v${c.version}`), close);
+    head.append(cardIcon(c), label(c.displayName, `${c.providerName} · v${c.version}`), close);
     const frame = document.createElement("iframe");
     frame.className = "card-frame";
     frame.title = c.displayName;
