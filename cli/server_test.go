@@ -214,8 +214,12 @@ func TestIssuerSignInLimitsInRedis(t *testing.T) {
 	env := map[string]string{"CARDGATE_DATA": t.TempDir(), "CARDGATE_REDIS_URL": "redis://127.0.0.1:6379/0"}
 	a := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
 	b := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
-	phone := fmt.Sprintf("+1415%07d", mrand.IntN(10_000_000)) // a fresh bucket on every run
-	t.Cleanup(func() { c.Del(context.Background(), "cardgate:signin:phone:"+phone) })
+	// Fresh buckets on every run: a random number, and the loopback
+	// address's bucket, which earlier runs spent, emptied first.
+	phone := fmt.Sprintf("+1415%07d", mrand.IntN(10_000_000))
+	keys := []string{"cardgate:signin:phone:" + phone, "cardgate:signin:client:127.0.0.1"}
+	c.Del(t.Context(), keys...)
+	t.Cleanup(func() { c.Del(context.Background(), keys...) })
 	ask := func(base string) int {
 		status, _ := call(t, "POST", base+"/host/api/signin/code", map[string]string{"Origin": base}, `{"phoneNumber":"`+phone+`"}`)
 		return status
