@@ -60,6 +60,13 @@ type IssuerConfig struct {
 	// signatures with the issuer's published keys) ("mode"); default
 	// remote.
 	Mode string `yaml:"mode"`
+	// CacheTTL is how long remote mode reuses the issuer's answer for a
+	// token ("cacheTTL"); default 3s, at most 30m. A revoked token, or one
+	// of a disabled user or package, keeps passing for up to CacheTTL plus
+	// the issuer's own 1 s state cache: the default keeps that within 5 s.
+	// Remote mode only: local mode reads the issuer's revocation feed
+	// every 2 s and caches nothing that a revocation could outlive.
+	CacheTTL time.Duration `yaml:"cacheTTL"`
 }
 
 // TokenConfig says where requests carry their integration service token.

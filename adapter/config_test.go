@@ -21,6 +21,9 @@ func TestLoadExample(t *testing.T) {
 	if got := cfg.Routes[1].IdentityHeaders; got.UserID != DefaultUserIDHeader || got.UserName != "X-Crm-User-Name" {
 		t.Fatalf("identity headers = %+v", got)
 	}
+	if cfg.Issuer.CacheTTL != 3*time.Second {
+		t.Fatalf("issuer.cacheTTL = %v", cfg.Issuer.CacheTTL)
+	}
 	if got := cfg.Routes[0].Limits.RateLimit.PerUser; got == nil || got.Requests != 10 {
 		t.Fatalf("default rate limit not inherited: %+v", got)
 	}
@@ -37,7 +40,7 @@ func TestLoadExample(t *testing.T) {
 	}
 	delete(env, "STOCK_TOKEN")
 	err = Check(context.Background(), path, opts)
-	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:90: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
+	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:91: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -89,6 +92,8 @@ routes:
 		{"rate", base + `    limits: {rateLimit: {perUser: {requests: 0, per: fortnight}}}
 `, []string{"perUser.requests: must be at least 1", "perUser.per: must be second, minute or hour"}},
 		{"type", base + "listen: [a]\n", []string{"adapter.yaml:8: listen: must be a string"}},
+		{"long cache TTL", strings.Replace(base, `"http://127.0.0.1:8080"}`, `"http://127.0.0.1:8080", cacheTTL: 31m}`, 1), []string{"issuer.cacheTTL: must be from 0s to 30m0s"}},
+		{"cache TTL in local mode", strings.Replace(base, `"http://127.0.0.1:8080"}`, `"http://127.0.0.1:8080", mode: local, cacheTTL: 10s}`, 1), []string{"issuer.cacheTTL: applies to mode remote only"}},
 		{"redis", base + "rateLimit: {backend: redis}\n", []string{"rateLimit.redis.addr: is required"}},
 		{"cors", base + "    cors: {origins: [https://a.example/path]}\n", []string{"routes[0].cors.origins[0]: must be an origin"}},
 		{"no routes", `issuer: {url: "http://127.0.0.1:8080"}`, []string{"routes: must list at least one route"}},

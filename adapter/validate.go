@@ -11,6 +11,7 @@ import (
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/adapter/secret"
+	"github.com/cardgate/cardgate/verify"
 )
 
 // Defaults.
@@ -71,6 +72,14 @@ func validate(cfg *Config, p *problems) {
 	case "remote", "local":
 	default:
 		p.errf("issuer.mode", "must be remote or local")
+	}
+	switch {
+	case cfg.Issuer.CacheTTL < 0 || cfg.Issuer.CacheTTL > verify.MaxRemoteTTL:
+		p.errf("issuer.cacheTTL", "must be from 0s to %v", verify.MaxRemoteTTL)
+	case cfg.Issuer.CacheTTL != 0 && cfg.Issuer.Mode == "local":
+		p.errf("issuer.cacheTTL", "applies to mode remote only: local mode follows the issuer's revocation feed")
+	case cfg.Issuer.CacheTTL == 0:
+		cfg.Issuer.CacheTTL = verify.DefaultRemoteTTL
 	}
 
 	if cfg.Token.Headers == nil {

@@ -34,14 +34,22 @@ type LocalConfig struct {
 	APIKey string
 	// Client makes the calls; nil means one with a 5 s timeout.
 	Client *http.Client
-	// RevocationInterval is how often the feed is read; 0 means 5 s. A
-	// revocation reaches this verifier within about this long.
+	// RevocationInterval is how often the feed is read; 0 means
+	// DefaultRevocationInterval (2 s). A revocation, or a disabled user or
+	// package, reaches this verifier within about this long.
 	RevocationInterval time.Duration
 	// MaxStaleness is how long the feed may go unread (the issuer down)
-	// before every check fails with ErrUnavailable; 0 means 6 intervals.
-	// Past it, a revoked token could pass unseen, so the verifier fails
-	// closed.
+	// before every check fails with ErrUnavailable; 0 means
+	// DefaultMaxStaleness (30 s), or 3 intervals if that is longer. Past
+	// it, a revoked token could pass unseen, so the verifier fails closed.
+	// It must be longer than RevocationInterval.
 	MaxStaleness time.Duration
+	// KeyRefreshInterval is how often the issuer's keys (JWKS) are read
+	// again in the background; 0 means DefaultKeyRefreshInterval (1 min),
+	// at most MaxKeyRefreshInterval. cardgate's issuer publishes a new key
+	// longer than that before it signs with it (keyring.DefaultRotationDelay),
+	// so a rotation never meets an unknown kid here.
+	KeyRefreshInterval time.Duration
 	// Leeway is the clock skew tolerated for nbf and exp; 0 means 30 s.
 	Leeway time.Duration
 	// CacheSize caps the cache of verified signatures; 0 means 100,000.
@@ -52,10 +60,20 @@ type LocalConfig struct {
 	Now func() time.Time
 }
 
+// Defaults and bounds of LocalConfig.
+const (
+	DefaultRevocationInterval = 2 * time.Second
+	DefaultMaxStaleness       = 30 * time.Second
+	DefaultKeyRefreshInterval = time.Minute
+	// MaxKeyRefreshInterval keeps every Local verifier's key refresh well
+	// inside the issuer's default rotation delay (5 min).
+	MaxKeyRefreshInterval = 2 * time.Minute
+)
+
 // Local verifies tokens offline: the signature against the issuer's
-// published keys (refreshed when an unknown kid appears, at most once per
-// keyRefreshEvery), and revocations from the issuer's feed, read in the
-// background. Identities it returns carry UserID, ActionPackageID and
+// published keys (read every KeyRefreshInterval, and when an unknown kid
+// appears, at most once per keyRefreshEvery), and revocations from the
+// issuer's feed, read in the background. Identities it returns carry UserID, ActionPackageID and
 // ExpiresAt; use Profile for name, phone and picture. Close stops it.
 type Local struct {
 	cfg      LocalConfig
@@ -90,11 +108,23 @@ func NewLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 	if cfg.Client == nil {
 		cfg.Client = defaultClient()
 	}
-	if cfg.RevocationInterval <= 0 {
-		cfg.RevocationInterval = 5 * time.Second
+	if cfg.RevocationInterval < 0 || cfg.MaxStaleness < 0 || cfg.KeyRefreshInterval < 0 {
+		return nil, errors.New("verify: LocalConfig intervals must not be negative")
 	}
-	if cfg.MaxStaleness <= 0 {
-		cfg.MaxStaleness = 6 * cfg.RevocationInterval
+	if cfg.RevocationInterval == 0 {
+		cfg.RevocationInterval = DefaultRevocationInterval
+	}
+	if cfg.MaxStaleness == 0 {
+		cfg.MaxStaleness = max(DefaultMaxStaleness, 3*cfg.RevocationInterval)
+	}
+	if cfg.MaxStaleness <= cfg.RevocationInterval {
+		return nil, fmt.Errorf("verify: LocalConfig.MaxStaleness (%v) must be longer than RevocationInterval (%v)", cfg.MaxStaleness, cfg.RevocationInterval)
+	}
+	if cfg.KeyRefreshInterval == 0 {
+		cfg.KeyRefreshInterval = DefaultKeyRefreshInterval
+	}
+	if cfg.KeyRefreshInterval > MaxKeyRefreshInterval {
+		return nil, fmt.Errorf("verify: LocalConfig.KeyRefreshInterval must be at most %v, inside the issuer's rotation delay", MaxKeyRefreshInterval)
 	}
 	if cfg.Leeway <= 0 {
 		cfg.Leeway = token.DefaultLeeway
@@ -206,9 +236,30 @@ func (l *Local) revoked(c *token.Claims) bool {
 		cardgate.RevokesIssuedAt(l.packages[c.ActionPackageID], c.IssuedAt)
 }
 
-// follow reads the feed every interval until Close.
+// follow reads the keys every KeyRefreshInterval (in a goroutine of their
+// own, so a slow key fetch never delays a revocation) and the feed every
+// RevocationInterval, until Close.
 func (l *Local) follow() {
 	defer close(l.done)
+	keysDone := make(chan struct{})
+	go func() {
+		defer close(keysDone)
+		t := time.NewTicker(l.cfg.KeyRefreshInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-l.stop:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				if _, err, _ := l.keys.group.Do("jwks", func() (any, error) { return nil, l.keys.refresh(ctx) }); err != nil {
+					l.log.Warn("verify: refresh keys", slog.Any("err", err))
+				}
+				cancel()
+			}
+		}
+	}()
+	defer func() { <-keysDone }()
 	t := time.NewTicker(l.cfg.RevocationInterval)
 	defer t.Stop()
 	for {

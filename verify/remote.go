@@ -27,11 +27,16 @@ type RemoteConfig struct {
 	// Client makes the calls; nil means a client with a 5 s timeout and
 	// a transport that keeps connections to the issuer open.
 	Client *http.Client
-	// TTL is how long a positive answer is reused; 0 means 60 s. Entries
-	// never outlive the token's exp. A revocation reaches this verifier
-	// within TTL.
+	// TTL is how long a positive answer is reused; 0 means DefaultRemoteTTL
+	// (3 s). Entries never outlive the token's exp. A revocation reaches
+	// this verifier within TTL of the issuer seeing it (cardgate's issuer
+	// sees one made by another process within its own 1 s state cache), so
+	// the default keeps the whole delay within DESIGN's 5 s. A longer TTL
+	// saves calls to the issuer at the cost of a revoked token passing for
+	// that long; at most MaxRemoteTTL.
 	TTL time.Duration
-	// NegativeTTL is how long a rejection is remembered; 0 means 5 s.
+	// NegativeTTL is how long a rejection is remembered; 0 means 5 s, at
+	// most MaxRemoteTTL.
 	NegativeTTL time.Duration
 	// CacheSize caps the entries (least recently used go first); 0 means
 	// 100,000. Memory is bounded however many distinct tokens arrive.
@@ -39,6 +44,15 @@ type RemoteConfig struct {
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultRemoteTTL is how long Remote reuses an accepted token by default:
+// with the issuer's 1 s state cache, a revocation reaches a Remote verifier
+// within 4 s.
+const DefaultRemoteTTL = 3 * time.Second
+
+// MaxRemoteTTL bounds RemoteConfig.TTL and NegativeTTL: no cached answer
+// outlives a default token's 30 minutes anyway.
+const MaxRemoteTTL = 30 * time.Minute
 
 // Remote verifies tokens by asking the issuer's /v1/users/me, with a cache
 // keyed by the token's SHA-256 (the token itself is never kept).
@@ -66,10 +80,13 @@ func NewRemote(cfg RemoteConfig) (*Remote, error) {
 	if !strings.HasPrefix(cfg.UserinfoURL, "http://") && !strings.HasPrefix(cfg.UserinfoURL, "https://") {
 		return nil, errors.New("verify: RemoteConfig.UserinfoURL must be an http(s) URL")
 	}
-	if cfg.TTL <= 0 {
-		cfg.TTL = 60 * time.Second
+	if cfg.TTL < 0 || cfg.TTL > MaxRemoteTTL || cfg.NegativeTTL < 0 || cfg.NegativeTTL > MaxRemoteTTL {
+		return nil, fmt.Errorf("verify: RemoteConfig.TTL and NegativeTTL must be from 0 (the default) to %v", MaxRemoteTTL)
 	}
-	if cfg.NegativeTTL <= 0 {
+	if cfg.TTL == 0 {
+		cfg.TTL = DefaultRemoteTTL
+	}
+	if cfg.NegativeTTL == 0 {
 		cfg.NegativeTTL = 5 * time.Second
 	}
 	if cfg.CacheSize <= 0 {

@@ -1,0 +1,171 @@
+package main_test
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAdapterRevocation runs `cardgate issuer` and two `cardgate adapter`s
+// with their default settings, one in remote mode and one in local mode,
+// and checks DESIGN invariant 9 end to end: a token that passed both
+// adapters (so each has it cached) is refused by both within 5 s of a
+// revocation made with the CLI in another process, whether the token, its
+// user or its package is revoked or disabled.
+func TestAdapterRevocation(t *testing.T) {
+	needBinary(t)
+	data := t.TempDir()
+	env := append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_STORE=", "CARDGATE_DATA=", "CARDGATE_CONFIG=")
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append(args, "--data", data)...)
+		cmd.Env = env
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("cardgate %s: %v %s", strings.Join(args, " "), err, stderrOf(err))
+		}
+		return string(out)
+	}
+	start := func(extraEnv []string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append(args, "--data", data)...)
+		cmd.Env = append(env, extraEnv...)
+		out, _ := cmd.StdoutPipe()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil {
+			t.Fatalf("%s: no first line (%v): %s", args[0], err, stderr.String())
+		}
+		go io.Copy(io.Discard, out)
+		return line
+	}
+
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer upstream.Close()
+
+	const bob, returns = "0b1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a11", "com.contoso.returns"
+	run("users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
+	run("users", "add", "--id", bob, "--name", "Bob", "--phone", "+14155550102")
+	run("packages", "add", "--id", orders, "--name", "Orders")
+	run("packages", "add", "--id", returns, "--name", "Returns")
+	var host, rs struct{ APIKey string }
+	json.Unmarshal([]byte(run("hosts", "add", "web", "--json")), &host)
+	json.Unmarshal([]byte(run("clients", "add", "gate", "--role", "resource-server", "--json")), &rs)
+	if rs.APIKey == "" {
+		t.Fatal("no resource-server key")
+	}
+
+	issuer := strings.TrimSpace(strings.TrimPrefix(start(nil, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0"), "listening on "))
+	gates := map[string]string{}
+	for _, mode := range []string{"remote", "local"} {
+		cfg := filepath.Join(t.TempDir(), mode+".yaml")
+		os.WriteFile(cfg, []byte(`issuer: {url: `+issuer+`, mode: `+mode+`}
+routes:
+  - name: any
+    match: GET /any
+    policy: {packages: ["*"]}
+    upstream: {url: `+upstream.URL+`}
+`), 0o600)
+		line := start([]string{"CARDGATE_ISSUER_API_KEY=" + rs.APIKey}, "adapter", "--config", cfg, "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0")
+		m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("adapter said %q", line)
+		}
+		gates[mode] = m[1]
+	}
+
+	mint := func(user, pkg string) string {
+		t.Helper()
+		req, _ := http.NewRequest("POST", issuer+"/v1/tokens", strings.NewReader(`{"userId":"`+user+`","actionPackageId":"`+pkg+`"}`))
+		req.Header.Set("Authorization", "Bearer "+host.APIKey)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m struct{ Token string }
+		json.NewDecoder(res.Body).Decode(&m)
+		if res.StatusCode != 201 {
+			t.Fatalf("mint: %d", res.StatusCode)
+		}
+		return m.Token
+	}
+	status := func(gate, tok string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", gate+"/any", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	jti := func(tok string) string {
+		b, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+		var c struct{ JTI string }
+		json.Unmarshal(b, &c)
+		return c.JTI
+	}
+
+	aliceOrders, bobOrders, aliceReturns := mint(alice, orders), mint(bob, orders), mint(alice, returns)
+	cases := []struct {
+		name   string
+		tok    string
+		revoke []string
+	}{
+		{"revoke --jti", aliceOrders, []string{"revoke", "--jti", jti(aliceOrders)}},
+		{"users disable", bobOrders, []string{"users", "disable", bob}},
+		{"revoke --package", aliceReturns, []string{"revoke", "--package", returns}},
+	}
+	for _, tc := range cases {
+		for mode, gate := range gates {
+			if s := status(gate, tc.tok); s != 200 { // now cached
+				t.Fatalf("%s: %s adapter before revocation: %d", tc.name, mode, s)
+			}
+		}
+	}
+	// The three revocations one after the other, timed from the first.
+	deadline := time.Now().Add(5 * time.Second)
+	for _, tc := range cases {
+		run(tc.revoke...)
+	}
+	for _, tc := range cases {
+		for mode, gate := range gates {
+			for {
+				s := status(gate, tc.tok)
+				if s == 401 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: the %s adapter still answers %d more than 5 s after the revocation", tc.name, mode, s)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	}
+	// Tokens nobody revoked still pass.
+	fresh := mint(alice, orders)
+	for mode, gate := range gates {
+		if s := status(gate, fresh); s != 200 {
+			t.Errorf("an unrevoked token through the %s adapter: %d", mode, s)
+		}
+	}
+}
