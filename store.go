@@ -37,8 +37,10 @@ type Store interface {
 	Clients(ctx context.Context, role Role) ([]*Client, error)
 	DeleteClient(ctx context.Context, id string) error
 
-	// AddSigningKey stores k as the active key and retires every other
-	// active key at k.CreatedAt, in one transaction.
+	// AddSigningKey stores k, which signs from k.Activation(), and in the
+	// same transaction retires every other key at that time unless it
+	// retires earlier already: a key scheduled to sign later than that
+	// never signs, and at any moment exactly one key signs.
 	AddSigningKey(ctx context.Context, k *SigningKey) error
 	// SigningKeys returns every key, newest first.
 	SigningKeys(ctx context.Context) ([]*SigningKey, error)

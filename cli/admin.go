@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // adminCmd parses a command's flags (plus --json), opens the system, and
@@ -42,6 +43,8 @@ func adminCmd(ctx context.Context, env *Env, args []string, usage string, npos i
 // flagSet is the part of *flag.FlagSet the setup functions use.
 type flagSet interface {
 	String(name, value, usage string) *string
+	Bool(name string, value bool, usage string) *bool
+	Duration(name string, value time.Duration, usage string) *time.Duration
 }
 
 func writeJSONLine(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }

@@ -102,11 +102,27 @@ func TestAdminCommands(t *testing.T) {
 	if _, _, err := run(t, env, "token", "--user", alice, "--package", "com.contoso.orders"); err == nil || !strings.Contains(err.Error(), "disabled") {
 		t.Errorf("token for a disabled user: %v", err)
 	}
-	mustRun(t, env, "keys", "rotate")
+	// A rotation publishes the next key and says when it starts signing;
+	// --now makes a key sign at once, and the waiting one never signs.
+	if out := mustRun(t, env, "keys", "rotate"); !strings.Contains(out, "published; it signs from ") || !strings.Contains(out, "(in 5m0s)") {
+		t.Errorf("keys rotate said %q", out)
+	}
+	if out := mustRun(t, env, "keys", "list"); !strings.Contains(out, "published, signs from") || !strings.Contains(out, "signing") {
+		t.Errorf("keys list after a rotation:\n%s", out)
+	}
+	if out := mustRun(t, env, "keys", "rotate", "--now"); !strings.Contains(out, "signs now") {
+		t.Errorf("keys rotate --now said %q", out)
+	}
+	if out := mustRun(t, env, "keys", "list"); !strings.Contains(out, "never signed") || strings.Contains(out, "published, signs from") {
+		t.Errorf("keys list after an immediate rotation:\n%s", out)
+	}
 	var keys []map[string]any
 	json.Unmarshal([]byte(mustRun(t, env, "keys", "list", "--json")), &keys)
-	if len(keys) != 2 || keys[0]["retiredAt"] != nil || keys[1]["retiredAt"] == nil {
+	if len(keys) != 3 || keys[0]["retiredAt"] != nil || keys[1]["retiredAt"] == nil || keys[0]["activatesAt"] == nil {
 		t.Errorf("keys list --json = %v", keys)
+	}
+	if _, _, err := run(t, env, "keys", "rotate", "--delay", "25h"); err == nil || !strings.Contains(err.Error(), "delay: must be from 0s to 24h0m0s") {
+		t.Errorf("keys rotate --delay 25h: %v", err)
 	}
 	// The master key file was made private.
 	st, err := os.Stat(filepath.Join(env["CARDGATE_DATA"], "master.key"))

@@ -3,9 +3,11 @@ package issuer
 import (
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/httpjson"
+	"github.com/cardgate/cardgate/keyring"
 )
 
 // The admin API: users, action packages, clients and keys. Each handler
@@ -197,9 +199,29 @@ func (h *handler) listKeys() http.Handler {
 	})
 }
 
+// rotateKey answers POST /v1/admin/keys/rotate. An optional body
+// {"delaySeconds": N} says when the new key starts signing; without it,
+// keyring.DefaultRotationDelay, and 0 is at once (a compromised key).
 func (h *handler) rotateKey() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		k, err := h.svc.RotateKey(r.Context())
+		var req struct {
+			DelaySeconds *int64 `json:"delaySeconds"`
+		}
+		if r.ContentLength != 0 {
+			if err := httpjson.Decode(w, r, &req, 1<<10); err != nil {
+				h.error(w, r, err)
+				return
+			}
+		}
+		delay := keyring.DefaultRotationDelay
+		if req.DelaySeconds != nil {
+			if *req.DelaySeconds < 0 || *req.DelaySeconds > int64(keyring.MaxRotationDelay/time.Second) {
+				h.error(w, r, cardgate.Errorf(cardgate.EINVALID, "delaySeconds: must be from 0 to %d", int64(keyring.MaxRotationDelay/time.Second)))
+				return
+			}
+			delay = time.Duration(*req.DelaySeconds) * time.Second
+		}
+		k, err := h.svc.RotateKey(r.Context(), delay)
 		if err != nil {
 			h.error(w, r, storeError("rotate key", err))
 			return

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate/httpserver"
+	"github.com/cardgate/cardgate/keyring"
 	"github.com/cardgate/cardgate/token"
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -278,10 +279,23 @@ func TestKeyRotation(t *testing.T) {
 	if res.status != http.StatusCreated {
 		t.Fatalf("rotate: %d %s", res.status, res.body)
 	}
-	newKid := res.json(t)["kid"].(string)
+	body := res.json(t)
+	newKid := body["kid"].(string)
 	if newKid == oldKid {
 		t.Fatal("rotation kept the kid")
 	}
+	if want := e.clock.Now().Add(keyring.DefaultRotationDelay).Format(time.RFC3339); body["activatesAt"] != want {
+		t.Errorf("activatesAt = %v, want %s", body["activatesAt"], want)
+	}
+	// The new key is published at once but signs only after the delay, so
+	// that every verifier has fetched it before it meets one of its tokens.
+	if _, ok := jwksKeys(t, e)[newKid]; !ok {
+		t.Error("the next key is not published")
+	}
+	if kid := headerKid(t, e.mint(alice, ordersPkg)); kid != oldKid {
+		t.Errorf("token minted before the activation: kid %s, want the old %s", kid, oldKid)
+	}
+	e.clock.Advance(keyring.DefaultRotationDelay)
 	fresh := e.mint(alice, ordersPkg)
 	if kid := headerKid(t, fresh); kid != newKid {
 		t.Errorf("new token kid = %s, want %s", kid, newKid)
@@ -306,6 +320,29 @@ func TestKeyRotation(t *testing.T) {
 	}
 	if _, ok := keys[newKid]; !ok {
 		t.Error("active key not published")
+	}
+}
+
+// TestImmediateKeyRotation is the rotation for a compromised key: with
+// delaySeconds 0 the new key signs at once. Bad delays are 400s.
+func TestImmediateKeyRotation(t *testing.T) {
+	e := newEnv(t)
+	res := e.do("POST", "/v1/admin/keys/rotate", map[string]string{"Authorization": "Bearer " + e.adminKey, "Content-Type": "application/json"}, `{"delaySeconds":0}`)
+	if res.status != http.StatusCreated {
+		t.Fatalf("rotate: %d %s", res.status, res.body)
+	}
+	newKid := res.json(t)["kid"].(string)
+	if kid := headerKid(t, e.mint(alice, ordersPkg)); kid != newKid {
+		t.Errorf("token after an immediate rotation: kid %s, want %s", kid, newKid)
+	}
+	for _, body := range []string{`{"delaySeconds":-1}`, `{"delaySeconds":86401}`, `{"delay":"5m"}`, `[]`} {
+		res := e.do("POST", "/v1/admin/keys/rotate", map[string]string{"Authorization": "Bearer " + e.adminKey, "Content-Type": "application/json"}, body)
+		if res.status != http.StatusBadRequest || !strings.Contains(string(res.body), `"code"`) {
+			t.Errorf("rotate with %s: %d %s", body, res.status, res.body)
+		}
+	}
+	if n := len(e.svc.Keys().Keys()); n != 2 {
+		t.Errorf("%d keys after refused rotations, want 2", n)
 	}
 }
 

@@ -236,12 +236,13 @@ func (s *Service) Mint(ctx context.Context, userID, packageID string) (string, *
 	if p.Disabled {
 		return "", nil, cardgate.Errorf(cardgate.EFORBIDDEN, "action package %s is disabled", p.ID)
 	}
-	raw, c, err := s.keys.Signer().Mint(u.ID, p.ID)
+	signer := s.keys.Signer()
+	raw, c, err := signer.Mint(u.ID, p.ID)
 	if err != nil {
 		return "", nil, err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "token minted",
-		slog.String("user", u.ID), slog.String("package", p.ID), slog.String("jti", c.ID), slog.String("kid", s.keys.Signer().KeyID()))
+		slog.String("user", u.ID), slog.String("package", p.ID), slog.String("jti", c.ID), slog.String("kid", signer.KeyID()))
 	return raw, c, nil
 }
 
@@ -458,13 +459,15 @@ func (s *Service) RevokePackage(ctx context.Context, id string) (*cardgate.Revoc
 	return &cardgate.Revocation{Kind: cardgate.RevokePackage, Subject: id, At: at}, nil
 }
 
-// RotateKey makes a new signing key; old keys stay published until their
-// tokens expire.
-func (s *Service) RotateKey(ctx context.Context) (*cardgate.SigningKey, error) {
-	k, err := s.keys.Rotate(ctx)
+// RotateKey makes a new signing key, published at once, that signs from
+// delay later (keyring.DefaultRotationDelay lets every verifier fetch it
+// first; 0 is at once, for a compromised key). Old keys stay published
+// until their tokens expire.
+func (s *Service) RotateKey(ctx context.Context, delay time.Duration) (*cardgate.SigningKey, error) {
+	k, err := s.keys.Rotate(ctx, delay)
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("signing key rotated", slog.String("kid", k.ID))
+	s.log.Info("signing key rotated", slog.String("kid", k.ID), slog.Time("activatesAt", k.Activation()))
 	return k, nil
 }

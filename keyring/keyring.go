@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,19 +43,35 @@ type Config struct {
 	Now func() time.Time
 }
 
+// DefaultRotationDelay is how long Rotate publishes a new key before it
+// signs. It must be longer than the time any verifier takes to learn of a
+// new key: issuer nodes reload keys every 10 s, verify.Local reads the JWKS
+// every minute (at most every 2 minutes), and the JWKS may be cached for
+// its max-age of 60 s on the way.
+const DefaultRotationDelay = 5 * time.Minute
+
+// MaxRotationDelay bounds a rotation's delay.
+const MaxRotationDelay = 24 * time.Hour
+
 // Keyring holds the keys in memory. Reload picks up keys another process
-// (the CLI's "keys rotate") added to the store.
+// (the CLI's "keys rotate", another node) added to the store.
 type Keyring struct {
 	cfg Config
 
-	mu     sync.RWMutex
-	keys   []*cardgate.SigningKey // newest first, as the store returns them
-	public map[string]ed25519.PublicKey
-	signer *token.Signer
+	mu      sync.RWMutex
+	keys    []*cardgate.SigningKey // newest first, as the store returns them
+	public  map[string]ed25519.PublicKey
+	signers []scheduled // every key that signs now or will, by activation
+}
+
+// scheduled is a key that signs from..until (zero: no end yet).
+type scheduled struct {
+	from, until time.Time
+	signer      *token.Signer
 }
 
 // Open loads the keys from the store, generating the first key if there is
-// none, and unseals the active one. A master key that does not open the
+// none, and unseals the ones that sign. A master key that does not open a
 // stored key is an error that says so: never a silent new key.
 func Open(ctx context.Context, cfg Config) (*Keyring, error) {
 	if cfg.Lifetime <= 0 {
@@ -72,7 +89,8 @@ func Open(ctx context.Context, cfg Config) (*Keyring, error) {
 		return nil, fmt.Errorf("keyring: load keys: %w", err)
 	}
 	if len(keys) == 0 {
-		if _, err := kr.Rotate(ctx); err != nil {
+		// Nobody can know of a first key: it signs at once.
+		if _, err := kr.Rotate(ctx, 0); err != nil {
 			return nil, err
 		}
 		return kr, nil
@@ -83,9 +101,17 @@ func Open(ctx context.Context, cfg Config) (*Keyring, error) {
 	return kr, nil
 }
 
-// Rotate makes a new key the one that signs. The old keys stay published
-// until every token they signed has expired.
-func (kr *Keyring) Rotate(ctx context.Context) (*cardgate.SigningKey, error) {
+// Rotate makes a new key, published at once, that takes over signing after
+// delay (0: at once). Give verifiers time to fetch it first: with
+// DefaultRotationDelay none of them ever meets a token of a key it does
+// not know. An immediate rotation (a compromised key) is possible, but
+// verifiers that have not fetched the new key yet refuse its tokens until
+// they do. The old keys stay published until every token they signed has
+// expired.
+func (kr *Keyring) Rotate(ctx context.Context, delay time.Duration) (*cardgate.SigningKey, error) {
+	if delay < 0 || delay > MaxRotationDelay {
+		return nil, cardgate.Errorf(cardgate.EINVALID, "delay: must be from 0s to %v", MaxRotationDelay)
+	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: generate key: %w", err)
@@ -94,11 +120,13 @@ func (kr *Keyring) Rotate(ctx context.Context) (*cardgate.SigningKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	now := kr.cfg.Now().UTC()
 	k := &cardgate.SigningKey{
 		ID:               kid,
 		PublicKey:        pub,
 		SealedPrivateKey: kr.cfg.Master.Seal(priv.Seed(), sealLabel(kid)),
-		CreatedAt:        kr.cfg.Now().UTC(),
+		CreatedAt:        now,
+		ActivatesAt:      now.Add(delay),
 	}
 	if err := kr.cfg.Store.AddSigningKey(ctx, k); err != nil {
 		return nil, fmt.Errorf("keyring: store key: %w", err)
@@ -116,53 +144,78 @@ func (kr *Keyring) Reload(ctx context.Context) error {
 }
 
 func (kr *Keyring) install(keys []*cardgate.SigningKey) error {
-	var active *cardgate.SigningKey
 	public := make(map[string]ed25519.PublicKey, len(keys))
 	now := kr.cfg.Now()
+	kr.mu.RLock()
+	known := make(map[string]*token.Signer, len(kr.signers))
+	for _, s := range kr.signers {
+		known[s.signer.KeyID()] = s.signer
+	}
+	kr.mu.RUnlock()
+	var signers []scheduled
 	for _, k := range keys {
-		if k.Active() && active == nil {
-			active = k
-		}
 		if k.PublishedAt(now, kr.cfg.Lifetime+kr.cfg.Leeway) {
 			public[k.ID] = k.PublicKey
 		}
-	}
-	if active == nil {
-		return fmt.Errorf("keyring: no active signing key in the store (run 'cardgate keys rotate')")
-	}
-	kr.mu.RLock()
-	same := kr.signer != nil && kr.signer.KeyID() == active.ID
-	signer := kr.signer
-	kr.mu.RUnlock()
-	if !same {
-		seed, err := kr.cfg.Master.Open(active.SealedPrivateKey, sealLabel(active.ID))
-		if err != nil || len(seed) != ed25519.SeedSize {
-			return fmt.Errorf("keyring: unseal signing key %s: %w (is CARDGATE_MASTER_KEY or the key file the one this store was made with?)", active.ID, seal.ErrOpen)
+		if !k.SigningAt(now) && !k.Pending(now) {
+			continue
 		}
-		priv := ed25519.NewKeyFromSeed(seed)
-		if !priv.Public().(ed25519.PublicKey).Equal(active.PublicKey) {
-			return fmt.Errorf("keyring: signing key %s: private key does not match its public key", active.ID)
+		signer := known[k.ID]
+		if signer == nil {
+			var err error
+			if signer, err = kr.unseal(k); err != nil {
+				return err
+			}
 		}
-		signer, err = token.NewSigner(active.ID, priv, kr.cfg.Issuer, kr.cfg.Lifetime, kr.cfg.Now)
-		if err != nil {
-			return fmt.Errorf("keyring: %w", err)
-		}
+		signers = append(signers, scheduled{from: k.Activation(), until: k.RetiredAt, signer: signer})
 	}
+	if len(signers) == 0 || now.Before(slices.MinFunc(signers, byStart).from) {
+		return fmt.Errorf("keyring: no signing key in the store signs now (run 'cardgate keys rotate --now')")
+	}
+	slices.SortFunc(signers, byStart)
 	kr.mu.Lock()
-	kr.keys, kr.public, kr.signer = keys, public, signer
+	kr.keys, kr.public, kr.signers = keys, public, signers
 	kr.mu.Unlock()
 	return nil
+}
+
+func byStart(a, b scheduled) int { return a.from.Compare(b.from) }
+
+func (kr *Keyring) unseal(k *cardgate.SigningKey) (*token.Signer, error) {
+	seed, err := kr.cfg.Master.Open(k.SealedPrivateKey, sealLabel(k.ID))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("keyring: unseal signing key %s: %w (is CARDGATE_MASTER_KEY or the key file the one this store was made with?)", k.ID, seal.ErrOpen)
+	}
+	priv := ed25519.NewKeyFromSeed(seed)
+	if !priv.Public().(ed25519.PublicKey).Equal(k.PublicKey) {
+		return nil, fmt.Errorf("keyring: signing key %s: private key does not match its public key", k.ID)
+	}
+	signer, err := token.NewSigner(k.ID, priv, kr.cfg.Issuer, kr.cfg.Lifetime, kr.cfg.Now)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	return signer, nil
 }
 
 // sealLabel binds a sealed private key to its kid, so a sealed key copied to
 // another row does not open.
 func sealLabel(kid string) string { return "signing-key/" + kid }
 
-// Signer returns the signer of the active key.
+// Signer returns the signer of the key that signs now: the one activated
+// last. A pending key takes over at its activation time on every node
+// that has loaded it, with no reload needed.
 func (kr *Keyring) Signer() *token.Signer {
+	now := kr.cfg.Now()
 	kr.mu.RLock()
 	defer kr.mu.RUnlock()
-	return kr.signer
+	cur := kr.signers[0].signer
+	for _, s := range kr.signers[1:] {
+		if now.Before(s.from) {
+			break
+		}
+		cur = s.signer
+	}
+	return cur
 }
 
 // PublicKey implements token.Keys: the keys that are still published.
@@ -185,7 +238,7 @@ func (kr *Keyring) JWKS() jose.JSONWebKeySet {
 	kr.mu.RLock()
 	defer kr.mu.RUnlock()
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
-	for _, k := range kr.keys { // newest first, so the signing key leads
+	for _, k := range kr.keys { // newest first: a pending key, then the signing key
 		if pub, ok := kr.public[k.ID]; ok {
 			set.Keys = append(set.Keys, jose.JSONWebKey{Key: pub, KeyID: k.ID, Algorithm: string(jose.EdDSA), Use: "sig"})
 		}

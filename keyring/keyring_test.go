@@ -34,7 +34,7 @@ func TestFirstStartRotateAndPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := kr.Signer().KeyID()
-	if len(kr.Keys()) != 1 || kr.Keys()[0].ID != first || !kr.Keys()[0].Active() {
+	if len(kr.Keys()) != 1 || kr.Keys()[0].ID != first || !kr.Keys()[0].SigningAt(now) {
 		t.Fatalf("first start: keys = %+v", kr.Keys())
 	}
 	// The stored private key is sealed: its bytes are not the seed.
@@ -48,20 +48,34 @@ func TestFirstStartRotateAndPublish(t *testing.T) {
 	}
 	old, _, _ := kr.Signer().Mint("6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", "com.contoso.orders")
 
+	// A rotation publishes the new key at once, on this node and (after a
+	// reload, as a running server does every 10 s) on others, but the old
+	// key signs until the delay is over.
 	now = now.Add(time.Minute)
-	k, err := kr.Rotate(ctx)
+	k, err := kr.Rotate(ctx, keyring.DefaultRotationDelay)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kr.Signer().KeyID() != k.ID || k.ID == first {
-		t.Fatalf("after rotate the signer is %s, want the new key %s", kr.Signer().KeyID(), k.ID)
+	if k.ID == first || !k.Activation().Equal(now.Add(keyring.DefaultRotationDelay)) {
+		t.Fatalf("new key %s activates at %v", k.ID, k.Activation())
 	}
-	if got := jwksKids(kr); got != k.ID+","+first {
-		t.Errorf("JWKS kids = %s, want new then old", got)
+	if err := kr2.Reload(ctx); err != nil {
+		t.Fatal(err)
 	}
-	// kr2 learns of the rotation by reloading, as a running server does.
-	if err := kr2.Reload(ctx); err != nil || kr2.Signer().KeyID() != k.ID {
-		t.Errorf("other process after reload: %v, signer %s", err, kr2.Signer().KeyID())
+	for name, r := range map[string]*keyring.Keyring{"this node": kr, "another node": kr2} {
+		if got := jwksKids(r); got != k.ID+","+first {
+			t.Errorf("%s: JWKS kids = %s, want new then old", name, got)
+		}
+		if r.Signer().KeyID() != first {
+			t.Errorf("%s signs with %s before the new key's activation, want %s", name, r.Signer().KeyID(), first)
+		}
+	}
+	// At the activation time both nodes switch, with no reload needed.
+	now = now.Add(keyring.DefaultRotationDelay)
+	for name, r := range map[string]*keyring.Keyring{"this node": kr, "another node": kr2} {
+		if r.Signer().KeyID() != k.ID {
+			t.Errorf("%s signs with %s after the activation, want %s", name, r.Signer().KeyID(), k.ID)
+		}
 	}
 	v := &token.Verifier{Issuer: "https://iss", Keys: kr, Now: func() time.Time { return now }}
 	if _, err := v.Verify(old); err != nil {
@@ -102,5 +116,41 @@ func TestWrongMasterKeyIsAnError(t *testing.T) {
 	keys, _ := store.SigningKeys(ctx)
 	if len(keys) != 1 {
 		t.Errorf("a wrong master key changed the stored keys: %d keys", len(keys))
+	}
+}
+
+// TestImmediateRotation is the rotation for a compromised key: the new key
+// signs at once, and a key that was waiting to sign never does.
+func TestImmediateRotation(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	kr, err := keyring.Open(ctx, keyring.Config{Store: sqlitetest.Open(t), Master: newMaster(t), Issuer: "https://iss", Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := kr.Signer().KeyID()
+	pending, err := kr.Rotate(ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	urgent, err := kr.Rotate(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kr.Signer().KeyID() != urgent.ID {
+		t.Fatalf("signer after an immediate rotation: %s, want %s", kr.Signer().KeyID(), urgent.ID)
+	}
+	now = now.Add(2 * time.Hour)
+	if err := kr.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := kr.Signer().KeyID(); got != urgent.ID || got == pending.ID || got == first {
+		t.Errorf("signer once the superseded key's time came: %s, want %s", got, urgent.ID)
+	}
+	for _, d := range []time.Duration{-time.Second, keyring.MaxRotationDelay + time.Second} {
+		if _, err := kr.Rotate(ctx, d); err == nil {
+			t.Errorf("Rotate(%v) succeeded", d)
+		}
 	}
 }

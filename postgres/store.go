@@ -183,12 +183,13 @@ func (db *DB) DeleteClient(ctx context.Context, id string) error {
 
 // AddSigningKey implements cardgate.Store.
 func (db *DB) AddSigningKey(ctx context.Context, k *cardgate.SigningKey) error {
+	at := k.Activation()
 	return db.withTx(ctx, "add signing key", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL`, k.CreatedAt); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL OR retired_at > $1`, at); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO signing_keys (id, public_key, sealed_private_key, created_at) VALUES ($1, $2, $3, $4)`,
-			k.ID, []byte(k.PublicKey), k.SealedPrivateKey, k.CreatedAt)
+		_, err := tx.Exec(ctx, `INSERT INTO signing_keys (id, public_key, sealed_private_key, created_at, activates_at) VALUES ($1, $2, $3, $4, $5)`,
+			k.ID, []byte(k.PublicKey), k.SealedPrivateKey, k.CreatedAt, at)
 		if isUniqueViolation(err) {
 			return cardgate.Errorf(cardgate.ECONFLICT, "signing key %s already exists", k.ID)
 		}
@@ -200,16 +201,16 @@ func (db *DB) AddSigningKey(ctx context.Context, k *cardgate.SigningKey) error {
 func (db *DB) SigningKeys(ctx context.Context) ([]*cardgate.SigningKey, error) {
 	return collect(ctx, db, "list signing keys", func(row pgx.Row) (*cardgate.SigningKey, error) {
 		var (
-			k        cardgate.SigningKey
-			pub      []byte
-			cat, rat pgtype.Timestamptz
+			k             cardgate.SigningKey
+			pub           []byte
+			cat, aat, rat pgtype.Timestamptz
 		)
-		if err := row.Scan(&k.ID, &pub, &k.SealedPrivateKey, &cat, &rat); err != nil {
+		if err := row.Scan(&k.ID, &pub, &k.SealedPrivateKey, &cat, &aat, &rat); err != nil {
 			return nil, err
 		}
-		k.PublicKey, k.CreatedAt, k.RetiredAt = pub, fromTS(cat), fromTS(rat)
+		k.PublicKey, k.CreatedAt, k.ActivatesAt, k.RetiredAt = pub, fromTS(cat), fromTS(aat), fromTS(rat)
 		return &k, nil
-	}, `SELECT id, public_key, sealed_private_key, created_at, retired_at FROM signing_keys ORDER BY created_at DESC, retired_at IS NULL DESC, id DESC`)
+	}, `SELECT id, public_key, sealed_private_key, created_at, activates_at, retired_at FROM signing_keys ORDER BY created_at DESC, retired_at IS NULL DESC, id DESC`)
 }
 
 // Revoke implements cardgate.Store. A kind other than token, user or

@@ -198,12 +198,13 @@ func (s *DB) DeleteClient(ctx context.Context, id string) error {
 
 // AddSigningKey implements cardgate.Store.
 func (s *DB) AddSigningKey(ctx context.Context, k *cardgate.SigningKey) error {
+	at := k.Activation().UnixMicro()
 	return s.withTx(ctx, "add signing key", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL`, k.CreatedAt.UnixMicro()); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ?1 WHERE retired_at IS NULL OR retired_at > ?1`, at); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (id, public_key, sealed_private_key, created_at, retired_at) VALUES (?, ?, ?, ?, NULL)`,
-			k.ID, []byte(k.PublicKey), k.SealedPrivateKey, k.CreatedAt.UnixMicro())
+		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (id, public_key, sealed_private_key, created_at, activates_at, retired_at) VALUES (?, ?, ?, ?, ?, NULL)`,
+			k.ID, []byte(k.PublicKey), k.SealedPrivateKey, k.CreatedAt.UnixMicro(), at)
 		if isConstraint(err) {
 			return cardgate.Errorf(cardgate.ECONFLICT, "signing key %s already exists", k.ID)
 		}
@@ -213,21 +214,21 @@ func (s *DB) AddSigningKey(ctx context.Context, k *cardgate.SigningKey) error {
 
 // SigningKeys implements cardgate.Store.
 func (s *DB) SigningKeys(ctx context.Context) ([]*cardgate.SigningKey, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, public_key, sealed_private_key, created_at, retired_at
+	rows, err := s.read.QueryContext(ctx, `SELECT id, public_key, sealed_private_key, created_at, COALESCE(activates_at, created_at), retired_at
 		FROM signing_keys ORDER BY created_at DESC, retired_at IS NULL DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list signing keys: %w", err)
 	}
 	return collect(rows, func(row scanner) (*cardgate.SigningKey, error) {
 		var (
-			k        cardgate.SigningKey
-			pub      []byte
-			cat, rat sql.NullInt64
+			k             cardgate.SigningKey
+			pub           []byte
+			cat, aat, rat sql.NullInt64
 		)
-		if err := row.Scan(&k.ID, &pub, &k.SealedPrivateKey, &cat, &rat); err != nil {
+		if err := row.Scan(&k.ID, &pub, &k.SealedPrivateKey, &cat, &aat, &rat); err != nil {
 			return nil, err
 		}
-		k.PublicKey, k.CreatedAt, k.RetiredAt = pub, fromMicros(cat), fromMicros(rat)
+		k.PublicKey, k.CreatedAt, k.ActivatesAt, k.RetiredAt = pub, fromMicros(cat), fromMicros(aat), fromMicros(rat)
 		return &k, nil
 	}, "list signing keys")
 }

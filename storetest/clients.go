@@ -98,14 +98,30 @@ func testSigningKeys(t *testing.T, s cardgate.Store) {
 		t.Fatalf("SigningKeys on an empty store = %d, %v; want none", len(keys), err)
 	}
 	k1, k2, k3 := signingKey("k1", t0), signingKey("k2", t0.Add(time.Hour)), signingKey("k3", t0.Add(48*time.Hour))
+	// k4 is published ahead of use; k5, an immediate rotation made while
+	// k4 waits, retires k3 at once and k4 before it ever signs.
+	k4 := signingKey("k4", t0.Add(49*time.Hour))
+	k4.ActivatesAt = k4.CreatedAt.Add(5 * time.Minute)
+	k5 := signingKey("k5", t0.Add(49*time.Hour+time.Minute))
+	k6 := signingKey("k6", t0.Add(50*time.Hour))
+	k6.ActivatesAt = k6.CreatedAt.Add(5 * time.Minute)
 	steps := []struct {
 		add  *cardgate.SigningKey
 		want []*cardgate.SigningKey // newest first, with RetiredAt as expected
+		// signing is the key that signs at the time named, none before k1.
+		at      time.Time
+		signing string
 	}{
-		{k1, []*cardgate.SigningKey{k1}},
-		{k2, []*cardgate.SigningKey{k2, retired(k1, k2.CreatedAt)}},
+		{k1, []*cardgate.SigningKey{k1}, t0, "k1"},
+		{k2, []*cardgate.SigningKey{k2, retired(k1, k2.CreatedAt)}, k2.CreatedAt, "k2"},
 		// k1 stays retired at k2's time, not k3's.
-		{k3, []*cardgate.SigningKey{k3, retired(k2, k3.CreatedAt), retired(k1, k2.CreatedAt)}},
+		{k3, []*cardgate.SigningKey{k3, retired(k2, k3.CreatedAt), retired(k1, k2.CreatedAt)}, k3.CreatedAt, "k3"},
+		// Until k4 activates, k3 signs and k4 is only published.
+		{k4, []*cardgate.SigningKey{k4, retired(k3, k4.ActivatesAt), retired(k2, k3.CreatedAt), retired(k1, k2.CreatedAt)}, k4.CreatedAt, "k3"},
+		{k5, []*cardgate.SigningKey{k5, retired(k4, k5.CreatedAt), retired(k3, k5.CreatedAt), retired(k2, k3.CreatedAt), retired(k1, k2.CreatedAt)},
+			k4.ActivatesAt, "k5"},
+		{k6, []*cardgate.SigningKey{k6, retired(k5, k6.ActivatesAt), retired(k4, k5.CreatedAt), retired(k3, k5.CreatedAt), retired(k2, k3.CreatedAt), retired(k1, k2.CreatedAt)},
+			k6.ActivatesAt, "k6"},
 	}
 	for _, st := range steps {
 		t.Run("add "+st.add.ID, func(t *testing.T) {
@@ -118,10 +134,24 @@ func testSigningKeys(t *testing.T, s cardgate.Store) {
 			for i, want := range st.want {
 				equalKey(t, got[i], want)
 			}
-			if !got[0].Active() {
-				t.Errorf("newest key %s is not active", got[0].ID)
+			var signing []string
+			for _, k := range got {
+				if k.SigningAt(st.at) {
+					signing = append(signing, k.ID)
+				}
+			}
+			if len(signing) != 1 || signing[0] != st.signing {
+				t.Errorf("keys signing at %v: %v, want just %s", st.at, signing, st.signing)
 			}
 		})
+	}
+	// k4 was superseded before it signed: it never signs, at any time.
+	got, err := s.SigningKeys(ctx)
+	mustOK(t, err)
+	for _, k := range got {
+		if k.ID == "k4" && (k.SigningAt(k4.ActivatesAt) || k.SigningAt(k5.CreatedAt)) {
+			t.Error("a key superseded before its activation signs")
+		}
 	}
 }
 
@@ -135,7 +165,8 @@ func equalKey(t *testing.T, got, want *cardgate.SigningKey) {
 	t.Helper()
 	if got.ID != want.ID || !bytes.Equal(got.PublicKey, want.PublicKey) ||
 		!bytes.Equal(got.SealedPrivateKey, want.SealedPrivateKey) ||
-		!sameTime(got.CreatedAt, want.CreatedAt) || !sameTime(got.RetiredAt, want.RetiredAt) {
+		!sameTime(got.CreatedAt, want.CreatedAt) || !sameTime(got.RetiredAt, want.RetiredAt) ||
+		!sameTime(got.Activation(), want.Activation()) {
 		t.Fatalf("key =\n\t%+v\nwant\n\t%+v", got, want)
 	}
 	if len(got.PublicKey) != ed25519.PublicKeySize {

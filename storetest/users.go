@@ -129,8 +129,8 @@ func testConflicts(t *testing.T, s cardgate.Store) {
 	}
 	keys, err := s.SigningKeys(ctx)
 	mustOK(t, err)
-	if len(keys) != 1 || !keys[0].Active() {
-		t.Errorf("after a conflicting AddSigningKey: %d keys, first active %v; want k1 alone and still active", len(keys), len(keys) > 0 && keys[0].Active())
+	if len(keys) != 1 || !keys[0].RetiredAt.IsZero() {
+		t.Errorf("after a conflicting AddSigningKey: %d keys, first retired %v; want k1 alone and still signing", len(keys), len(keys) > 0 && !keys[0].RetiredAt.IsZero())
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -253,7 +255,72 @@ func TestRevocationReachesEachMode(t *testing.T) {
 	}
 }
 
-func TestLocalPicksUpKeyRotation(t *testing.T) {
+// TestRotationUnderLoad rotates the issuer's key while clients mint and
+// check tokens through Local and Remote without pause: the new key is
+// published before it signs, and Local reads the keys more often than
+// that, so not one valid token is refused, and none needs an unknown-kid
+// fetch.
+func TestRotationUnderLoad(t *testing.T) {
+	e := newIssuer(t)
+	ctx := context.Background()
+	local := e.local(t, verify.LocalConfig{KeyRefreshInterval: 50 * time.Millisecond})
+	remote := e.remote(t, verify.RemoteConfig{})
+	oldKid := e.svc.Keys().Signer().KeyID()
+	var (
+		stop     atomic.Bool
+		wg       sync.WaitGroup
+		checked  atomic.Int64
+		failures = make(chan error, 100)
+		kids     sync.Map
+	)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				raw, _, err := e.svc.Mint(ctx, alice, orders)
+				if err != nil {
+					failures <- err
+					return
+				}
+				kids.Store(kidOf(raw), true)
+				for _, v := range []verify.Verifier{local, remote} {
+					if _, err := v.Verify(ctx, raw); err != nil {
+						select {
+						case failures <- fmt.Errorf("%T: %w", v, err):
+						default:
+						}
+					}
+				}
+				checked.Add(1)
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	k, err := e.svc.RotateKey(ctx, 400*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(k.Activation()) + 300*time.Millisecond)
+	stop.Store(true)
+	wg.Wait()
+	close(failures)
+	for err := range failures {
+		t.Error("a valid token was refused:", err)
+	}
+	if _, ok := kids.Load(k.ID); !ok {
+		t.Errorf("no token signed by the new key %s among %d", k.ID, checked.Load())
+	}
+	if _, ok := kids.Load(oldKid); !ok {
+		t.Error("no token signed by the old key")
+	}
+}
+
+// TestLocalUnknownKidFetchIsLimited: an immediate rotation (a compromised
+// key) is the one case where Local meets a kid it does not know; it
+// refetches the keys then, but at most once per 10 s, so that junk kids
+// cannot hammer the issuer.
+func TestLocalUnknownKidFetchIsLimited(t *testing.T) {
 	e := newIssuer(t)
 	ctx := context.Background()
 	now := time.Now()
@@ -261,15 +328,13 @@ func TestLocalPicksUpKeyRotation(t *testing.T) {
 	clk := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	local := e.local(t, verify.LocalConfig{Now: clk})
 	old := e.mint(t, alice, orders)
-	if _, err := e.svc.RotateKey(ctx); err != nil {
+	if _, err := e.svc.RotateKey(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
 	fresh := e.mint(t, alice, orders)
 	if _, err := local.Verify(ctx, old); err != nil {
 		t.Errorf("token of the old key: %v", err)
 	}
-	// Right after start the keys were just fetched: an unknown kid does not
-	// trigger a refetch yet, so junk kids cannot hammer the issuer.
 	if _, err := local.Verify(ctx, fresh); !errors.Is(err, verify.ErrInvalid) {
 		t.Errorf("new key within the refresh limit: %v", err)
 	}
@@ -279,6 +344,13 @@ func TestLocalPicksUpKeyRotation(t *testing.T) {
 	if id, err := local.Verify(ctx, fresh); err != nil || id.UserID != alice {
 		t.Errorf("token of the new key after the limit: %v", err)
 	}
+}
+
+func kidOf(raw string) string {
+	b, _ := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[0])
+	var h struct{ Kid string }
+	json.Unmarshal(b, &h)
+	return h.Kid
 }
 
 func TestBodyFieldLeavesTheBody(t *testing.T) {
