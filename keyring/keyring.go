@@ -169,8 +169,8 @@ func (kr *Keyring) install(keys []*cardgate.SigningKey) error {
 		}
 		signers = append(signers, scheduled{from: k.Activation(), until: k.RetiredAt, signer: signer})
 	}
-	if len(signers) == 0 || now.Before(slices.MinFunc(signers, byStart).from) {
-		return fmt.Errorf("keyring: no signing key in the store signs now (run 'cardgate keys rotate --now')")
+	if len(signers) == 0 {
+		return fmt.Errorf("keyring: no key in the store signs now or later (run 'cardgate keys rotate --now')")
 	}
 	slices.SortFunc(signers, byStart)
 	kr.mu.Lock()
@@ -202,8 +202,9 @@ func (kr *Keyring) unseal(k *cardgate.SigningKey) (*token.Signer, error) {
 func sealLabel(kid string) string { return "signing-key/" + kid }
 
 // Signer returns the signer of the key that signs now: the one activated
-// last. A pending key takes over at its activation time on every node
-// that has loaded it, with no reload needed.
+// last (or, on a node whose clock is behind the one that made the first
+// key, the earliest). A pending key takes over at its activation time on
+// every node that has loaded it, with no reload needed.
 func (kr *Keyring) Signer() *token.Signer {
 	now := kr.cfg.Now()
 	kr.mu.RLock()

@@ -154,3 +154,19 @@ func TestImmediateRotation(t *testing.T) {
 		}
 	}
 }
+
+// TestClockBehind: a node whose clock is behind the one that made the first
+// key still opens the store and signs with that key.
+func TestClockBehind(t *testing.T) {
+	ctx := context.Background()
+	store, master := sqlitetest.Open(t), newMaster(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	first, err := keyring.Open(ctx, keyring.Config{Store: store, Master: master, Issuer: "https://iss", Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	behind, err := keyring.Open(ctx, keyring.Config{Store: store, Master: master, Issuer: "https://iss", Now: func() time.Time { return now.Add(-2 * time.Second) }})
+	if err != nil || behind.Signer().KeyID() != first.Signer().KeyID() {
+		t.Fatalf("open with the clock 2 s behind: %v", err)
+	}
+}

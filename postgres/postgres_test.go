@@ -181,3 +181,39 @@ func BenchmarkTokenState(b *testing.B) {
 		}
 	}
 }
+
+// TestUpgradeKeepsSigningKeys: a store made before signing keys had an
+// activation time (schema 4) keeps its keys, each signing from its
+// creation, once migration 5 has run.
+func TestUpgradeKeepsSigningKeys(t *testing.T) {
+	testURL := pgtest.URL(t)
+	db, err := postgres.Open(t.Context(), testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	conn, err := pgx.Connect(t.Context(), testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for _, q := range []string{
+		"DELETE FROM schema_migrations WHERE version = 5",
+		"ALTER TABLE signing_keys DROP COLUMN activates_at",
+		"INSERT INTO signing_keys (id, public_key, sealed_private_key, created_at) VALUES ('k1', '\\x00', '\\x00', '" + created.Format(time.RFC3339) + "')",
+	} {
+		if _, err := conn.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close(t.Context())
+	db, err = postgres.Open(t.Context(), testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	keys, err := db.SigningKeys(t.Context())
+	if err != nil || len(keys) != 1 || !keys[0].ActivatesAt.Equal(created) || !keys[0].SigningAt(created) {
+		t.Fatalf("keys after the upgrade: %+v, %v", keys, err)
+	}
+}
