@@ -120,8 +120,10 @@ func flagOrEnv(flagValue string, env *Env, name, def string) string {
 	return def
 }
 
-// keyRefresh is how often a server reloads its signing keys, so that a
-// rotation made by the CLI takes over signing here well inside the leeway.
+// keyRefresh is how often a server reloads its signing keys, so that a key
+// made by a rotation elsewhere (the CLI, another node) is known here long
+// before it signs (keyring.DefaultRotationDelay), and an immediate rotation
+// takes over signing here well inside the leeway.
 const keyRefresh = 10 * time.Second
 
 func issuerHandler(sys *system) http.Handler {

@@ -396,9 +396,11 @@ func (s *Service) reloadKeys(ctx context.Context) bool {
 }
 
 // RefreshKeys reloads the keyring every interval until ctx ends, so that a
-// rotation made by another process takes over signing here too. Run it in a
-// goroutine; an interval below the leeway keeps every token a node mints
-// verifiable by the published keys.
+// key made by another process's rotation is known here before it signs,
+// and signs here from its activation. Run it in a goroutine; the interval
+// must be well below keyring.DefaultRotationDelay (so the key is known in
+// time) and below the leeway (so a key this node still signs with after
+// another node retired it stays verifiable).
 func (s *Service) RefreshKeys(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

@@ -415,3 +415,26 @@ func TestDeps(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigBounds: settings that would break the revocation and rotation
+// promises, or make no sense, are refused when the verifier is made.
+func TestConfigBounds(t *testing.T) {
+	e := newIssuer(t)
+	for _, cfg := range []verify.RemoteConfig{{TTL: -time.Second}, {TTL: 31 * time.Minute}, {NegativeTTL: -time.Second}} {
+		cfg.UserinfoURL = e.srv.URL + "/v1/users/me"
+		if _, err := verify.NewRemote(cfg); err == nil {
+			t.Errorf("NewRemote(%+v) succeeded", cfg)
+		}
+	}
+	for _, cfg := range []verify.LocalConfig{
+		{KeyRefreshInterval: verify.MaxKeyRefreshInterval + time.Second},
+		{RevocationInterval: time.Second, MaxStaleness: time.Second},
+		{RevocationInterval: -time.Second},
+	} {
+		cfg.Issuer, cfg.APIKey = e.svc.Issuer(), e.rsKey
+		if l, err := verify.NewLocal(context.Background(), cfg); err == nil {
+			l.Close()
+			t.Errorf("NewLocal(%+v) succeeded", cfg)
+		}
+	}
+}
