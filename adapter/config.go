@@ -65,7 +65,8 @@ type IssuerConfig struct {
 	// of a disabled user or package, keeps passing for up to CacheTTL plus
 	// the issuer's own 1 s state cache: the default keeps that within 5 s.
 	// Remote mode only: local mode reads the issuer's revocation feed
-	// every 2 s and caches nothing that a revocation could outlive.
+	// every 2 s and caches nothing that a revocation could outlive. Read at
+	// start, like the rest of the issuer section.
 	CacheTTL time.Duration `yaml:"cacheTTL"`
 }
 
