@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -50,10 +51,19 @@ func (o *outbox) SendCode(_ context.Context, phone, code string) error {
 }
 
 type env struct {
-	srv   *httptest.Server
-	svc   *issuer.Service
-	store cardgate.Store
-	out   *outbox
+	srv    *httptest.Server
+	svc    *issuer.Service
+	store  cardgate.Store
+	out    *outbox
+	signin *signin.Service
+}
+
+// code is the last code sent to phone, once the background sends are done.
+func (e *env) code(phone string) string {
+	e.signin.Wait()
+	e.out.mu.Lock()
+	defer e.out.mu.Unlock()
+	return e.out.codes[phone]
 }
 
 func newEnv(t *testing.T, demo bool) *env {
@@ -112,7 +122,7 @@ func newEnvWith(t *testing.T, demo bool, cardsURL string, tweaks ...func(*host.C
 	srv.Config.Handler = h
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, svc: svc, store: store, out: out}
+	return &env{srv: srv, svc: svc, store: store, out: out, signin: si}
 }
 
 // client is a browser: it keeps cookies and sends what the host's page
@@ -172,9 +182,7 @@ func (c *client) signIn() {
 	if a := c.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone}); a.status != 202 {
 		c.t.Fatalf("send code: %d %s", a.status, a.raw)
 	}
-	c.e.out.mu.Lock()
-	code := c.e.out.codes[alicePhone]
-	c.e.out.mu.Unlock()
+	code := c.e.code(alicePhone)
 	if a := c.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": code}); a.status != 200 {
 		c.t.Fatalf("sign in: %d %s", a.status, a.raw)
 	}
@@ -277,7 +285,7 @@ func TestSessionCookie(t *testing.T) {
 	e := newEnv(t, false)
 	b := e.browser(t)
 	b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone})
-	a := b.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": e.out.codes[alicePhone]})
+	a := b.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": e.code(alicePhone)})
 	set := a.header.Get("Set-Cookie")
 	for _, want := range []string{"cardgate_session=cgs_", "HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="} {
 		if !strings.Contains(set, want) {
@@ -309,7 +317,7 @@ func TestSessionCookie(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	res, _ = c.Do(req)
 	res.Body.Close()
-	req, _ = http.NewRequest("POST", ts.URL+"/host/api/signin", strings.NewReader(`{"phoneNumber":"`+alicePhone+`","code":"`+e.out.codes[alicePhone]+`"}`))
+	req, _ = http.NewRequest("POST", ts.URL+"/host/api/signin", strings.NewReader(`{"phoneNumber":"`+alicePhone+`","code":"`+e.code(alicePhone)+`"}`))
 	req.Header.Set("Content-Type", "application/json")
 	res, err = c.Do(req)
 	if err != nil {
@@ -333,7 +341,7 @@ func TestSignInErrors(t *testing.T) {
 	if unknown.status != 202 || unknown.raw != known.raw {
 		t.Errorf("unknown number: %d %s; known: %d %s", unknown.status, unknown.raw, known.status, known.raw)
 	}
-	code := e.out.codes[alicePhone]
+	code := e.code(alicePhone)
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -530,5 +538,32 @@ func TestTrustedProxies(t *testing.T) {
 	send("198.51.100.2")
 	if s := send("198.51.100.3"); s != 429 {
 		t.Fatalf("a made-up X-Forwarded-For escaped the limit: %d", s)
+	}
+}
+
+// The host's sign-in answers, status and body, are the same for a number
+// with an account and one without, at every step.
+func TestSignInAnswersAlike(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser(t)
+	step := func(name, path string, body func(phone string) map[string]string) {
+		t.Helper()
+		known := b.call("POST", path, body(alicePhone))
+		unknown := b.call("POST", path, body("+14155550199"))
+		if known.status != unknown.status || known.raw != unknown.raw {
+			t.Fatalf("%s: %d %s for a number with an account, %d %s without", name, known.status, known.raw, unknown.status, unknown.raw)
+		}
+	}
+	wrong := func(phone string) map[string]string {
+		code := "000000"
+		if e.code(alicePhone) == code {
+			code = "111111"
+		}
+		return map[string]string{"phoneNumber": phone, "code": code}
+	}
+	step("a code before any was sent", "/host/api/signin", wrong)
+	step("asking for a code", "/host/api/signin/code", func(p string) map[string]string { return map[string]string{"phoneNumber": p} })
+	for i := range 6 {
+		step(fmt.Sprintf("wrong code %d", i+1), "/host/api/signin", wrong)
 	}
 }
