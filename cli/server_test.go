@@ -260,6 +260,7 @@ func TestIssuerChecksHost(t *testing.T) {
 		{srv.base + "/healthz", "10.1.2.3:" + port, 200},
 		{srv.base + "/readyz", "10.1.2.3:" + port, 200},
 		{srv.base + "/metrics", "10.1.2.3:" + port, 421},
+		{srv.base + "/host/api/demo/users", "", 404}, // the demo's user picker is the demo's only
 		{cards[1] + "/sdk/cardgate.js", cards[2], 200},
 		{cards[1] + "/sdk/cardgate.js", "", 421}, // 127.0.0.1:<cards port>, the old default
 		{cards[1] + "/sdk/cardgate.js", "rebound.evil.example", 421},
