@@ -396,6 +396,7 @@ func TestCSRF(t *testing.T) {
 		{"a rebound DNS name", map[string]string{"Host": "rebound.evil.example:" + port, "Origin": "http://rebound.evil.example:" + port,
 			"Sec-Fetch-Site": "same-origin"}, "application/json"},
 		{"two Origins", map[string]string{"Origin2": e.srv.URL + ",https://evil.example"}, "application/json"},
+		{"two Content-Types", map[string]string{"CT2": "application/json,application/x-www-form-urlencoded"}, "application/json"},
 	} {
 		req, _ := http.NewRequest("POST", e.srv.URL+"/host/api/demo/signin", strings.NewReader(`{"userId":"`+alice+`"}`))
 		req.Header.Set("Content-Type", tc.ct)
@@ -405,6 +406,8 @@ func TestCSRF(t *testing.T) {
 				req.Host = v
 			case "Origin2":
 				req.Header["Origin"] = strings.Split(v, ",")
+			case "CT2":
+				req.Header["Content-Type"] = strings.Split(v, ",")
 			default:
 				req.Header.Set(k, v)
 			}
@@ -641,6 +644,40 @@ func TestTossedSessionCookie(t *testing.T) {
 			}
 		}
 	}
+	// On a host name, the copies a subdomain page could have set for the
+	// host's name or a parent domain are cleared too.
+	req, _ := http.NewRequest("GET", e.srv.URL+"/host/api/me", nil)
+	req.Host = "app.example.com"
+	req.Header.Set("Cookie", "cardgate_session="+attacker.Token+"; cardgate_session="+own)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	domains := map[string]bool{}
+	for _, c := range res.Cookies() {
+		if c.Path == "/host/api" {
+			domains[c.Domain] = true
+		}
+	}
+	if res.StatusCode != 401 || !domains[""] || !domains["app.example.com"] || !domains["example.com"] || domains["com"] {
+		t.Errorf("on app.example.com: %d, /host/api cleared for domains %v; want host-only, app.example.com and example.com", res.StatusCode, domains)
+	}
+
+	// Signing out ends every session the request names.
+	b2 := e.browser(t)
+	b2.signIn()
+	mine := sessionCookie(t, b2, e).Value
+	b2.hdr["Cookie"] = "cardgate_session=" + attacker.Token
+	if a := b2.call("POST", "/host/api/signout", map[string]string{}); a.status != 204 {
+		t.Fatalf("sign out: %d %s", a.status, a.raw)
+	}
+	for _, tok := range []string{mine, attacker.Token} {
+		if _, err := e.signin.Lookup(ctx, tok); err == nil {
+			t.Error("a session named by the signed-out request still works")
+		}
+	}
+
 	// Signing in clears strays on every other path too.
 	b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone})
 	a := b.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": e.code(alicePhone)})
