@@ -24,7 +24,6 @@ type hostOptions struct {
 	demo           bool
 	secureCookies  bool
 	trustedProxies []netip.Prefix
-	limiter        ratelimit.Limiter // nil: in memory
 	// allowedHosts are more names (host[:port]) the issuer's listener
 	// answers to besides its public URL's: an internal service name that
 	// verifiers and adapters call it by, say.
@@ -34,6 +33,13 @@ type hostOptions struct {
 	issuerPort string
 }
 
+// newSignIn makes the card host's sign-in; limiter nil keeps its limits in
+// memory.
+func newSignIn(sys *system, log *slog.Logger, limiter ratelimit.Limiter, sender signin.Sender) (*signin.Service, error) {
+	return signin.New(signin.Config{Store: sys.store, Sender: sender, CodeKey: sys.master.Derive("signin codes"),
+		Limiter: limiter, Logger: log})
+}
+
 // cardHost builds the two faces of the card host: the handler for the
 // issuer's listener (the chat client in front of the Integration Service's
 // API) and the cards origin's handler, which serves the cards on a listener
@@ -41,12 +47,7 @@ type hostOptions struct {
 // issuer to its public URL's host, the --allowed-hosts and, in the demo,
 // the loopback names of its port, but never the cards' host name; the cards
 // origin to the cards URL's host and its per-card subdomains.
-func cardHost(sys *system, log *slog.Logger, o hostOptions, sender signin.Sender) (issuerH, cardsH http.Handler, err error) {
-	si, err := signin.New(signin.Config{Store: sys.store, Sender: sender, CodeKey: sys.master.Derive("signin codes"),
-		Limiter: o.limiter, Logger: log})
-	if err != nil {
-		return nil, nil, err
-	}
+func cardHost(sys *system, log *slog.Logger, o hostOptions, si *signin.Service) (issuerH, cardsH http.Handler, err error) {
 	origins, err := cards.ParseOrigins(o.cardsURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cards-url: %s", cardgate.ErrorMessage(err))

@@ -136,8 +136,11 @@ http://127.0.0.1:<port>, where the cards share one origin). See the orders Conto
 // func releases what they hold (the adapter's audit log, its verifier).
 func (d *demo) servers(ctx context.Context, lns map[string]net.Listener, log *slog.Logger) ([]listener, func(), error) {
 	_, issuerPort, _ := net.SplitHostPort(lns["issuer"].Addr().String())
-	issuerH, cardsH, err := cardHost(d.sys, log, hostOptions{cardsURL: d.cardsURL, demo: true, issuerPort: issuerPort},
-		signin.LogSender{Log: log})
+	si, err := newSignIn(d.sys, log, nil, signin.LogSender{Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	issuerH, cardsH, err := cardHost(d.sys, log, hostOptions{cardsURL: d.cardsURL, demo: true, issuerPort: issuerPort}, si)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -84,6 +84,7 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 			opts.allowedHosts = append(opts.allowedHosts, h)
 		}
 	}
+	var limiter ratelimit.Limiter // nil: in memory
 	if u := flagOrEnv(*redisURL, env, "CARDGATE_REDIS_URL", ""); u != "" {
 		ro, err := redis.ParseURL(u)
 		if err != nil {
@@ -91,9 +92,16 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 		}
 		rc := redis.NewClient(ro)
 		defer rc.Close()
-		opts.limiter = &ratelimit.Redis{Client: rc, Prefix: "cardgate:"}
+		limiter = &ratelimit.Redis{Client: rc, Prefix: "cardgate:"}
 	}
-	issuerH, cardsH, err := cardHost(sys, log, opts, sender)
+	si, err := newSignIn(sys, log, limiter, sender)
+	if err != nil {
+		return err
+	}
+	// Codes go out in the background: let those in flight finish on
+	// shutdown, within the grace period.
+	defer waitAtMost(shutdownGrace, si.Wait)
+	issuerH, cardsH, err := cardHost(sys, log, opts, si)
 	if err != nil {
 		return err
 	}
@@ -104,6 +112,16 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	}, func(ctx context.Context) {
 		sys.svc.RefreshKeys(ctx, keyRefresh)
 	})
+}
+
+// waitAtMost calls wait and returns when it does, or after d.
+func waitAtMost(d time.Duration, wait func()) {
+	done := make(chan struct{})
+	go func() { wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // unspecified reports whether a listener is on every interface (0.0.0.0,
