@@ -8,7 +8,10 @@ import "time"
 type LoginCode struct {
 	PhoneNumber string
 	Hash        []byte
-	// UserID is the user the code signs in.
+	// UserID is the user the code signs in; empty for a number without an
+	// account (or a disabled user's, or one several users share), which
+	// gets a code record too, so that sign-in answers alike for every
+	// number. No code for it is ever sent, and none signs in.
 	UserID    string
 	ExpiresAt time.Time
 	// Attempts counts the tries at this code, the current one included.

@@ -29,8 +29,8 @@ type Store interface {
 
 // Options configures the cards origin.
 type Options struct {
-	// HostOrigin is the card host's origin (scheme://host:port): the only
-	// page allowed to frame a card.
+	// HostOrigin is the card host's origin (scheme://host:port), or
+	// several separated by spaces: the only pages allowed to frame a card.
 	HostOrigin string
 	// SDKOrigin is the origin that serves cardgate.js (the issuer), from
 	// which cards may load that script.

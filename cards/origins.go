@@ -96,3 +96,49 @@ func Label(pkg string) string {
 }
 
 var labelEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// CheckApart refuses cards that could set the card host's cookies. Cookies
+// ignore the port, so a card on the host's own host name (the host on
+// 127.0.0.1:8080, cards on 127.0.0.1:8082) can set the host's session
+// cookie, and the viewer acts as whoever that session is. Over plain HTTP
+// a card on the host's site (cards.example.com beside app.example.com, or
+// one below the other) can too, with a Domain cookie; over TLS the host's
+// cookie is __Host- prefixed, which no other host can set, so secure (the
+// host is https, or marks its cookies Secure behind a proxy) allows that.
+// hostOrigin is the host page's origin, scheme://host[:port].
+func (o Origins) CheckApart(hostOrigin string, secure bool) error {
+	u, err := url.Parse(hostOrigin)
+	if err != nil || u.Hostname() == "" {
+		return cardgate.Errorf(cardgate.EINVALID, "host origin %q: must be scheme://host[:port]", hostOrigin)
+	}
+	host := strings.ToLower(u.Hostname())
+	fix := "give the cards origin a host name of its own, like http://cards.localhost:<port> on this machine or https://cards.example.com"
+	if host == o.host {
+		return cardgate.Errorf(cardgate.EINVALID, "cards URL %s is on the card host's own host name, %s: "+
+			"cookies ignore the port, so a card could sign the viewer in as someone else; %s", o.origin(o.host), host, fix)
+	}
+	if !secure {
+		if d := sharedDomain(host, o.host); d != "" {
+			return cardgate.Errorf(cardgate.EINVALID, "cards URL %s shares the domain %s with the card host (%s): over plain HTTP a card "+
+				"could set a cookie for %s and sign the viewer in as someone else; serve the host over https, or %s", o.origin(o.host), d, host, d, fix)
+		}
+	}
+	return nil
+}
+
+// sharedDomain is the longest domain of two labels or more that both names
+// are, or are under ("example.com" for app.example.com and
+// cards.example.com), or "". IP addresses share none. Without the public
+// suffix list it cannot tell example.co.uk from co.uk, so it errs towards
+// refusing.
+func sharedDomain(a, b string) string {
+	if net.ParseIP(a) != nil || net.ParseIP(b) != nil {
+		return ""
+	}
+	for d := a; strings.Contains(d, "."); _, d, _ = strings.Cut(d, ".") {
+		if b == d || strings.HasSuffix(b, "."+d) {
+			return d
+		}
+	}
+	return ""
+}

@@ -74,3 +74,31 @@ func TestPerPackageOrigins(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckApart(t *testing.T) {
+	for _, tc := range []struct {
+		cards, host string
+		secure      bool
+		err         string
+	}{
+		{"http://127.0.0.1:8082", "http://127.0.0.1:8080", false, "own host name, 127.0.0.1: cookies ignore the port"},
+		{"https://cards.example.com", "https://cards.example.com:8443", true, "own host name"},
+		{"http://cards.localhost:8082", "http://127.0.0.1:8080", false, ""},
+		{"http://cards.localhost:8082", "http://localhost:8080", false, ""}, // Chromium refuses Domain=localhost
+		{"http://127.0.0.1:8082", "http://localhost:8080", false, ""},
+		{"http://cards.example.com", "http://app.example.com", false, "shares the domain example.com"},
+		{"http://cards.example.com", "http://example.com", false, "shares the domain example.com"},
+		{"http://cards.app.example.com", "http://app.example.com", false, "shares the domain app.example.com"},
+		{"https://cards.example.com", "https://app.example.com", true, ""},
+		{"https://cards.example.net", "https://app.example.com", false, ""},
+	} {
+		o, err := cards.ParseOrigins(tc.cards)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = o.CheckApart(tc.host, tc.secure)
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("cards %s, host %s: %v; want %q", tc.cards, tc.host, err, tc.err)
+		}
+	}
+}

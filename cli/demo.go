@@ -77,8 +77,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	cardsListen := fs.String("cards-listen", "127.0.0.1:8082", "`address` of the cards origin")
 	contosoListen := fs.String("contoso-listen", "127.0.0.1:8083", "`address` of the sample business system")
 	cardsURL := fs.String("cards-url", "", "public `URL` of the cards origin (default http://cards.localhost:<port>: an origin\n"+
-		"per card, under *.localhost, which Chromium and Firefox resolve to loopback; give\n"+
-		"http://127.0.0.1:<port> for one origin shared by every card, in other browsers)")
+		"per card, under *.localhost, which Chromium and Firefox resolve to loopback; in other\n"+
+		"browsers give http://127.0.0.1:<port>, one origin shared by every card, with --issuer-url\n"+
+		"http://localhost:<port>: cards are never on the host's host name)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}

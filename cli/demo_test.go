@@ -151,3 +151,61 @@ func demoArgs(dir string) []string {
 	return []string{"demo", "--data", dir, "--listen", "127.0.0.1:0", "--adapter-listen", "127.0.0.1:0",
 		"--cards-listen", "127.0.0.1:0", "--contoso-listen", "127.0.0.1:0"}
 }
+
+// Each of the demo's four listeners answers only to its own names, so that
+// a page that rebinds its DNS name to 127.0.0.1 reaches none of them. The
+// host answers to every loopback name of its port, and its page works
+// from each (the CSRF check takes those origins, not the request's Host).
+func TestDemoChecksHost(t *testing.T) {
+	srv := start(t, nil, demoArgs(filepath.Join(t.TempDir(), "demo"))...)
+	walk := srv.stdout.String()
+	m := regexp.MustCompile(`adapter is on http://(\S+), the cards origin on http://cards\.localhost:([0-9]+),\s+and Contoso, the sample business system, on http://(\S+)\.`).FindStringSubmatch(walk)
+	if m == nil {
+		t.Fatalf("no listeners in the walkthrough:\n%s", walk)
+	}
+	issuer := strings.TrimPrefix(srv.base, "http://")
+	port := issuer[strings.LastIndex(issuer, ":")+1:]
+	adapter, cardsPort, contoso := m[1], m[2], m[3]
+	cards := "127.0.0.1:" + cardsPort
+	for _, tc := range []struct {
+		addr, path, host string
+		status           int
+	}{
+		{issuer, "/", "", 200},
+		{issuer, "/", "localhost:" + port, 200},
+		{issuer, "/", "[::1]:" + port, 200},
+		{issuer, "/", "rebound.evil.example:" + port, 421},
+		{issuer, "/host/api/demo/users", "rebound.evil.example:" + port, 421},
+		{issuer, "/", "localhost:1", 421},
+		{cards, "/sdk/cardgate.js", "cards.localhost:" + cardsPort, 200},
+		{cards, "/sdk/cardgate.js", "", 421}, // 127.0.0.1 would be the host's host name
+		{cards, "/sdk/cardgate.js", "rebound.evil.example:" + cardsPort, 421},
+		{adapter, "/products", "rebound.evil.example", 421},
+		{contoso, "/backoffice/orders", "", 200},
+		{contoso, "/backoffice/orders", "rebound.evil.example", 421},
+	} {
+		h := map[string]string{}
+		if tc.host != "" {
+			h["Host"] = tc.host
+		}
+		status, body := call(t, "GET", "http://"+tc.addr+tc.path, h, "")
+		if status != tc.status || status == 421 && !strings.Contains(body, `"code":"MisdirectedRequest"`) {
+			t.Errorf("GET %s%s, Host %q: %d %s, want %d", tc.addr, tc.path, tc.host, status, body, tc.status)
+		}
+	}
+	// The page opened as localhost may sign in; a rebound name may not.
+	signin := `{"userId":"` + cli.DemoAlice + `"}`
+	if status, body := call(t, "POST", srv.base+"/host/api/demo/signin",
+		map[string]string{"Host": "localhost:" + port, "Origin": "http://localhost:" + port}, signin); status != 200 {
+		t.Errorf("sign-in from the page at localhost: %d %s", status, body)
+	}
+	if status, _ := call(t, "POST", srv.base+"/host/api/demo/signin",
+		map[string]string{"Host": "localhost:" + port, "Origin": "http://rebound.evil.example:" + port}, signin); status != 403 {
+		t.Errorf("sign-in from a rebound page: %d, want 403", status)
+	}
+	// Cards on the host's own host name are refused.
+	_, _, err := run(t, nil, append(demoArgs(filepath.Join(t.TempDir(), "demo")), "--cards-url", "http://127.0.0.1:8082")...)
+	if err == nil || !strings.Contains(err.Error(), "own host name") {
+		t.Errorf("demo --cards-url http://127.0.0.1:8082: %v", err)
+	}
+}

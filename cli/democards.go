@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing/fstest"
@@ -21,6 +22,7 @@ import (
 	"github.com/cardgate/cardgate/cards"
 	cardfiles "github.com/cardgate/cardgate/examples/cards"
 	"github.com/cardgate/cardgate/examples/contoso-products/contoso"
+	"github.com/cardgate/cardgate/hostcheck"
 	"github.com/cardgate/cardgate/signin"
 	"github.com/cardgate/cardgate/verify"
 )
@@ -123,8 +125,8 @@ Alice's user ID. The card never holds Contoso's API key or client secret.
 "Survey" is not allowed on the products route: it shows the adapter's 403
 as a message. Each card runs on an origin of its own under %[4]s
 (Chromium and Firefox resolve *.localhost to this machine; in another
-browser run the demo with --cards-url http://127.0.0.1:<port>, where the
-cards share one origin). See the orders Contoso holds, with their users:
+browser run the demo with --issuer-url http://localhost:<port> --cards-url
+http://127.0.0.1:<port>, where the cards share one origin). See the orders Contoso holds, with their users:
 
   curl -s %[3]s/backoffice/orders
 `, d.base, d.adapterURL, d.contosoURL, d.cardsURL)
@@ -133,7 +135,12 @@ cards share one origin). See the orders Contoso holds, with their users:
 // servers builds the demo's four servers over its listeners. The returned
 // func releases what they hold (the adapter's audit log, its verifier).
 func (d *demo) servers(ctx context.Context, lns map[string]net.Listener, log *slog.Logger) ([]listener, func(), error) {
-	issuerH, cardsH, err := cardHost(d.sys, log, hostOptions{cardsURL: d.cardsURL, demo: true}, signin.LogSender{Log: log})
+	_, issuerPort, _ := net.SplitHostPort(lns["issuer"].Addr().String())
+	si, err := newSignIn(d.sys, log, nil, signin.LogSender{Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	issuerH, cardsH, err := cardHost(d.sys, log, hostOptions{cardsURL: d.cardsURL, demo: true, issuerPort: issuerPort}, si)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -162,11 +169,21 @@ func (d *demo) servers(ctx context.Context, lns map[string]net.Listener, log *sl
 	}
 	return []listener{
 			{"issuer", lns["issuer"], issuerH, 30 * time.Second},
-			{"adapter", lns["adapter"], a.Handler(), 0},
+			{"adapter", lns["adapter"], loopbackOnly(lns["adapter"], d.adapterURL, a.Handler()), 0},
 			{"cards", lns["cards"], cardsH, 30 * time.Second},
-			{"contoso", lns["contoso"], business.Handler(), 30 * time.Second},
+			{"contoso", lns["contoso"], loopbackOnly(lns["contoso"], d.contosoURL, business.Handler()), 30 * time.Second},
 		}, func() {
 			a.Close()
 			audit.Close()
 		}, nil
+}
+
+// loopbackOnly makes one of the demo's own servers answer only to the
+// loopback names of its port, so that a page that rebinds its DNS name to
+// 127.0.0.1 cannot read it (Contoso's back office is open in the demo).
+func loopbackOnly(ln net.Listener, public string, h http.Handler) http.Handler {
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	var names hostcheck.Names
+	names.AddLoopback(port)
+	return hostcheck.Handler(names, public, h)
 }

@@ -28,7 +28,10 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 		"needs one, comes from CARDGATE_SMS_WEBHOOK_AUTHORIZATION.")
 	resolve := configFlags(fs, env.Getenv, serverFlags)
 	cardsListen := fs.String("cards-listen", "", "`address` of the cards origin (default 127.0.0.1:8082, env CARDGATE_CARDS_LISTEN)")
-	cardsURL := fs.String("cards-url", "", "public `URL` of the cards origin (default http://<cards-listen>, env CARDGATE_CARDS_URL)")
+	cardsURL := fs.String("cards-url", "", "public `URL` of the cards origin, on a host name of its own, never the issuer's (default\n"+
+		"http://cards.localhost:<port> when --cards-listen is on loopback, else http://<cards-listen>; env CARDGATE_CARDS_URL)")
+	allowedHosts := fs.String("allowed-hosts", "", "comma-separated `names` (host or host:port) the issuer answers to besides its --issuer-url's\n"+
+		"host, such as an internal service name; any other Host gets 421 (env CARDGATE_ALLOWED_HOSTS)")
 	webhook := fs.String("sms-webhook", "", "`URL` that sign-in codes are posted to (env CARDGATE_SMS_WEBHOOK; default: the log)")
 	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP, behind a proxy that ends TLS")
 	redisURL := fs.String("redis-url", "", "Redis `URL` (redis://host:6379/0) that sign-in's rate limits are kept in, shared by\nevery node; default: each node's memory (env CARDGATE_REDIS_URL)")
@@ -46,11 +49,22 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
-	cardsLn, err := net.Listen("tcp", flagOrEnv(*cardsListen, env, "CARDGATE_CARDS_LISTEN", "127.0.0.1:8082"))
+	if cfg.IssuerURL == "" && unspecified(ln.Addr()) {
+		return fmt.Errorf("issuer-url: --listen %s is every interface, which is no URL a client can use, and the issuer answers "+
+			"only to its public URL's host name: set --issuer-url (env CARDGATE_ISSUER_URL), like https://id.example.com", cfg.Listen)
+	}
+	cardsAddr := flagOrEnv(*cardsListen, env, "CARDGATE_CARDS_LISTEN", "127.0.0.1:8082")
+	cardsLn, err := net.Listen("tcp", cardsAddr)
 	if err != nil {
 		return fmt.Errorf("cards-listen: %w", err)
 	}
 	defer cardsLn.Close()
+	publicCards := flagOrEnv(*cardsURL, env, "CARDGATE_CARDS_URL", "")
+	if publicCards == "" {
+		if publicCards, err = defaultCardsURL(cardsAddr, cardsLn.Addr()); err != nil {
+			return err
+		}
+	}
 	sys, err := open(ctx, cfg, env, cfg.issuer(ln.Addr().String()), log)
 	if err != nil {
 		return err
@@ -64,8 +78,13 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("trusted-proxies: %w", err)
 	}
-	opts := hostOptions{secureCookies: *secureCookies, trustedProxies: trusted,
-		cardsURL: flagOrEnv(*cardsURL, env, "CARDGATE_CARDS_URL", "http://"+cardsLn.Addr().String())}
+	opts := hostOptions{secureCookies: *secureCookies, trustedProxies: trusted, cardsURL: publicCards}
+	for _, h := range strings.Split(flagOrEnv(*allowedHosts, env, "CARDGATE_ALLOWED_HOSTS", ""), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			opts.allowedHosts = append(opts.allowedHosts, h)
+		}
+	}
+	var limiter ratelimit.Limiter // nil: in memory
 	if u := flagOrEnv(*redisURL, env, "CARDGATE_REDIS_URL", ""); u != "" {
 		ro, err := redis.ParseURL(u)
 		if err != nil {
@@ -73,19 +92,59 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 		}
 		rc := redis.NewClient(ro)
 		defer rc.Close()
-		opts.limiter = &ratelimit.Redis{Client: rc, Prefix: "cardgate:"}
+		limiter = &ratelimit.Redis{Client: rc, Prefix: "cardgate:"}
 	}
-	issuerH, cardsH, err := cardHost(sys, log, opts, sender)
+	si, err := newSignIn(sys, log, limiter, sender)
 	if err != nil {
-		return fmt.Errorf("cards-url: %w", err)
+		return err
 	}
-	fmt.Fprintf(env.Stdout, "listening on http://%s\ncards origin on http://%s\n", ln.Addr(), cardsLn.Addr())
+	// Codes go out in the background: let those in flight finish on
+	// shutdown, within the grace period.
+	defer waitAtMost(shutdownGrace, si.Wait)
+	issuerH, cardsH, err := cardHost(sys, log, opts, si)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "listening on http://%s\ncards origin on http://%s (%s)\n", ln.Addr(), cardsLn.Addr(), publicCards)
 	return serve(ctx, log, []listener{
 		{"issuer", ln, issuerH, 30 * time.Second},
 		{"cards", cardsLn, cardsH, 30 * time.Second},
 	}, func(ctx context.Context) {
 		sys.svc.RefreshKeys(ctx, keyRefresh)
 	})
+}
+
+// waitAtMost calls wait and returns when it does, or after d.
+func waitAtMost(d time.Duration, wait func()) {
+	done := make(chan struct{})
+	go func() { wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
+// unspecified reports whether a listener is on every interface (0.0.0.0,
+// [::]).
+func unspecified(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsUnspecified()
+}
+
+// defaultCardsURL is the cards origin's public URL when none is given: its
+// listener's address, except that loopback becomes cards.localhost, a host
+// name of its own (browsers resolve *.localhost to this machine), so that
+// cards are never on the issuer's host name, whose cookies they could set.
+func defaultCardsURL(flag string, a net.Addr) (string, error) {
+	t, ok := a.(*net.TCPAddr)
+	switch {
+	case ok && t.IP.IsLoopback():
+		return fmt.Sprintf("http://cards.localhost:%d", t.Port), nil
+	case !ok || t.IP.IsUnspecified():
+		return "", fmt.Errorf("cards-url: --cards-listen %s is every interface, which is no URL a browser can use: set --cards-url "+
+			"(env CARDGATE_CARDS_URL) to the cards origin's public URL, on a host name other than the issuer's, like https://cards.example.com", flag)
+	}
+	return "http://" + a.String(), nil
 }
 
 // parsePrefixes reads comma-separated CIDRs; a bare address is a /32 or

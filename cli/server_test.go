@@ -81,6 +81,9 @@ func call(t *testing.T, method, url string, header map[string]string, body strin
 		t.Fatal(err)
 	}
 	for k, v := range header {
+		if k == "Host" {
+			req.Host = v // Go sends req.Host, not a Host header
+		}
 		req.Header.Set(k, v)
 	}
 	if body != "" {
@@ -130,11 +133,12 @@ func TestIssuerInProcess(t *testing.T) {
 	if status, body := call(t, "GET", srv.base+"/", nil, ""); status != 200 || !strings.Contains(body, `<meta name="cardgate-demo" content="false">`) {
 		t.Errorf("GET /: %d %.200s", status, body)
 	}
-	cards := regexp.MustCompile(`cards origin on (http://\S+)`).FindStringSubmatch(srv.stdout.String())
+	// By default the cards are on a host name of their own: cards.localhost.
+	cards := regexp.MustCompile(`cards origin on (http://\S+) \(http://(cards\.localhost:[0-9]+)\)`).FindStringSubmatch(srv.stdout.String())
 	if cards == nil {
-		t.Fatalf("no cards origin in %q", srv.stdout)
+		t.Fatalf("no cards origin on cards.localhost in %q", srv.stdout)
 	}
-	if status, _ := call(t, "GET", cards[1]+"/sdk/cardgate.js", nil, ""); status != 200 {
+	if status, _ := call(t, "GET", cards[1]+"/sdk/cardgate.js", map[string]string{"Host": cards[2]}, ""); status != 200 {
 		t.Errorf("the cards origin does not serve the SDK: %d", status)
 	}
 	tok := mint(t, srv.base, host.APIKey, alice, "com.contoso.orders")
@@ -231,5 +235,69 @@ func TestIssuerSignInLimitsInRedis(t *testing.T) {
 	}
 	if s := ask(b.base); s != 429 {
 		t.Fatalf("a fourth code from the other node: %d, want 429", s)
+	}
+}
+
+// Every listener answers only to its own names: a page that rebinds its DNS
+// name to the server's address sends that name in Host, and gets 421.
+// Outside the demo the loopback aliases of the issuer's URL are other
+// names too; --allowed-hosts adds names; health checks answer any Host.
+func TestIssuerChecksHost(t *testing.T) {
+	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	srv := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--allowed-hosts", "issuer.internal:8080, node-1")
+	cards := regexp.MustCompile(`cards origin on (http://\S+) \(http://(cards\.localhost:[0-9]+)\)`).FindStringSubmatch(srv.stdout.String())
+	port := srv.base[strings.LastIndex(srv.base, ":")+1:]
+	for _, tc := range []struct {
+		url, host string
+		status    int
+	}{
+		{srv.base + "/", "", 200},
+		{srv.base + "/", "rebound.evil.example:" + port, 421},
+		{srv.base + "/host/api/me", "rebound.evil.example:" + port, 421},
+		{srv.base + "/.well-known/jwks.json", "localhost:" + port, 421}, // loopback aliases: demo only
+		{srv.base + "/.well-known/jwks.json", "issuer.internal:8080", 200},
+		{srv.base + "/.well-known/jwks.json", "node-1", 200},
+		{srv.base + "/healthz", "10.1.2.3:" + port, 200},
+		{srv.base + "/readyz", "10.1.2.3:" + port, 200},
+		{srv.base + "/metrics", "10.1.2.3:" + port, 421},
+		{srv.base + "/host/api/demo/users", "", 404}, // the demo's user picker is the demo's only
+		{cards[1] + "/sdk/cardgate.js", cards[2], 200},
+		{cards[1] + "/sdk/cardgate.js", "", 421}, // 127.0.0.1:<cards port>, the old default
+		{cards[1] + "/sdk/cardgate.js", "rebound.evil.example", 421},
+	} {
+		h := map[string]string{}
+		if tc.host != "" {
+			h["Host"] = tc.host
+		}
+		status, body := call(t, "GET", tc.url, h, "")
+		if status != tc.status {
+			t.Errorf("GET %s, Host %q: %d, want %d", tc.url, tc.host, status, tc.status)
+		}
+		if status == 421 && !strings.Contains(body, `"code":"MisdirectedRequest"`) {
+			t.Errorf("GET %s, Host %q: %s", tc.url, tc.host, body)
+		}
+	}
+}
+
+// The cards are never on the issuer's host name, whose cookies they could
+// set; settings that would put them there are refused, saying what to set.
+func TestIssuerRefusesCardsOnItsHostName(t *testing.T) {
+	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--cards-url", "http://127.0.0.1:8082"},
+			"cards-url: cards URL http://127.0.0.1:8082 is on the card host's own host name"},
+		{[]string{"--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--issuer-url", "http://app.example.com",
+			"--cards-url", "http://cards.example.com"}, "shares the domain example.com"},
+		{[]string{"--listen", "0.0.0.0:0", "--cards-listen", "127.0.0.1:0"}, "issuer-url: --listen 0.0.0.0:0 is every interface"},
+		{[]string{"--listen", "127.0.0.1:0", "--cards-listen", "0.0.0.0:0"}, "cards-url: --cards-listen 0.0.0.0:"},
+		{[]string{"--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--allowed-hosts", "http://x"}, "allowed-hosts: "},
+	} {
+		_, _, err := run(t, env, append([]string{"issuer"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("issuer %s: %v, want %q", strings.Join(tc.args, " "), err, tc.want)
+		}
 	}
 }

@@ -331,11 +331,12 @@ type browser struct {
 	cardOrigin string
 }
 
-func newBrowser(t *testing.T, chromium string) *browser {
+func newBrowser(t *testing.T, chromium string, extra ...chromedp.ExecAllocatorOption) *browser {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1200, 760), chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true))
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	b := &browser{ctx: ctx}

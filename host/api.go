@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -43,18 +44,21 @@ func (h *handler) error(w http.ResponseWriter, r *http.Request, err error) {
 
 // csrf refuses a state-changing request that did not come from the host's
 // own page. SameSite=Strict already keeps the cookie off cross-site
-// requests; this also stops same-site ones (another port on the same host,
-// like the cards origin) and requires JSON, which no HTML form can send
-// without a CORS preflight that the host never answers.
+// requests; this also stops same-site ones (another port on the same host)
+// and requires JSON, which no HTML form can send without a CORS preflight
+// that the host never answers. Origin is compared with the host's
+// configured origins, never with the request's own Host, which a page that
+// rebinds its DNS name to the host would write itself. A header sent twice
+// is refused rather than read once.
 func (h *handler) csrf(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" || len(r.Header.Values("Content-Type")) > 1 {
 			h.error(w, r, cardgate.Errorf(cardgate.EINVALID, "body: Content-Type must be application/json"))
 			return
 		}
-		site := r.Header.Get("Sec-Fetch-Site")
-		origin := r.Header.Get("Origin")
-		if (site != "" && site != "same-origin") || (origin != "" && origin != selfOrigin(r)) {
+		sites, origins := r.Header.Values("Sec-Fetch-Site"), r.Header.Values("Origin")
+		if len(sites) > 1 || len(origins) > 1 ||
+			(len(sites) == 1 && sites[0] != "same-origin") || (len(origins) == 1 && !slices.Contains(h.cfg.Origins, origins[0])) {
 			h.error(w, r, cardgate.Errorf(cardgate.EFORBIDDEN, "cross-origin request refused: the host's API answers only its own page"))
 			return
 		}
@@ -62,28 +66,36 @@ func (h *handler) csrf(next http.Handler) http.Handler {
 	})
 }
 
-func selfOrigin(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
 type userKey struct{}
+
+// errTwoSessions answers a request that carries more than one session
+// cookie. The host sets one, on path /; another can only come from a page
+// on the same host name (cookies ignore the port) or, over plain HTTP, on a
+// subdomain of its site, which sets its own on a longer path so that the
+// browser sends it first: the viewer would act as whoever that session is
+// (cookie tossing). No copy is trusted; every one is cleared.
+var errTwoSessions = cardgate.Errorf(cardgate.EUNAUTHORIZED,
+	"more than one session cookie came with this request (another page on this host name may have set one); all are cleared: sign in again")
 
 // session requires a signed-in user, whom it puts in the context.
 func (h *handler) session(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie(h.cookieName(r))
-		if err != nil {
+		tokens := h.sessionTokens(r)
+		switch len(tokens) {
+		case 0:
 			h.error(w, r, cardgate.Errorf(cardgate.EUNAUTHORIZED, "not signed in"))
 			return
+		case 1:
+		default:
+			h.log.LogAttrs(r.Context(), slog.LevelWarn, "request refused: it carried several session cookies", slog.Int("cookies", len(tokens)))
+			h.clearCookies(w, r)
+			h.error(w, r, errTwoSessions)
+			return
 		}
-		u, err := h.cfg.SignIn.Lookup(r.Context(), c.Value)
+		u, err := h.cfg.SignIn.Lookup(r.Context(), tokens[0])
 		if err != nil {
 			if cardgate.ErrorCode(err) == cardgate.EUNAUTHORIZED {
-				h.clearCookie(w, r)
+				h.clearCookies(w, r)
 			}
 			h.error(w, r, err)
 			return
@@ -94,6 +106,16 @@ func (h *handler) session(next http.Handler) http.Handler {
 
 func userFrom(ctx context.Context) *cardgate.User { return ctx.Value(userKey{}).(*cardgate.User) }
 
+// sessionTokens returns the value of every session cookie the request
+// carries: the host's own, and any that another page tossed in.
+func (h *handler) sessionTokens(r *http.Request) []string {
+	var out []string
+	for _, c := range r.CookiesNamed(h.cookieName(r)) {
+		out = append(out, c.Value)
+	}
+	return out
+}
+
 func (h *handler) secure(r *http.Request) bool { return r.TLS != nil || h.cfg.SecureCookies }
 
 func (h *handler) cookieName(r *http.Request) string {
@@ -103,17 +125,83 @@ func (h *handler) cookieName(r *http.Request) string {
 	return cookieName
 }
 
+// setCookie sets the session cookie, after clearing any copy on another
+// path or domain (see clearCookies).
 func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, s *signin.Session) {
-	h.writeCookie(w, r, s.Token, int(time.Until(s.ExpiresAt).Seconds()))
+	h.clearStray(w, r)
+	h.writeCookie(w, r, "/", "", s.Token, int(time.Until(s.ExpiresAt).Seconds()))
 }
 
-func (h *handler) clearCookie(w http.ResponseWriter, r *http.Request) { h.writeCookie(w, r, "", -1) }
+// clearCookies expires the session cookie wherever it may be: the host's
+// own, and every copy a page on this host name (or, for a domain cookie, on
+// this site) could have set for one of the host's paths.
+func (h *handler) clearCookies(w http.ResponseWriter, r *http.Request) {
+	h.clearStray(w, r)
+	h.writeCookie(w, r, "/", "", "", -1)
+}
 
-// writeCookie sets the session cookie, always with the same attributes:
-// a browser replaces a cookie only when name, path and domain match.
-func (h *handler) writeCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: h.cookieName(r), Value: value, Path: "/", MaxAge: maxAge,
+// clearStray expires every copy of the session cookie but the host's own
+// (host-only, path /). A browser replaces or expires a cookie only when its
+// name, path and domain all match, so each place is named: every path that
+// a host API path starts with, host-only and for the host's name and each
+// parent domain (a subdomain page over plain HTTP can set one there). A
+// __Host- cookie exists only host-only on path /, so it has no strays.
+func (h *handler) clearStray(w http.ResponseWriter, r *http.Request) {
+	if h.secure(r) {
+		return
+	}
+	for _, d := range cookieDomains(r.Host) {
+		for _, p := range cookiePaths {
+			if d != "" || p != "/" {
+				h.writeCookie(w, r, p, d, "", -1)
+			}
+		}
+	}
+}
+
+// writeCookie sets the session cookie, always with the same attributes.
+func (h *handler) writeCookie(w http.ResponseWriter, r *http.Request, path, domain, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: h.cookieName(r), Value: value, Path: path, Domain: domain, MaxAge: maxAge,
 		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+}
+
+// apiPaths are the paths of the host's API that read the session cookie.
+var apiPaths = []string{"/host/api/me", "/host/api/tokens", "/host/api/signout", "/host/api/signin/code",
+	"/host/api/demo/users", "/host/api/demo/signin"}
+
+// cookiePaths are the cookie paths that match a request for one of
+// apiPaths: "/", "/host", "/host/", "/host/api", …, each path itself.
+var cookiePaths = func() []string {
+	out := []string{"/"}
+	for _, p := range apiPaths {
+		for i := 1; i < len(p); i++ {
+			if p[i] == '/' {
+				out = append(out, p[:i], p[:i+1])
+			}
+		}
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}()
+
+// cookieDomains are the domains a session cookie that reaches this host
+// may have been set for: "" (host-only), the host name itself and each
+// parent domain of two labels or more. An IP address has only "".
+func cookieDomains(hostport string) []string {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	out := []string{""}
+	if net.ParseIP(strings.Trim(host, "[]")) != nil {
+		return out
+	}
+	for d := strings.ToLower(host); strings.Count(d, ".") >= 1; {
+		out = append(out, d)
+		_, d, _ = strings.Cut(d, ".")
+	}
+	return out
 }
 
 // clientAddr is the rate limits' key for the caller: its IP address (see
@@ -197,13 +285,14 @@ func (h *handler) signIn() http.Handler {
 
 func (h *handler) signOut() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := r.Cookie(h.cookieName(r)); err == nil {
-			if err := h.cfg.SignIn.End(r.Context(), c.Value); err != nil {
+		// Every session the request names ends, a tossed-in one too.
+		for _, tok := range h.sessionTokens(r) {
+			if err := h.cfg.SignIn.End(r.Context(), tok); err != nil {
 				h.error(w, r, err)
 				return
 			}
 		}
-		h.clearCookie(w, r)
+		h.clearCookies(w, r)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/cards"
@@ -47,6 +48,10 @@ type Config struct {
 	// Cards says each card's origin (from the cards URL, see
 	// cards.ParseOrigins): the only origins the host frames and answers.
 	Cards cards.Origins
+	// Origins are the origins the host's page is served on
+	// (scheme://host[:port]): its public URL's, and in the demo the
+	// loopback names'. A state-changing call must come from one of them.
+	Origins []string
 	// Demo adds a one-click user picker to the sign-in page. Never set it
 	// where real people sign in: it signs anyone in as anyone.
 	Demo bool
@@ -85,6 +90,14 @@ type handler struct {
 func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Cards == (cards.Origins{}) {
 		return nil, errors.New("host: Config.Cards is required")
+	}
+	if len(cfg.Origins) == 0 {
+		return nil, errors.New("host: Config.Origins is required")
+	}
+	for _, o := range cfg.Origins {
+		if err := cfg.Cards.CheckApart(o, strings.HasPrefix(o, "https://") || cfg.SecureCookies); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -34,7 +36,7 @@ const (
 	alicePhone  = "+14155550101"
 	orders      = "com.contoso.orders"
 	tokensOnly  = "com.contoso.backend"
-	cardsOrigin = "http://127.0.0.1:8082"
+	cardsOrigin = "http://127.0.0.2:8082" // never on the host's host name
 )
 
 type outbox struct {
@@ -50,10 +52,19 @@ func (o *outbox) SendCode(_ context.Context, phone, code string) error {
 }
 
 type env struct {
-	srv   *httptest.Server
-	svc   *issuer.Service
-	store cardgate.Store
-	out   *outbox
+	srv    *httptest.Server
+	svc    *issuer.Service
+	store  cardgate.Store
+	out    *outbox
+	signin *signin.Service
+}
+
+// code is the last code sent to phone, once the background sends are done.
+func (e *env) code(phone string) string {
+	e.signin.Wait()
+	e.out.mu.Lock()
+	defer e.out.mu.Unlock()
+	return e.out.codes[phone]
 }
 
 func newEnv(t *testing.T, demo bool) *env {
@@ -96,7 +107,8 @@ func newEnvWith(t *testing.T, demo bool, cardsURL string, tweaks ...func(*host.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	hcfg := host.Config{Store: store, Minter: svc, Cards: origins, Demo: demo, API: issuer.NewHandler(svc, issuer.HandlerOptions{})}
+	hcfg := host.Config{Store: store, Minter: svc, Cards: origins, Origins: []string{iss}, Demo: demo,
+		API: issuer.NewHandler(svc, issuer.HandlerOptions{})}
 	for _, tw := range tweaks {
 		tw(&hcfg, &scfg)
 	}
@@ -112,7 +124,7 @@ func newEnvWith(t *testing.T, demo bool, cardsURL string, tweaks ...func(*host.C
 	srv.Config.Handler = h
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, svc: svc, store: store, out: out}
+	return &env{srv: srv, svc: svc, store: store, out: out, signin: si}
 }
 
 // client is a browser: it keeps cookies and sends what the host's page
@@ -172,9 +184,7 @@ func (c *client) signIn() {
 	if a := c.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone}); a.status != 202 {
 		c.t.Fatalf("send code: %d %s", a.status, a.raw)
 	}
-	c.e.out.mu.Lock()
-	code := c.e.out.codes[alicePhone]
-	c.e.out.mu.Unlock()
+	code := c.e.code(alicePhone)
 	if a := c.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": code}); a.status != 200 {
 		c.t.Fatalf("sign in: %d %s", a.status, a.raw)
 	}
@@ -277,8 +287,8 @@ func TestSessionCookie(t *testing.T) {
 	e := newEnv(t, false)
 	b := e.browser(t)
 	b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone})
-	a := b.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": e.out.codes[alicePhone]})
-	set := a.header.Get("Set-Cookie")
+	a := b.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": e.code(alicePhone)})
+	set := ownCookie(a.header)
 	for _, want := range []string{"cardgate_session=cgs_", "HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="} {
 		if !strings.Contains(set, want) {
 			t.Errorf("Set-Cookie %q lacks %s", set, want)
@@ -309,16 +319,27 @@ func TestSessionCookie(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	res, _ = c.Do(req)
 	res.Body.Close()
-	req, _ = http.NewRequest("POST", ts.URL+"/host/api/signin", strings.NewReader(`{"phoneNumber":"`+alicePhone+`","code":"`+e.out.codes[alicePhone]+`"}`))
+	req, _ = http.NewRequest("POST", ts.URL+"/host/api/signin", strings.NewReader(`{"phoneNumber":"`+alicePhone+`","code":"`+e.code(alicePhone)+`"}`))
 	req.Header.Set("Content-Type", "application/json")
 	res, err = c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if set := res.Header.Get("Set-Cookie"); !strings.HasPrefix(set, "__Host-cardgate_session=") || !strings.Contains(set, "Secure") {
+	if set := ownCookie(res.Header); !strings.HasPrefix(set, "__Host-cardgate_session=") || !strings.Contains(set, "Secure") {
 		t.Errorf("over TLS: Set-Cookie %q, want a Secure __Host- cookie", set)
 	}
+}
+
+// ownCookie is the Set-Cookie line of the session itself, on path /, among
+// those that clear strays.
+func ownCookie(h http.Header) string {
+	for _, c := range h.Values("Set-Cookie") {
+		if strings.Contains(c, "Path=/;") && !strings.Contains(c, "Domain=") {
+			return c
+		}
+	}
+	return ""
 }
 
 func TestSignInErrors(t *testing.T) {
@@ -333,7 +354,7 @@ func TestSignInErrors(t *testing.T) {
 	if unknown.status != 202 || unknown.raw != known.raw {
 		t.Errorf("unknown number: %d %s; known: %d %s", unknown.status, unknown.raw, known.status, known.raw)
 	}
-	code := e.out.codes[alicePhone]
+	code := e.code(alicePhone)
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -360,6 +381,7 @@ func TestSignInErrors(t *testing.T) {
 
 func TestCSRF(t *testing.T) {
 	e := newEnv(t, true)
+	port := mustURL(e.srv.URL).Port()
 	for _, tc := range []struct {
 		name string
 		hdr  map[string]string
@@ -369,11 +391,26 @@ func TestCSRF(t *testing.T) {
 		{"another site", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, "application/json"},
 		{"an old browser from another origin", map[string]string{"Origin": "https://evil.example"}, "application/json"},
 		{"a form", map[string]string{}, "application/x-www-form-urlencoded"},
+		// A page whose DNS name was rebound to the host's address: to the
+		// browser it is same-origin, and it names itself in Host too.
+		{"a rebound DNS name", map[string]string{"Host": "rebound.evil.example:" + port, "Origin": "http://rebound.evil.example:" + port,
+			"Sec-Fetch-Site": "same-origin"}, "application/json"},
+		{"two Origins", map[string]string{"Origin2": e.srv.URL + ",https://evil.example"}, "application/json"},
+		{"two Content-Types", map[string]string{"CT2": "application/json,application/x-www-form-urlencoded"}, "application/json"},
 	} {
 		req, _ := http.NewRequest("POST", e.srv.URL+"/host/api/demo/signin", strings.NewReader(`{"userId":"`+alice+`"}`))
 		req.Header.Set("Content-Type", tc.ct)
 		for k, v := range tc.hdr {
-			req.Header.Set(k, v)
+			switch k {
+			case "Host":
+				req.Host = v
+			case "Origin2":
+				req.Header["Origin"] = strings.Split(v, ",")
+			case "CT2":
+				req.Header["Content-Type"] = strings.Split(v, ",")
+			default:
+				req.Header.Set(k, v)
+			}
 		}
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -530,5 +567,143 @@ func TestTrustedProxies(t *testing.T) {
 	send("198.51.100.2")
 	if s := send("198.51.100.3"); s != 429 {
 		t.Fatalf("a made-up X-Forwarded-For escaped the limit: %d", s)
+	}
+}
+
+// The host's sign-in answers, status and body, are the same for a number
+// with an account and one without, at every step.
+func TestSignInAnswersAlike(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser(t)
+	step := func(name, path string, body func(phone string) map[string]string) {
+		t.Helper()
+		known := b.call("POST", path, body(alicePhone))
+		unknown := b.call("POST", path, body("+14155550199"))
+		if known.status != unknown.status || known.raw != unknown.raw {
+			t.Fatalf("%s: %d %s for a number with an account, %d %s without", name, known.status, known.raw, unknown.status, unknown.raw)
+		}
+	}
+	wrong := func(phone string) map[string]string {
+		code := "000000"
+		if e.code(alicePhone) == code {
+			code = "111111"
+		}
+		return map[string]string{"phoneNumber": phone, "code": code}
+	}
+	step("a code before any was sent", "/host/api/signin", wrong)
+	step("asking for a code", "/host/api/signin/code", func(p string) map[string]string { return map[string]string{"phoneNumber": p} })
+	for i := range 6 {
+		step(fmt.Sprintf("wrong code %d", i+1), "/host/api/signin", wrong)
+	}
+}
+
+// A page on the host's host name (cookies ignore the port) can toss in a
+// session cookie of its own on a longer path, which the browser sends
+// first. A request with two session cookies is refused, and every copy is
+// cleared, so that the viewer never acts as the tosser.
+func TestTossedSessionCookie(t *testing.T) {
+	e := newEnv(t, false)
+	ctx := context.Background()
+	const bob = "0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40"
+	if err := e.svc.CreateUser(ctx, &cardgate.User{ID: bob, Name: "Bob", PhoneNumber: "+14155550102"}); err != nil {
+		t.Fatal(err)
+	}
+	attacker, err := e.signin.NewSession(ctx, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.signIn()
+	own := sessionCookie(t, b, e).Value
+	for _, path := range []string{"/host/api/me", "/host/api/tokens"} {
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		if path == "/host/api/tokens" {
+			req, _ = http.NewRequest("POST", e.srv.URL+path, strings.NewReader(`{"actionPackageId":"`+orders+`"}`))
+			req.Header.Set("Content-Type", "application/json")
+		}
+		// What the browser sends: the longer path's cookie first.
+		req.Header.Set("Cookie", "cardgate_session="+attacker.Token+"; cardgate_session="+own)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 401 || !strings.Contains(string(raw), "more than one session cookie") {
+			t.Fatalf("%s with a tossed cookie: %d %s; want 401", path, res.StatusCode, raw)
+		}
+		cleared := map[string]bool{}
+		for _, c := range res.Cookies() {
+			if c.Name == "cardgate_session" && c.Value == "" && c.MaxAge < 0 && c.Domain == "" {
+				cleared[c.Path] = true
+			}
+		}
+		for _, p := range []string{"/", "/host", "/host/", "/host/api", "/host/api/", "/host/api/me", "/host/api/tokens", "/host/api/signin"} {
+			if !cleared[p] {
+				t.Errorf("%s: the cookie is not cleared on path %s (cleared: %v)", path, p, cleared)
+			}
+		}
+	}
+	// On a host name, the copies a subdomain page could have set for the
+	// host's name or a parent domain are cleared too.
+	req, _ := http.NewRequest("GET", e.srv.URL+"/host/api/me", nil)
+	req.Host = "app.example.com"
+	req.Header.Set("Cookie", "cardgate_session="+attacker.Token+"; cardgate_session="+own)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	domains := map[string]bool{}
+	for _, c := range res.Cookies() {
+		if c.Path == "/host/api" {
+			domains[c.Domain] = true
+		}
+	}
+	if res.StatusCode != 401 || !domains[""] || !domains["app.example.com"] || !domains["example.com"] || domains["com"] {
+		t.Errorf("on app.example.com: %d, /host/api cleared for domains %v; want host-only, app.example.com and example.com", res.StatusCode, domains)
+	}
+
+	// Signing out ends every session the request names.
+	b2 := e.browser(t)
+	b2.signIn()
+	mine := sessionCookie(t, b2, e).Value
+	b2.hdr["Cookie"] = "cardgate_session=" + attacker.Token
+	if a := b2.call("POST", "/host/api/signout", map[string]string{}); a.status != 204 {
+		t.Fatalf("sign out: %d %s", a.status, a.raw)
+	}
+	for _, tok := range []string{mine, attacker.Token} {
+		if _, err := e.signin.Lookup(ctx, tok); err == nil {
+			t.Error("a session named by the signed-out request still works")
+		}
+	}
+
+	// Signing in clears strays on every other path too.
+	b.call("POST", "/host/api/signin/code", map[string]string{"phoneNumber": alicePhone})
+	a := b.call("POST", "/host/api/signin", map[string]string{"phoneNumber": alicePhone, "code": e.code(alicePhone)})
+	var set []string
+	for _, c := range (&http.Response{Header: a.header}).Cookies() {
+		set = append(set, c.Path+"="+c.Value)
+	}
+	if !slices.Contains(set, "/host/api=") || !slices.ContainsFunc(set, func(s string) bool { return strings.HasPrefix(s, "/=cgs_") }) {
+		t.Errorf("sign-in sets %v; want the session on / and every other path cleared", set)
+	}
+}
+
+// The host refuses cards that could set its cookies: on its own host name
+// (whatever the port), or on its site over plain HTTP.
+func TestCardsApartFromTheHost(t *testing.T) {
+	origins, _ := cards.ParseOrigins("http://127.0.0.1:8082")
+	_, err := host.NewHandler(host.Config{Cards: origins, Origins: []string{"http://127.0.0.1:8080"}})
+	if err == nil || !strings.Contains(err.Error(), "on the card host's own host name") {
+		t.Fatalf("cards on the host's host name: %v", err)
+	}
+	origins, _ = cards.ParseOrigins("http://cards.example.com")
+	_, err = host.NewHandler(host.Config{Cards: origins, Origins: []string{"http://app.example.com"}})
+	if err == nil || !strings.Contains(err.Error(), "over plain HTTP") {
+		t.Fatalf("cards on the host's site over plain HTTP: %v", err)
+	}
+	if _, err = host.NewHandler(host.Config{Cards: origins, Origins: []string{"https://app.example.com"}}); err != nil {
+		t.Fatalf("over TLS: %v", err)
 	}
 }

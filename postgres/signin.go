@@ -26,7 +26,7 @@ func (db *DB) PutLoginCode(ctx context.Context, c *cardgate.LoginCode) error {
 		VALUES ($1, $2, $3, $4, 0, $5)
 		ON CONFLICT (phone_number) DO UPDATE SET code_hash = excluded.code_hash, user_id = excluded.user_id,
 			expires_at = excluded.expires_at, attempts = 0, created_at = excluded.created_at`,
-		c.PhoneNumber, c.Hash, c.UserID, ts(c.ExpiresAt), ts(c.CreatedAt))
+		c.PhoneNumber, c.Hash, pgtype.Text{String: c.UserID, Valid: c.UserID != ""}, ts(c.ExpiresAt), ts(c.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("postgres: put login code: %w", err)
 	}
@@ -38,15 +38,16 @@ func (db *DB) PutLoginCode(ctx context.Context, c *cardgate.LoginCode) error {
 func (db *DB) AttemptLoginCode(ctx context.Context, phone string) (*cardgate.LoginCode, error) {
 	c := cardgate.LoginCode{PhoneNumber: phone}
 	var exp, cat pgtype.Timestamptz
+	var user pgtype.Text // NULL for a number without an account
 	err := db.pool.QueryRow(ctx, `UPDATE login_codes SET attempts = attempts + 1 WHERE phone_number = $1
 		RETURNING code_hash, user_id, expires_at, attempts, created_at`, phone).
-		Scan(&c.Hash, &c.UserID, &exp, &c.Attempts, &cat)
+		Scan(&c.Hash, &user, &exp, &c.Attempts, &cat)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, cardgate.Errorf(cardgate.ENOTFOUND, "no sign-in code is pending for this number")
 	} else if err != nil {
 		return nil, fmt.Errorf("postgres: attempt login code: %w", err)
 	}
-	c.ExpiresAt, c.CreatedAt = fromTS(exp), fromTS(cat)
+	c.UserID, c.ExpiresAt, c.CreatedAt = user.String, fromTS(exp), fromTS(cat)
 	return &c, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cardgate/cardgate"
@@ -42,10 +43,16 @@ const (
 	DefaultSessionTTL  = 12 * time.Hour
 )
 
-// Default limits. A number gets at most 3 codes in 10 minutes, so with 5
-// tries per code a guesser has 15 tries in a million per 10 minutes; a client
-// address (an office behind one NAT, say) gets 20 sign-in calls at once and
-// 60 per 10 minutes.
+// Default limits, token buckets (see ratelimit.Per): a bucket holds up to
+// Burst calls and refills at the rate, so the most a window of length W
+// allows is Burst + W×rate, not the rate alone.
+//
+// A number may be sent 3 codes at once and then one every 200 s: at most 6
+// in any 10 minutes and 21 in any hour, so with 5 tries per code a guesser
+// gets at most 105 tries in a million at one number per hour. A client
+// address (an office behind one NAT, say) may make 20 sign-in calls (codes
+// asked for and codes tried) at once and then one every 10 s: at most 80 in
+// any 10 minutes and 380 in any hour. TestLimitsWorstCase counts these.
 var (
 	DefaultPhoneLimit  = ratelimit.Per(3, 10*time.Minute, 3)
 	DefaultClientLimit = ratelimit.Per(60, 10*time.Minute, 20)
@@ -73,8 +80,9 @@ type Config struct {
 
 // Service is sign-in. It is safe for concurrent use.
 type Service struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	sending sync.WaitGroup // codes being sent in the background
 }
 
 // New returns a Service.
@@ -132,8 +140,13 @@ func NormalizePhone(s string) (string, error) {
 }
 
 // Start sends a sign-in code to phone, from the client at address client
-// (the rate limit's key). It answers the same whether or not the number
-// belongs to a user, so that sign-in does not tell who has an account.
+// (the rate limit's key). It answers the same, and does the same work,
+// whether or not the number belongs to an enabled user of its own, so that
+// sign-in does not tell who has an account: a code is made, hashed and
+// stored for every number (with no user for a number without an account,
+// so that the tries at it are counted and answered alike), and the code is
+// sent in the background, so that a slow or failing SMS gateway shows
+// neither in the answer nor in its time. A failed send is logged.
 func (s *Service) Start(ctx context.Context, phone, client string) error {
 	phone, err := NormalizePhone(phone)
 	if err != nil {
@@ -148,31 +161,55 @@ func (s *Service) Start(ctx context.Context, phone, client string) error {
 	u, err := s.cfg.Store.UserByPhone(ctx, phone)
 	switch cardgate.ErrorCode(err) {
 	case "":
+		if u.Disabled {
+			s.log.LogAttrs(ctx, slog.LevelInfo, "sign-in code not sent: user is disabled", slog.String("user", u.ID))
+			u = nil
+		}
 	case cardgate.ENOTFOUND:
 		s.log.LogAttrs(ctx, slog.LevelInfo, "sign-in code not sent: no user has the number")
-		return nil
 	case cardgate.ECONFLICT:
 		s.log.LogAttrs(ctx, slog.LevelWarn, "sign-in code not sent: several users share the number; give each their own")
-		return nil
 	default:
 		return err
 	}
-	if u.Disabled {
-		s.log.LogAttrs(ctx, slog.LevelInfo, "sign-in code not sent: user is disabled", slog.String("user", u.ID))
-		return nil
+	userID := ""
+	if err == nil && u != nil {
+		userID = u.ID
 	}
 	code := newCode()
 	now := s.cfg.Now()
 	if err := s.cfg.Store.PutLoginCode(ctx, &cardgate.LoginCode{PhoneNumber: phone, Hash: s.hash(phone, code),
-		UserID: u.ID, ExpiresAt: now.Add(s.cfg.CodeTTL), CreatedAt: now}); err != nil {
+		UserID: userID, ExpiresAt: now.Add(s.cfg.CodeTTL), CreatedAt: now}); err != nil {
 		return err
 	}
-	if err := s.cfg.Sender.SendCode(ctx, phone, code); err != nil {
-		return cardgate.WrapError(cardgate.EUNAVAILABLE, "the sign-in code could not be sent; try again in a minute", err)
+	if userID != "" {
+		s.send(ctx, phone, code, userID)
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "sign-in code sent", slog.String("user", u.ID))
 	return nil
 }
+
+// sendTimeout bounds a background send: a gateway that has not answered by
+// then will not be waited for.
+const sendTimeout = 30 * time.Second
+
+// send delivers a code in the background, outliving the request.
+func (s *Service) send(ctx context.Context, phone, code, userID string) {
+	s.sending.Add(1)
+	go func() {
+		defer s.sending.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		defer cancel()
+		if err := s.cfg.Sender.SendCode(ctx, phone, code); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "sign-in code could not be sent", slog.String("user", userID), slog.Any("err", err))
+			return
+		}
+		s.log.LogAttrs(ctx, slog.LevelInfo, "sign-in code sent", slog.String("user", userID))
+	}()
+}
+
+// Wait waits for the codes being sent in the background: for tests, and
+// for a server that shuts down.
+func (s *Service) Wait() { s.sending.Wait() }
 
 var codeForm = regexp.MustCompile(`^[0-9]{6}$`)
 
@@ -202,7 +239,9 @@ func (s *Service) Verify(ctx context.Context, phone, code, client string) (*Sess
 		return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "the code has expired; ask for a new one")
 	case c.Attempts > s.cfg.MaxAttempts:
 		return nil, cardgate.Errorf(cardgate.ERATELIMITED, "too many wrong codes; ask for a new one")
-	case !hmac.Equal(c.Hash, s.hash(phone, code)):
+	// A number without an account has a code nobody was sent: it is
+	// wrong however it is guessed, exactly like a registered one's.
+	case !hmac.Equal(c.Hash, s.hash(phone, code)) || c.UserID == "":
 		left := s.cfg.MaxAttempts - c.Attempts
 		s.log.LogAttrs(ctx, slog.LevelInfo, "wrong sign-in code", slog.String("user", c.UserID), slog.Int("triesLeft", left))
 		if left == 0 {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -29,9 +31,11 @@ type outbox struct {
 	mu    sync.Mutex
 	codes map[string]string
 	fail  error
+	delay time.Duration // how long a send takes, like an SMS gateway's answer
 }
 
 func (o *outbox) SendCode(_ context.Context, phone, code string) error {
+	time.Sleep(o.delay)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.fail != nil {
@@ -64,6 +68,21 @@ type fixture struct {
 	store cardgate.Store
 	out   *outbox
 	clock *clock
+}
+
+// code waits for the codes being sent in the background, then returns the
+// one sent to phone.
+func (f *fixture) code(t *testing.T, phone string) string {
+	t.Helper()
+	f.svc.Wait()
+	return f.out.code(t, phone)
+}
+
+func (f *fixture) sent() int {
+	f.svc.Wait()
+	f.out.mu.Lock()
+	defer f.out.mu.Unlock()
+	return len(f.out.codes)
 }
 
 func setup(t *testing.T, tweak ...func(*signin.Config)) *fixture {
@@ -113,7 +132,7 @@ func TestSignInWithCode(t *testing.T) {
 	if err := f.svc.Start(ctx, "+1 415-555-0101", "10.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	code := f.out.code(t, alicePhone)
+	code := f.code(t, alicePhone)
 	if len(code) != 6 {
 		t.Fatalf("code %q is not 6 digits", code)
 	}
@@ -151,7 +170,7 @@ func TestCodeIsStoredHashed(t *testing.T) {
 	if err := f.svc.Start(ctx, alicePhone, "c"); err != nil {
 		t.Fatal(err)
 	}
-	code := f.out.code(t, alicePhone)
+	code := f.code(t, alicePhone)
 	c, err := f.store.AttemptLoginCode(ctx, alicePhone)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +187,7 @@ func TestWrongCode(t *testing.T) {
 	f := setup(t)
 	ctx := t.Context()
 	f.svc.Start(ctx, alicePhone, "c")
-	right := f.out.code(t, alicePhone)
+	right := f.code(t, alicePhone)
 	wrong := wrongCode(right)
 	_, err := f.svc.Verify(ctx, alicePhone, wrong, "c")
 	wantErr(t, err, cardgate.EUNAUTHORIZED, "wrong code; 4 tries left")
@@ -184,7 +203,7 @@ func TestTooManyAttempts(t *testing.T) {
 	f := setup(t)
 	ctx := t.Context()
 	f.svc.Start(ctx, alicePhone, "c")
-	right := f.out.code(t, alicePhone)
+	right := f.code(t, alicePhone)
 	wrong := wrongCode(right)
 	for i := 1; i < 5; i++ {
 		f.svc.Verify(ctx, alicePhone, wrong, "c")
@@ -196,7 +215,7 @@ func TestTooManyAttempts(t *testing.T) {
 	wantErr(t, err, cardgate.ERATELIMITED, "too many wrong codes; ask for a new one")
 	// A new code starts afresh.
 	f.svc.Start(ctx, alicePhone, "c")
-	if _, err := f.svc.Verify(ctx, alicePhone, f.out.code(t, alicePhone), "c"); err != nil {
+	if _, err := f.svc.Verify(ctx, alicePhone, f.code(t, alicePhone), "c"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -205,7 +224,7 @@ func TestExpiredCode(t *testing.T) {
 	f := setup(t)
 	ctx := t.Context()
 	f.svc.Start(ctx, alicePhone, "c")
-	code := f.out.code(t, alicePhone)
+	code := f.code(t, alicePhone)
 	f.clock.t = f.clock.t.Add(10 * time.Minute)
 	_, err := f.svc.Verify(ctx, alicePhone, code, "c")
 	wantErr(t, err, cardgate.EUNAUTHORIZED, "the code has expired")
@@ -219,7 +238,7 @@ func TestUnknownNumberGetsTheSameAnswer(t *testing.T) {
 	if err := f.svc.Start(t.Context(), "+14155550199", "c"); err != nil {
 		t.Fatalf("unknown number: %v; want the answer a known one gets", err)
 	}
-	if len(f.out.codes) != 0 {
+	if f.sent() != 0 {
 		t.Fatalf("sent codes to %v", f.out.codes)
 	}
 	err := f.svc.Start(t.Context(), "415 555", "c")
@@ -253,7 +272,7 @@ func TestRateLimits(t *testing.T) {
 		_, err := f.svc.Verify(t.Context(), alicePhone, "000001", "10.0.0.9")
 		wantErr(t, err, cardgate.ERATELIMITED, "too many sign-in attempts from this address")
 		// Another address is not held back.
-		if _, err := f.svc.Verify(t.Context(), alicePhone, f.out.code(t, alicePhone), "10.0.0.10"); err != nil {
+		if _, err := f.svc.Verify(t.Context(), alicePhone, f.code(t, alicePhone), "10.0.0.10"); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -272,7 +291,7 @@ func TestDisabledUser(t *testing.T) {
 	_, err = f.svc.Lookup(ctx, sess.Token)
 	wantErr(t, err, cardgate.EUNAUTHORIZED, "sign in again")
 	f.svc.Start(ctx, alicePhone, "c")
-	if len(f.out.codes) != 0 {
+	if f.sent() != 0 {
 		t.Fatal("a disabled user was sent a code")
 	}
 	_, err = f.svc.NewSession(ctx, alice)
@@ -289,11 +308,19 @@ func TestSessionExpires(t *testing.T) {
 	wantErr(t, err, cardgate.EUNAUTHORIZED, "sign in again")
 }
 
+// A gateway that fails is logged: the answer cannot tell, since numbers
+// without an account are never sent a code and so never fail.
 func TestSenderFailure(t *testing.T) {
-	f := setup(t)
+	var logs bytes.Buffer
+	f := setup(t, func(c *signin.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
 	f.out.fail = errors.New("gateway down")
-	err := f.svc.Start(t.Context(), alicePhone, "c")
-	wantErr(t, err, cardgate.EUNAVAILABLE, "could not be sent")
+	if err := f.svc.Start(t.Context(), alicePhone, "c"); err != nil {
+		t.Fatalf("Start = %v; want the answer every number gets", err)
+	}
+	f.svc.Wait()
+	if !strings.Contains(logs.String(), "sign-in code could not be sent") || !strings.Contains(logs.String(), "gateway down") {
+		t.Fatalf("the failure is not logged:\n%s", logs.String())
+	}
 }
 
 func TestWebhookSender(t *testing.T) {
@@ -336,9 +363,191 @@ func TestLimiterDownFailsClosed(t *testing.T) {
 	f := setup(t, func(c *signin.Config) { c.Limiter = brokenLimiter{} })
 	err := f.svc.Start(t.Context(), alicePhone, "c")
 	wantErr(t, err, cardgate.EUNAVAILABLE, "sign-in is unavailable")
-	if len(f.out.codes) != 0 {
+	if f.sent() != 0 {
 		t.Fatal("a code was sent without a rate limit")
 	}
 	_, err = f.svc.Verify(t.Context(), alicePhone, "123456", "c")
 	wantErr(t, err, cardgate.EUNAVAILABLE, "sign-in is unavailable")
+}
+
+// errText is what a caller sees of an answer: nothing, or its code and
+// message.
+func errText(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	var e *cardgate.Error
+	if !errors.As(err, &e) {
+		return "not a cardgate error: " + err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Every step of sign-in answers alike for a number with an account, one
+// without, a disabled user's and one two users share: asking for a code,
+// each wrong try and the try after the last, an expired code, and no code
+// at all.
+func TestSignInDoesNotTellWhoHasAnAccount(t *testing.T) {
+	f := setup(t, func(c *signin.Config) { c.ClientLimit = ratelimit.Per(1000, time.Second, 1000) })
+	ctx := t.Context()
+	now := f.clock.t
+	for _, u := range []*cardgate.User{
+		{ID: "0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40", Name: "Bob", PhoneNumber: "+14155550102"},
+		{ID: "1b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b41", Name: "Carol", PhoneNumber: "+14155550103"},
+		{ID: "2b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b42", Name: "Dan", PhoneNumber: "+14155550103"},
+	} {
+		u.CreatedAt, u.UpdatedAt = now, now
+		if err := f.store.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.store.SetUserDisabled(ctx, "0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40", true, now); err != nil {
+		t.Fatal(err)
+	}
+	numbers := map[string]string{"registered": alicePhone, "unknown": "+14155550199", "disabled": "+14155550102", "shared": "+14155550103"}
+	// answers runs one step for every number and checks they all answer
+	// alike; it returns that answer.
+	answers := func(step string, do func(phone string) error) string {
+		t.Helper()
+		got := map[string]string{}
+		for kind, phone := range numbers {
+			got[kind] = errText(do(phone))
+		}
+		for kind, a := range got {
+			if a != got["registered"] {
+				t.Fatalf("%s: a registered number gets %q, the %s number %q", step, got["registered"], kind, a)
+			}
+		}
+		return got["registered"]
+	}
+	wrong := func(phone string) error {
+		f.svc.Wait()
+		f.out.mu.Lock()
+		c := wrongCode(f.out.codes[phone])
+		f.out.mu.Unlock()
+		_, err := f.svc.Verify(ctx, phone, c, "c")
+		return err
+	}
+	if a := answers("a code before any was asked for", wrong); !strings.Contains(a, "no sign-in code is waiting") {
+		t.Fatalf("answer %q", a)
+	}
+	answers("asking for a code", func(p string) error { return f.svc.Start(ctx, p, "c") })
+	if a := answers("the first wrong code", wrong); !strings.Contains(a, "wrong code; 4 tries left") {
+		t.Fatalf("answer %q", a)
+	}
+	for range 3 {
+		answers("a wrong code", wrong)
+	}
+	if a := answers("the fifth wrong code", wrong); !strings.Contains(a, "that was the last try") {
+		t.Fatalf("answer %q", a)
+	}
+	if a := answers("a sixth try", wrong); !strings.HasPrefix(a, cardgate.ERATELIMITED) {
+		t.Fatalf("answer %q", a)
+	}
+	answers("asking again", func(p string) error { return f.svc.Start(ctx, p, "c") })
+	f.clock.t = f.clock.t.Add(signin.DefaultCodeTTL)
+	if a := answers("an expired code", wrong); !strings.Contains(a, "expired") {
+		t.Fatalf("answer %q", a)
+	}
+	if n := f.sent(); n != 1 {
+		t.Fatalf("%d numbers were sent codes, want Alice's only", n)
+	}
+}
+
+// Asking for a code does the same work for a number with an account and
+// one without: the code is stored for both, and the sender, which may take
+// long (an SMS gateway), runs in the background. The medians of many
+// interleaved requests must be close; before the fix the registered number
+// paid the store write and the send, several times the unknown one's time.
+func TestStartTakesTheSameTimeForEveryNumber(t *testing.T) {
+	f := setup(t, func(c *signin.Config) {
+		c.PhoneLimit = ratelimit.Per(1000, time.Second, 1000)
+		c.ClientLimit = ratelimit.Per(1000, time.Second, 1000)
+	})
+	f.out.delay = 5 * time.Millisecond
+	ctx := t.Context()
+	const n = 60
+	var known, unknown []time.Duration
+	timed := func(phone string) time.Duration {
+		start := time.Now()
+		if err := f.svc.Start(ctx, phone, "c"); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	for i := range 2 * n {
+		if i%2 == 0 {
+			known = append(known, timed(alicePhone))
+		} else {
+			unknown = append(unknown, timed("+14155550199"))
+		}
+	}
+	f.svc.Wait()
+	mk, mu := median(known), median(unknown)
+	if ratio := float64(max(mk, mu)) / float64(min(mk, mu)); ratio > 1.5 {
+		t.Fatalf("median time to ask for a code: %v with an account, %v without (ratio %.2f, want <= 1.5)", mk, mu, ratio)
+	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// The limits are token buckets; this is their worst case, the figures
+// docs/cards.md gives: a number gets at most 3 codes at once and one more
+// every 200 s (6 in any 10 minutes, 21 in an hour); an address makes at
+// most 20 sign-in calls at once and one more every 10 s (80 in 10 minutes,
+// 380 in an hour).
+func TestLimitsWorstCase(t *testing.T) {
+	f := setup(t)
+	ctx := t.Context()
+	start := f.clock.t
+	// count makes calls every 10 s through the window, at each moment
+	// until one is refused, and returns how many were allowed.
+	count := func(window time.Duration, call func(i int) error) int {
+		f.clock.t = start
+		n, i := 0, 0
+		for ; !f.clock.t.After(start.Add(window)); f.clock.t = f.clock.t.Add(10 * time.Second) {
+			for ; ; i++ {
+				err := call(i)
+				if err == nil {
+					n++
+					continue
+				}
+				if cardgate.ErrorCode(err) != cardgate.ERATELIMITED {
+					t.Fatal(err)
+				}
+				i++
+				break
+			}
+		}
+		start = f.clock.t.Add(24 * time.Hour) // the next count starts with full buckets
+		return n
+	}
+	// Per number: every call from another address, so that only the
+	// number's own limit holds it back.
+	codes := func(i int) error { return f.svc.Start(ctx, alicePhone, fmt.Sprintf("10.0.%d.%d", i/256, i%256)) }
+	if n := count(10*time.Minute, codes); n != 6 {
+		t.Errorf("%d codes for one number in 10 minutes, want 6", n)
+	}
+	if n := count(time.Hour, codes); n != 21 {
+		t.Errorf("%d codes for one number in an hour, want 21", n)
+	}
+	// Per address: codes tried, which count as asking for them does; a
+	// call the limit lets through finds no code waiting.
+	calls := func(i int) error {
+		_, err := f.svc.Verify(ctx, "+14155550188", "123456", "10.9.9.9")
+		if cardgate.ErrorCode(err) == cardgate.EUNAUTHORIZED {
+			return nil
+		}
+		return err
+	}
+	if n := count(10*time.Minute, calls); n != 80 {
+		t.Errorf("%d sign-in calls from one address in 10 minutes, want 80", n)
+	}
+	if n := count(time.Hour, calls); n != 380 {
+		t.Errorf("%d sign-in calls from one address in an hour, want 380", n)
+	}
 }

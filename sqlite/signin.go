@@ -28,7 +28,7 @@ func (s *DB) PutLoginCode(ctx context.Context, c *cardgate.LoginCode) error {
 		VALUES (?, ?, ?, ?, 0, ?)
 		ON CONFLICT (phone_number) DO UPDATE SET code_hash = excluded.code_hash, user_id = excluded.user_id,
 			expires_at = excluded.expires_at, attempts = 0, created_at = excluded.created_at`,
-		c.PhoneNumber, c.Hash, c.UserID, c.ExpiresAt.UnixMicro(), c.CreatedAt.UnixMicro())
+		c.PhoneNumber, c.Hash, sql.NullString{String: c.UserID, Valid: c.UserID != ""}, c.ExpiresAt.UnixMicro(), c.CreatedAt.UnixMicro())
 	if err != nil {
 		return fmt.Errorf("sqlite: put login code: %w", err)
 	}
@@ -39,15 +39,16 @@ func (s *DB) PutLoginCode(ctx context.Context, c *cardgate.LoginCode) error {
 func (s *DB) AttemptLoginCode(ctx context.Context, phone string) (*cardgate.LoginCode, error) {
 	c := cardgate.LoginCode{PhoneNumber: phone}
 	var exp, cat sql.NullInt64
+	var user sql.NullString // NULL for a number without an account
 	err := s.write.QueryRowContext(ctx, `UPDATE login_codes SET attempts = attempts + 1 WHERE phone_number = ?
 		RETURNING code_hash, user_id, expires_at, attempts, created_at`, phone).
-		Scan(&c.Hash, &c.UserID, &exp, &c.Attempts, &cat)
+		Scan(&c.Hash, &user, &exp, &c.Attempts, &cat)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, cardgate.Errorf(cardgate.ENOTFOUND, "no sign-in code is pending for this number")
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: attempt login code: %w", err)
 	}
-	c.ExpiresAt, c.CreatedAt = fromMicros(exp), fromMicros(cat)
+	c.UserID, c.ExpiresAt, c.CreatedAt = user.String, fromMicros(exp), fromMicros(cat)
 	return &c, nil
 }
 

@@ -68,6 +68,16 @@ func testLoginCodes(t *testing.T, s cardgate.Store) {
 	}
 	_, err = s.AttemptLoginCode(ctx, "+14155550100")
 	wantCode(t, err, cardgate.ENOTFOUND)
+
+	// A number without an account has a code record too, with no user.
+	none := loginCode("none")
+	none.UserID = ""
+	mustOK(t, s.PutLoginCode(ctx, none))
+	c, err = s.AttemptLoginCode(ctx, "+14155550100")
+	mustOK(t, err)
+	if c.UserID != "" || c.Attempts != 1 || string(c.Hash) != "none" {
+		t.Fatalf("code for a number without an account: %+v", c)
+	}
 }
 
 // Concurrent guesses are each counted: none is lost to a race, which would
