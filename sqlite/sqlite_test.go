@@ -301,7 +301,7 @@ func TestUpgradeKeepsSigningKeys(t *testing.T) {
 	}
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for _, q := range []string{
-		"DELETE FROM schema_migrations WHERE version = 5",
+		"DELETE FROM schema_migrations WHERE version >= 5",
 		"ALTER TABLE signing_keys DROP COLUMN activates_at",
 		fmt.Sprintf("INSERT INTO signing_keys (id, public_key, sealed_private_key, created_at) VALUES ('k1', x'00', x'00', %d)", created.UnixMicro()),
 	} {
