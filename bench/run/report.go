@@ -161,8 +161,10 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 	// The load generator's ceiling: its own CPU per request at the highest
 	// concurrency, where it is cheapest, bounds what one core lets it send.
 	fmt.Fprint(out, "Load generator (its own process, keep-alive, one connection per worker), its own CPU per request, median over targets and rounds:")
-	for i, c := range s.opts.Concurrency {
-		fmt.Fprintf(out, "%s c=%d %.1f µs", map[bool]string{true: ",", false: ""}[i > 0], c, median(loadgenCPU[c]))
+	sep := " "
+	for _, c := range s.opts.Concurrency {
+		fmt.Fprintf(out, "%sc=%d %.1f µs", sep, c, median(loadgenCPU[c]))
+		sep = ", "
 	}
 	top := median(loadgenCPU[slices.Max(s.opts.Concurrency)])
 	fmt.Fprintf(out, "; so one core of its own would let it send at most about %.0f requests per second. It shares the machine's cores with the servers: the `upstream` row is the ceiling of the whole setup. ", 1e6/top)
