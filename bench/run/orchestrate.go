@@ -93,6 +93,7 @@ type session struct {
 
 	upstreamPid, issuerPid int
 	loadBefore             string
+	nginx                  bool // an nginx target runs
 }
 
 type proc struct {
@@ -132,7 +133,7 @@ func Run(ctx context.Context, opts Options, self string, out, log io.Writer) ([]
 		}
 	}()
 
-	s.loadBefore = loadAvg()
+	s.loadBefore, s.nginx = loadAvg(), needNginx
 	targets, err := s.setUp(ctx, names)
 	if err != nil {
 		return nil, err

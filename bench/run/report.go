@@ -22,13 +22,14 @@ type Machine struct {
 	Go         string `json:"go"`
 	Nginx      string `json:"nginx,omitempty"`
 	LoadBefore string `json:"loadBefore"`
+	TempFS     string `json:"tempFS"` // where the store (SQLite, audit) lives
 	Command    string `json:"command"`
 }
 
 func machine(s *session) Machine {
 	m := Machine{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), NProc: runtime.NumCPU(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Go: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
-		LoadBefore: s.loadBefore, Command: command(s.opts)}
+		LoadBefore: s.loadBefore, Command: command(s.opts), TempFS: fsType(s.dir)}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
@@ -40,10 +41,30 @@ func machine(s *session) Machine {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = "Linux " + strings.TrimSpace(string(b))
 	}
-	if out, err := exec.Command(s.opts.Nginx, "-v").CombinedOutput(); err == nil {
-		m.Nginx = strings.TrimPrefix(strings.TrimSpace(string(out)), "nginx version: nginx/")
+	if s.nginx {
+		if out, err := exec.Command(s.opts.Nginx, "-v").CombinedOutput(); err == nil {
+			m.Nginx = strings.TrimPrefix(strings.TrimSpace(string(out)), "nginx version: nginx/")
+		}
 	}
 	return m
+}
+
+// fsType names the file system dir is on (the mount with the longest
+// matching path in /proc/mounts): the audit store's writes cost more on a
+// disk than on tmpfs.
+func fsType(dir string) string {
+	b, _ := os.ReadFile("/proc/mounts")
+	best, typ := "", "?"
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 {
+			continue
+		}
+		if (dir == f[1] || strings.HasPrefix(dir, strings.TrimSuffix(f[1], "/")+"/")) && len(f[1]) >= len(best) {
+			best, typ = f[1], f[2]+" ("+f[0]+")"
+		}
+	}
+	return typ
 }
 
 func loadAvg() string {
@@ -99,7 +120,7 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 	if m.Nginx != "" {
 		fmt.Fprintf(out, ", nginx %s with `worker_processes %d`", m.Nginx, s.nprocs)
 	}
-	fmt.Fprintf(out, "; load average before the run %s, after %s.\n\n", m.LoadBefore, loadAvg())
+	fmt.Fprintf(out, "; store and logs on %s; load average before the run %s, after %s.\n\n", m.TempFS, m.LoadBefore, loadAvg())
 
 	type key struct {
 		round, c int
