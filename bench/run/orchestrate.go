@@ -120,9 +120,6 @@ func Run(ctx context.Context, opts Options, self string, out, log io.Writer) ([]
 	if err != nil {
 		return nil, err
 	}
-	// nginx's workers run as nobody unless told otherwise; they must reach
-	// their temp paths in here.
-	os.Chmod(dir, 0o755)
 	s := &session{opts: opts, dir: dir, self: self, log: log, nprocs: runtime.GOMAXPROCS(0)}
 	defer func() {
 		s.stopAll()
@@ -138,7 +135,7 @@ func Run(ctx context.Context, opts Options, self string, out, log io.Writer) ([]
 	if err != nil {
 		return nil, err
 	}
-	samples, err := s.measure(ctx, targets)
+	samples, err := s.measure(ctx, names, targets)
 	if err != nil {
 		return samples, err
 	}
@@ -233,13 +230,7 @@ func (s *session) setUp(ctx context.Context, names []string) (map[string]*target
 // target back to back, so that the ratios compare points measured close
 // in time; the order of the targets rotates from round to round, so that
 // none always runs first, or always after the same neighbour.
-func (s *session) measure(ctx context.Context, ts map[string]*target) ([]Sample, error) {
-	var names []string
-	for _, n := range allTargets {
-		if ts[n] != nil {
-			names = append(names, n)
-		}
-	}
+func (s *session) measure(ctx context.Context, names []string, ts map[string]*target) ([]Sample, error) {
 	var samples []Sample
 	total := s.opts.Rounds * len(s.opts.Concurrency) * len(names)
 	for r := range s.opts.Rounds {
