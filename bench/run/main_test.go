@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary stand in for the command: the orchestrator
+// starts its helpers (upstream, proxy, load generator) by running its own
+// binary with a role as the first argument.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 {
+		if role, ok := roles[os.Args[1]]; ok {
+			if err := role(os.Args[2:]); err != nil {
+				os.Stderr.WriteString(os.Args[1] + ": " + err.Error() + "\n")
+				os.Exit(1)
+			}
+			os.Exit(0)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// TestSmokeRun runs the whole benchmark very briefly (one round, 0.3 s per
+// point, c = 1 and 4) so that CI proves the script still works: every
+// target has a row at every concurrency, with requests answered and no
+// errors. The figures themselves are not checked: they mean nothing on a
+// shared machine in 0.3 s.
+func TestSmokeRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the smoke run builds cardgate and starts nine processes")
+	}
+	opts := Defaults()
+	if _, err := os.Stat(opts.Nginx); err != nil {
+		msg := "nginx not found at " + opts.Nginx + ": install it with 'apt-get install nginx-light' to run the benchmark's smoke test"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	opts.Rounds, opts.Duration, opts.Warmup, opts.Concurrency = 1, 300*time.Millisecond, 100*time.Millisecond, []int{1, 4}
+	opts.MaxRequests = 100_000
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, log bytes.Buffer
+	samples, err := Run(ctx, opts, self, &out, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if len(samples) != len(allTargets)*2 {
+		t.Errorf("%d samples, want %d", len(samples), len(allTargets)*2)
+	}
+	for _, x := range samples {
+		if x.Result.Requests == 0 || x.Result.Errors != 0 {
+			t.Errorf("%s at c=%d: %d requests, %d errors (first: %s)", x.Target, x.C, x.Result.Requests, x.Result.Errors, x.Result.FirstErr)
+		}
+		if x.Target != "upstream" && x.Result.CPU["proxy"] == 0 && x.Result.Requests > 1000 {
+			t.Errorf("%s at c=%d: no proxy CPU measured over %d requests", x.Target, x.C, x.Result.Requests)
+		}
+	}
+
+	// The table: one row per target and concurrency, rps > 0, no errors.
+	text := out.String()
+	for _, n := range allTargets {
+		for _, c := range opts.Concurrency {
+			m := regexp.MustCompile(`(?m)^\| ` + regexp.QuoteMeta(n) + ` \| ` + strconv.Itoa(c) + ` \| (\d+) \|.*\| (\d+) \|$`).FindStringSubmatch(text)
+			if m == nil {
+				t.Errorf("no row for %s at c=%d in:\n%s", n, c, text)
+				continue
+			}
+			if m[1] == "0" || m[2] != "0" {
+				t.Errorf("row for %s at c=%d: rps %s, errors %s", n, c, m[1], m[2])
+			}
+		}
+	}
+	for _, want := range []string{"Machine: ", "go run ./bench/run -rounds 1 -duration 300ms", "Load generator"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestSelectTargets: the baseline is always measured, unknown names are
+// refused.
+func TestSelectTargets(t *testing.T) {
+	got, err := selectTargets([]string{"adapter-local"})
+	if err != nil || strings.Join(got, ",") != "reverseproxy,adapter-local" {
+		t.Errorf("selectTargets(adapter-local) = %v, %v", got, err)
+	}
+	if _, err := selectTargets([]string{"envoy"}); err == nil {
+		t.Error("an unknown target was accepted")
+	}
+}

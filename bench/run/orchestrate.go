@@ -1,0 +1,387 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cardgate/cardgate/bench/loadgen"
+)
+
+// Options are the knobs of one invocation.
+type Options struct {
+	Rounds      int
+	Duration    time.Duration
+	Warmup      time.Duration
+	Concurrency []int
+	MaxRequests int
+	Targets     []string // empty: all
+	Cardgate    string   // a binary; empty: go build ./cmd/cardgate
+	Nginx       string
+	JSON        string
+	Keep        bool
+}
+
+// Defaults are the settings of the figures in docs/BENCHMARKS.md.
+func Defaults() Options {
+	return Options{Rounds: 5, Duration: 5 * time.Second, Warmup: time.Second,
+		Concurrency: []int{1, 16, 64}, MaxRequests: 2_000_000, Nginx: "/usr/sbin/nginx"}
+}
+
+// The targets, in the order of the table. reverseproxy is the baseline
+// every ratio is taken against.
+var allTargets = []string{"upstream", "reverseproxy", "nginx", "adapter-remote", "adapter-local", "nginx-auth"}
+
+const baseline = "reverseproxy"
+
+var targetDesc = map[string]string{
+	"upstream":       "the echo upstream, no proxy (the ceiling of the setup)",
+	"reverseproxy":   "bare `httputil.ReverseProxy`, tuned transport (the baseline)",
+	"nginx":          "nginx `proxy_pass`, keep-alive to the upstream",
+	"adapter-remote": "`cardgate adapter`, `issuer.mode: remote`, default config (audit to the store)",
+	"adapter-local":  "`cardgate adapter`, `issuer.mode: local`, default config (audit to the store)",
+	"nginx-auth":     "nginx `auth_request` → adapter `/auth` (remote mode), then `proxy_pass`",
+}
+
+// A target is one way of reaching the upstream.
+type target struct {
+	name  string
+	url   string
+	token bool  // send the bearer token
+	proxy []int // the processes doing the proxying, whose CPU is "proxy"
+}
+
+// Sample is one measurement: one target at one concurrency in one round.
+type Sample struct {
+	Round  int             `json:"round"`
+	Target string          `json:"target"`
+	C      int             `json:"c"`
+	Result *loadgen.Result `json:"result"`
+}
+
+// Package and user of the benchmark's installation.
+const (
+	benchUser    = "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10"
+	benchPackage = "com.contoso.orders"
+	benchPath    = "/items/42"
+)
+
+type session struct {
+	opts   Options
+	dir    string
+	self   string
+	log    io.Writer
+	procs  []*proc
+	env    []string // cardgate's environment: only --data counts
+	bin    string   // cardgate
+	nprocs int      // worker_processes for nginx
+	token  string   // a valid token for benchUser and benchPackage
+
+	upstreamPid, issuerPid int
+	loadBefore             string
+	nginx                  bool // an nginx target runs
+}
+
+type proc struct {
+	name  string
+	cmd   *exec.Cmd
+	group bool // nginx: stop its workers with it
+	done  chan struct{}
+}
+
+// Run sets everything up, measures, prints the report to out and returns
+// the samples. Everything it started is stopped before it returns.
+func Run(ctx context.Context, opts Options, self string, out, log io.Writer) ([]Sample, error) {
+	names, err := selectTargets(opts.Targets)
+	if err != nil {
+		return nil, err
+	}
+	needNginx := slices.Contains(names, "nginx") || slices.Contains(names, "nginx-auth")
+	if needNginx {
+		if _, err := os.Stat(opts.Nginx); err != nil {
+			return nil, fmt.Errorf("nginx not found at %s: install it with 'apt-get install nginx-light', or leave out the nginx targets with -targets", opts.Nginx)
+		}
+	}
+	dir, err := os.MkdirTemp("", "cardgate-bench-")
+	if err != nil {
+		return nil, err
+	}
+	s := &session{opts: opts, dir: dir, self: self, log: log, nprocs: runtime.GOMAXPROCS(0)}
+	defer func() {
+		s.stopAll()
+		if opts.Keep {
+			fmt.Fprintf(log, "kept %s\n", dir)
+		} else {
+			os.RemoveAll(dir)
+		}
+	}()
+
+	s.loadBefore, s.nginx = loadAvg(), needNginx
+	targets, err := s.setUp(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	samples, err := s.measure(ctx, names, targets)
+	if err != nil {
+		return samples, err
+	}
+	if opts.JSON != "" {
+		b, _ := json.MarshalIndent(map[string]any{"machine": machine(s), "samples": samples}, "", "  ")
+		if err := os.WriteFile(opts.JSON, b, 0o644); err != nil {
+			return samples, err
+		}
+	}
+	report(out, s, names, samples)
+	return samples, nil
+}
+
+func selectTargets(want []string) ([]string, error) {
+	if len(want) == 0 {
+		return allTargets, nil
+	}
+	var names []string
+	for _, n := range allTargets {
+		if n == baseline || slices.Contains(want, n) {
+			names = append(names, n)
+		}
+	}
+	for _, w := range want {
+		if !slices.Contains(allTargets, w) {
+			return nil, fmt.Errorf("-targets: unknown target %q (known: %s)", w, strings.Join(allTargets, ", "))
+		}
+	}
+	return names, nil
+}
+
+// setUp starts the servers the chosen targets need and checks that each
+// target answers 200.
+func (s *session) setUp(ctx context.Context, names []string) (map[string]*target, error) {
+	has := func(n string) bool { return slices.Contains(names, n) }
+	ts := map[string]*target{}
+
+	upURL, up, err := s.startLine(ctx, "upstream", nil, s.self, "upstream", "-listen", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	ts["upstream"] = &target{name: "upstream", url: upURL + benchPath}
+
+	bareURL, bare, err := s.startLine(ctx, "reverseproxy", nil, s.self, "proxy", "-listen", "127.0.0.1:0", "-target", upURL)
+	if err != nil {
+		return nil, err
+	}
+	ts["reverseproxy"] = &target{name: "reverseproxy", url: bareURL + benchPath, proxy: []int{bare}}
+
+	if has("nginx") {
+		u, pids, err := s.startNginx(ctx, "nginx", func(listen string) string {
+			return fmt.Sprintf(nginxProxyPass, hostPort(upURL), listen)
+		})
+		if err != nil {
+			return nil, err
+		}
+		ts["nginx"] = &target{name: "nginx", url: u + benchPath, proxy: pids}
+	}
+
+	var issuerPid int
+	if has("adapter-remote") || has("adapter-local") || has("nginx-auth") {
+		remote, local, ipid, err := s.startCardgate(ctx, upURL, has("adapter-local"))
+		if err != nil {
+			return nil, err
+		}
+		issuerPid = ipid
+		ts["adapter-remote"] = &target{name: "adapter-remote", url: remote.url + benchPath, token: true, proxy: []int{remote.pid}}
+		if local != nil {
+			ts["adapter-local"] = &target{name: "adapter-local", url: local.url + benchPath, token: true, proxy: []int{local.pid}}
+		}
+		if has("nginx-auth") {
+			u, pids, err := s.startNginx(ctx, "nginx-auth", func(listen string) string {
+				return fmt.Sprintf(nginxAuth, hostPort(upURL), hostPort(remote.url), listen)
+			})
+			if err != nil {
+				return nil, err
+			}
+			ts["nginx-auth"] = &target{name: "nginx-auth", url: u + benchPath, token: true, proxy: append(pids, remote.pid)}
+		}
+	}
+	s.upstreamPid, s.issuerPid = up, issuerPid
+
+	for _, n := range names {
+		if err := s.ready(ctx, ts[n]); err != nil {
+			return nil, err
+		}
+	}
+	return ts, nil
+}
+
+// measure runs the rounds. Within a round, each concurrency runs every
+// target back to back, so that the ratios compare points measured close
+// in time; the order of the targets rotates from round to round, so that
+// none always runs first, or always after the same neighbour.
+func (s *session) measure(ctx context.Context, names []string, ts map[string]*target) ([]Sample, error) {
+	var samples []Sample
+	total := s.opts.Rounds * len(s.opts.Concurrency) * len(names)
+	for r := range s.opts.Rounds {
+		order := append(slices.Clone(names[r%len(names):]), names[:r%len(names)]...)
+		for _, c := range s.opts.Concurrency {
+			for _, n := range order {
+				fmt.Fprintf(s.log, "[%d/%d] round %d, c=%d, %s\n", len(samples)+1, total, r+1, c, n)
+				res, err := s.load(ctx, ts[n], c)
+				if err != nil {
+					return samples, fmt.Errorf("round %d, c=%d, %s: %w", r+1, c, n, err)
+				}
+				samples = append(samples, Sample{Round: r + 1, Target: n, C: c, Result: res})
+			}
+		}
+	}
+	return samples, nil
+}
+
+// load runs the load generator, a process of its own, against one target.
+func (s *session) load(ctx context.Context, t *target, c int) (*loadgen.Result, error) {
+	o := s.opts
+	args := []string{"load", "-url", t.url, "-c", strconv.Itoa(c), "-warmup", o.Warmup.String(),
+		"-d", o.Duration.String(), "-n", strconv.Itoa(o.MaxRequests),
+		"-watch", "upstream=" + strconv.Itoa(s.upstreamPid)}
+	if len(t.proxy) > 0 {
+		args = append(args, "-watch", "proxy="+joinInts(t.proxy))
+	}
+	if s.issuerPid != 0 {
+		args = append(args, "-watch", "issuer="+strconv.Itoa(s.issuerPid))
+	}
+	// Bounded even if the load generator hangs.
+	ctx, cancel := context.WithTimeout(ctx, o.Warmup+o.Duration+30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s.self, args...)
+	cmd.Env = os.Environ()
+	if t.token {
+		cmd.Env = append(cmd.Env, headerEnv+"=Authorization: Bearer "+s.token)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("load generator: %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	var r loadgen.Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("load generator said %q: %v", b, err)
+	}
+	return &r, nil
+}
+
+// ready waits until the target answers 200 to the benchmark's request.
+func (s *session) ready(ctx context.Context, t *target) error {
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	defer client.CloseIdleConnections()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, "GET", t.url, nil)
+		if t.token {
+			req.Header.Set("Authorization", "Bearer "+s.token)
+		}
+		res, err := client.Do(req)
+		var body []byte
+		if err == nil {
+			body, _ = io.ReadAll(io.LimitReader(res.Body, 4096))
+			res.Body.Close()
+			if res.StatusCode == 200 && string(body) == echoBody {
+				return nil
+			}
+			err = fmt.Errorf("status %d: %s", res.StatusCode, body)
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%s (%s) is not ready: %v; logs in %s (-keep keeps them)", t.name, t.url, err, s.dir)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startLine starts a server that says "listening on URL" on its first line
+// of output, and returns the URL and its process id.
+func (s *session) startLine(ctx context.Context, name string, env []string, bin string, args ...string) (string, int, error) {
+	logf, err := os.Create(filepath.Join(s.dir, name+".log"))
+	if err != nil {
+		return "", 0, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return "", 0, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := s.track(name, cmd, false)
+	go func() { <-p.done; logf.Close() }()
+	line := make(chan string, 1)
+	go func() {
+		br := bufio.NewReader(stdout)
+		l, _ := br.ReadString('\n')
+		line <- l
+		io.Copy(logf, br) // cardgate's servers log to stdout too: keep draining
+	}()
+	select {
+	case l := <-line:
+		f := strings.Fields(l)
+		if len(f) < 3 || f[0] != "listening" || !strings.HasPrefix(f[2], "http://127.0.0.1:") {
+			b, _ := os.ReadFile(logf.Name())
+			return "", 0, fmt.Errorf("%s said %q: %s", name, l, b)
+		}
+		return f[2], cmd.Process.Pid, nil
+	case <-time.After(30 * time.Second):
+		return "", 0, fmt.Errorf("%s did not start within 30 s", name)
+	case <-ctx.Done():
+		return "", 0, ctx.Err()
+	}
+}
+
+func (s *session) track(name string, cmd *exec.Cmd, group bool) *proc {
+	p := &proc{name: name, cmd: cmd, group: group, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.done) }()
+	s.procs = append(s.procs, p)
+	return p
+}
+
+// stopAll stops every process started, newest first, with SIGTERM and,
+// after 5 s, SIGKILL.
+func (s *session) stopAll() {
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		p := s.procs[i]
+		pid := p.cmd.Process.Pid
+		if p.group {
+			pid = -pid
+		}
+		syscall.Kill(pid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			syscall.Kill(pid, syscall.SIGKILL)
+			<-p.done
+		}
+	}
+}
+
+func hostPort(u string) string { return strings.TrimPrefix(u, "http://") }
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Machine describes where a run was made.
+type Machine struct {
+	Date       string `json:"date"`
+	NProc      int    `json:"nproc"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	CPU        string `json:"cpu"`
+	Kernel     string `json:"kernel"`
+	Go         string `json:"go"`
+	Nginx      string `json:"nginx,omitempty"`
+	LoadBefore string `json:"loadBefore"`
+	TempFS     string `json:"tempFS"` // where the store (SQLite, audit) lives
+	Command    string `json:"command"`
+}
+
+func machine(s *session) Machine {
+	m := Machine{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), NProc: runtime.NumCPU(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), Go: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
+		LoadBefore: s.loadBefore, Command: command(s.opts), TempFS: fsType(s.dir)}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	if s.nginx {
+		if out, err := exec.Command(s.opts.Nginx, "-v").CombinedOutput(); err == nil {
+			m.Nginx = strings.TrimPrefix(strings.TrimSpace(string(out)), "nginx version: nginx/")
+		}
+	}
+	return m
+}
+
+// fsType names the file system dir is on (the mount with the longest
+// matching path in /proc/mounts): the audit store's writes cost more on a
+// disk than on tmpfs.
+func fsType(dir string) string {
+	b, _ := os.ReadFile("/proc/mounts")
+	best, typ := "", "?"
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 {
+			continue
+		}
+		if (dir == f[1] || strings.HasPrefix(dir, strings.TrimSuffix(f[1], "/")+"/")) && len(f[1]) >= len(best) {
+			best, typ = f[1], f[2]+" ("+f[0]+")"
+		}
+	}
+	return typ
+}
+
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// command is the invocation that reproduces a run, every setting spelled out.
+func command(o Options) string {
+	c := fmt.Sprintf("go run ./bench/run -rounds %d -duration %s -warmup %s -c %s -n %d",
+		o.Rounds, o.Duration, o.Warmup, joinInts(o.Concurrency), o.MaxRequests)
+	if len(o.Targets) > 0 {
+		c += " -targets " + strings.Join(o.Targets, ",")
+	}
+	return c
+}
+
+// point is one sample's figures, with CPU in µs per request.
+type point struct {
+	rps, p50, p99, proxy, upstream, issuer, loadgen float64
+	errors                                          int
+	hitCount                                        bool
+}
+
+func figures(x Sample) point {
+	r := x.Result
+	per := func(k string) float64 {
+		if r.Requests == 0 {
+			return math.NaN()
+		}
+		v, ok := r.CPU[k]
+		if !ok {
+			return math.NaN()
+		}
+		return v / float64(r.Requests) * 1e6
+	}
+	return point{rps: r.RPS, p50: r.P50 / 1e3, p99: r.P99 / 1e3, proxy: per("proxy"), upstream: per("upstream"),
+		issuer: per("issuer"), loadgen: per("loadgen"), errors: r.Errors, hitCount: r.HitCount}
+}
+
+// report prints the Markdown for docs/BENCHMARKS.md: the machine, the
+// command, and per target and concurrency the median over rounds of each
+// figure and of its per-round ratio or difference to the bare
+// ReverseProxy measured in the same round.
+func report(out io.Writer, s *session, names []string, samples []Sample) {
+	m := machine(s)
+	fmt.Fprintf(out, "Run of %s: `%s`\n\n", m.Date, m.Command)
+	fmt.Fprintf(out, "Machine: %d × %s (nproc %d, GOMAXPROCS %d), %s, %s", m.NProc, m.CPU, m.NProc, m.GOMAXPROCS, m.Kernel, m.Go)
+	if m.Nginx != "" {
+		fmt.Fprintf(out, ", nginx %s with `worker_processes %d`", m.Nginx, s.nprocs)
+	}
+	fmt.Fprintf(out, "; store and logs on %s; load average before the run %s, after %s.\n\n", m.TempFS, m.LoadBefore, loadAvg())
+
+	type key struct {
+		round, c int
+		target   string
+	}
+	by := map[key]point{}
+	for _, x := range samples {
+		by[key{x.Round, x.C, x.Target}] = figures(x)
+	}
+
+	fmt.Fprintln(out, "| target | c | rps | × bare | p50 ms | p99 ms | p99 − bare ms | proxy CPU µs/req | − bare µs | upstream CPU µs/req | errors |")
+	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	var issuerCPU []float64
+	loadgenCPU := map[int][]float64{}
+	hit := 0
+	for _, c := range s.opts.Concurrency {
+		for _, n := range names {
+			var rps, ratio, p50, p99, dp99, proxy, dproxy, up []float64
+			errs := 0
+			for r := 1; r <= s.opts.Rounds; r++ {
+				p, ok := by[key{r, c, n}]
+				if !ok {
+					continue
+				}
+				b := by[key{r, c, baseline}]
+				rps, ratio = append(rps, p.rps), append(ratio, p.rps/b.rps)
+				p50, p99, dp99 = append(p50, p.p50), append(p99, p.p99), append(dp99, p.p99-b.p99)
+				proxy, dproxy = append(proxy, p.proxy), append(dproxy, p.proxy-b.proxy)
+				up = append(up, p.upstream)
+				errs += p.errors
+				loadgenCPU[c] = append(loadgenCPU[c], p.loadgen)
+				if !math.IsNaN(p.issuer) {
+					issuerCPU = append(issuerCPU, p.issuer)
+				}
+				if p.hitCount {
+					hit++
+				}
+			}
+			if len(rps) == 0 {
+				continue
+			}
+			proxyCol, dproxyCol := "—", "—"
+			if n != "upstream" {
+				proxyCol, dproxyCol = fmt.Sprintf("%.1f", median(proxy)), fmt.Sprintf("%+.1f", median(dproxy))
+			}
+			fmt.Fprintf(out, "| %s | %d | %.0f | %s | %.3f | %.3f | %+.3f | %s | %s | %.1f | %d |\n",
+				n, c, median(rps), ratioCol(ratio), median(p50), median(p99), median(dp99),
+				proxyCol, dproxyCol, median(up), errs)
+		}
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, "Medians over %d round(s); × bare and the differences are taken within each round against `%s`, then their median (range over rounds in brackets). ", s.opts.Rounds, baseline)
+	fmt.Fprintln(out, "CPU is utime+stime from /proc/PID/stat of the proxy's processes (nginx: master and workers; nginx-auth: nginx and the adapter) and, separately, of the upstream, over the measured window, divided by the requests answered in it.")
+	fmt.Fprintln(out)
+	for _, n := range names {
+		fmt.Fprintf(out, "- `%s`: %s\n", n, targetDesc[n])
+	}
+	fmt.Fprintln(out)
+	// The load generator's ceiling: its own CPU per request at the highest
+	// concurrency, where it is cheapest, bounds what one core lets it send.
+	fmt.Fprint(out, "Load generator (its own process, keep-alive, one connection per worker), its own CPU per request, median over targets and rounds:")
+	sep := " "
+	for _, c := range s.opts.Concurrency {
+		fmt.Fprintf(out, "%sc=%d %.1f µs", sep, c, median(loadgenCPU[c]))
+		sep = ", "
+	}
+	top := median(loadgenCPU[slices.Max(s.opts.Concurrency)])
+	fmt.Fprintf(out, "; so one core of its own would let it send at most about %.0f requests per second. It shares the machine's cores with the servers: the `upstream` row is the ceiling of the whole setup. ", 1e6/top)
+	if len(issuerCPU) > 0 {
+		fmt.Fprintf(out, "The issuer used a median %.2f µs of CPU per request (not in the table). ", median(issuerCPU))
+	}
+	if hit > 0 {
+		fmt.Fprintf(out, "%d point(s) ended at the request bound (-n), not at -duration. ", hit)
+	}
+	fmt.Fprintln(out)
+}
+
+// median of the values that are numbers; NaN when there are none.
+func median(v []float64) float64 {
+	v = slices.DeleteFunc(slices.Clone(v), func(x float64) bool { return math.IsNaN(x) })
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func ratioCol(v []float64) string {
+	if len(v) < 2 {
+		return fmt.Sprintf("%.2f", median(v))
+	}
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", median(v), slices.Min(v), slices.Max(v))
+}
