@@ -69,8 +69,10 @@ type TokenConfig struct {
 	// any other header holds the bare token.
 	Headers []string `yaml:"headers"`
 	// BodyField, when set, is a top-level field of a JSON request body
-	// that holds the token when no header does ("bodyField"). The field is
-	// removed before the body goes upstream.
+	// that holds the token when no header does ("bodyField"). The field
+	// (in any case) is removed before the body goes upstream, also when a
+	// header carries the token; a body token that differs from the
+	// header's is refused with 401.
 	BodyField string `yaml:"bodyField"`
 }
 
@@ -166,6 +168,10 @@ type Route struct {
 	// CORS lets cards on other origins call the route from a browser
 	// ("cors"); default none.
 	CORS *CORS `yaml:"cors"`
+	// WebSocket lets a GET request switch to a WebSocket ("websocket");
+	// default false. No other protocol switch is ever allowed. After the
+	// switch the adapter only copies bytes: see docs/adapter.md.
+	WebSocket bool `yaml:"websocket"`
 }
 
 // Policy says who may call a route. A caller passes when its action package

@@ -15,7 +15,7 @@ func TestLoadExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Routes) != 4 || cfg.Routes[0].Upstream.Timeout != 10*time.Second || cfg.Routes[1].Upstream.Timeout != DefaultTimeout {
+	if len(cfg.Routes) != 5 || !cfg.Routes[4].WebSocket || cfg.Routes[0].Upstream.Timeout != 10*time.Second || cfg.Routes[1].Upstream.Timeout != DefaultTimeout {
 		t.Fatalf("routes = %+v", cfg.Routes)
 	}
 	if got := cfg.Routes[1].IdentityHeaders; got.UserID != DefaultUserIDHeader || got.UserName != "X-Crm-User-Name" {
@@ -86,6 +86,14 @@ routes:
 `, []string{"routes[0].credential.tokenUrl: is required", "routes[0].credential.clientSecret: is required"}},
 		{"identity header reserved", base + `    identityHeaders: {userId: Host}
 `, []string{"routes[0].identityHeaders.userId: must not be Host"}},
+		{"header name with _", base + `    identityHeaders: {userId: X_User_Id}
+    credential: {type: header, header: x.api.key, value: env:K}
+`, []string{"adapter.yaml:8: routes[0].identityHeaders.userId: must be a header name of letters, digits and '-'",
+			"adapter.yaml:9: routes[0].credential.header: must be a header name"}},
+		{"websocket", base + "    websocket: true\n", nil},
+		{"websocket not GET", strings.Replace(base, "GET /x/{id}", "POST /x/{id}", 1) + "    websocket: true\n",
+			[]string{"adapter.yaml:8: routes[0].websocket: needs a match pattern for GET"}},
+		{"websocket not bool", base + "    websocket: yes please\n", []string{"adapter.yaml:8: routes[0].websocket: must be true or false"}},
 		{"rate", base + `    limits: {rateLimit: {perUser: {requests: 0, per: fortnight}}}
 `, []string{"perUser.requests: must be at least 1", "perUser.per: must be second, minute or hour"}},
 		{"type", base + "listen: [a]\n", []string{"adapter.yaml:8: listen: must be a string"}},

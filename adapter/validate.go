@@ -28,8 +28,10 @@ const (
 )
 
 var (
-	routeName  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	routeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	// headerName allows letters, digits and "-" only: the adapter drops
+	// every other request header name (see dropRequestHeader).
+	headerName = regexp.MustCompile("^[0-9A-Za-z-]+$")
 )
 
 // reservedHeaders may never be set or chosen as identity or credential
@@ -182,6 +184,11 @@ func validateRoute(p *problems, path string, cfg *Config, r *Route) {
 		}
 	}
 
+	if r.WebSocket {
+		if m, _, _ := splitPattern(r.Match); m != "" && m != http.MethodGet {
+			p.errf(path+".websocket", "needs a match pattern for GET or for every method: a WebSocket handshake is a GET, not %s", m)
+		}
+	}
 	if c := r.Credential; c != nil {
 		validateCredential(p, path+".credential", c)
 	}
@@ -310,7 +317,7 @@ func checkIdentityHeaders(p *problems, path string, ih *IdentityHeaders) {
 func checkHeaderName(p *problems, field, name string) {
 	switch {
 	case !headerName.MatchString(name):
-		p.errf(field, "must be a valid HTTP header name")
+		p.errf(field, "must be a header name of letters, digits and '-' (names with '_' and the like are dropped)")
 	case reservedHeaders[http.CanonicalHeaderKey(name)]:
 		p.errf(field, "must not be %s, which frames the request", http.CanonicalHeaderKey(name))
 	}
