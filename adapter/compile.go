@@ -27,11 +27,16 @@ type table struct {
 	routes       []*route
 	tokenHeaders []tokenHeader
 	bodyField    string
-	maxBody      int64 // for requests that match no route
-	limiter      ratelimit.Limiter
-	failClosed   bool
-	redis        *redisClient
-	upstreams    map[string]bool // transport pool keys in use
+	// forwardFrom is ForwardAuth.From; guarded holds the token and
+	// identity header names, squashed, that forward-auth refuses in "_"
+	// spellings.
+	forwardFrom string
+	guarded     map[string]bool
+	maxBody     int64 // for requests that match no route
+	limiter     ratelimit.Limiter
+	failClosed  bool
+	redis       *redisClient
+	upstreams   map[string]bool // transport pool keys in use
 }
 
 // route is a compiled Route. Its ServeHTTP is never called: the route is
@@ -106,16 +111,19 @@ func (a *Adapter) compile(ctx context.Context, cfg *Config) (*table, error) {
 		return s
 	}
 	t := &table{
-		cfg:        cfg,
-		mux:        http.NewServeMux(),
-		bodyField:  cfg.Token.BodyField,
-		maxBody:    cfg.Limits.MaxBodyBytes,
-		failClosed: cfg.RateLimit.FailClosed,
-		upstreams:  make(map[string]bool),
+		cfg:         cfg,
+		mux:         http.NewServeMux(),
+		bodyField:   cfg.Token.BodyField,
+		maxBody:     cfg.Limits.MaxBodyBytes,
+		failClosed:  cfg.RateLimit.FailClosed,
+		upstreams:   make(map[string]bool),
+		forwardFrom: cfg.ForwardAuth.From,
+		guarded:     make(map[string]bool),
 	}
 	for _, h := range cfg.Token.Headers {
 		ch := http.CanonicalHeaderKey(h)
 		t.tokenHeaders = append(t.tokenHeaders, tokenHeader{name: ch, bearer: ch == "Authorization"})
+		t.guarded[squash(ch)] = true
 	}
 	switch {
 	case a.opts.Limiter != nil:
@@ -204,6 +212,7 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 	for _, h := range []string{rt.userHeader, rt.packageHeader, rt.nameHeader} {
 		if h != "" {
 			remove[h] = true
+			t.guarded[squash(h)] = true
 		}
 	}
 	for _, th := range t.tokenHeaders {

@@ -23,6 +23,9 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// RateLimit chooses where rate-limit buckets live ("rateLimit").
 	RateLimit RateLimitBackend `yaml:"rateLimit"`
+	// ForwardAuth says which proxy in front asks GET /auth
+	// ("forwardAuth").
+	ForwardAuth ForwardAuthConfig `yaml:"forwardAuth"`
 	// Routes are the upstream calls the adapter makes for cards, matched
 	// in the order net/http.ServeMux gives them: the most specific pattern
 	// wins, whatever the order in the file ("routes").
@@ -50,6 +53,27 @@ type ServerConfig struct {
 	// IdleTimeout closes idle keep-alive connections ("idleTimeout");
 	// default 2m.
 	IdleTimeout time.Duration `yaml:"idleTimeout"`
+}
+
+// The values of ForwardAuthConfig.From.
+const (
+	FromXOriginal  = "x-original"
+	FromXForwarded = "x-forwarded"
+	FromRequest    = "request"
+)
+
+// ForwardAuthConfig says where GET /auth reads the request it checks. Only
+// one family of headers is read: a request that carries the other family's
+// method or URI header (which the client may have sent, and a proxy that
+// sets one family passes the other through) is refused with 400, and so is
+// one that repeats a header that is read.
+type ForwardAuthConfig struct {
+	// From is x-original (nginx auth_request: X-Original-Method and
+	// X-Original-Uri, set by the proxy, and the request's Host),
+	// x-forwarded (Traefik ForwardAuth: X-Forwarded-Method,
+	// X-Forwarded-Uri and X-Forwarded-Host) or request (Envoy ext_authz:
+	// the request itself) ("from"); default x-original.
+	From string `yaml:"from"`
 }
 
 // IssuerConfig names the Integration Service.

@@ -10,27 +10,49 @@ import (
 
 func TestForwardAuth(t *testing.T) {
 	up, hits := echoUpstream(t)
-	e := newEnv(t, config(up.URL, ""))
+	envs := map[string]*env{}
+	for _, from := range []string{"", FromXForwarded, FromRequest} {
+		envs[from] = newEnv(t, config(up.URL, "forwardAuth: {from: "+from+"}\n"))
+	}
+	const traefik, nginx, envoy = FromXForwarded, "", FromRequest
 	tests := []struct {
 		name   string
+		from   string
 		token  string
 		hdr    []string
 		status int
 	}{
-		{"traefik", "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1?x=y"}, 200},
-		{"nginx", "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/products/1"}, 200},
-		{"accessToken header", "", []string{"accessToken", "tok-alice", "X-Original-Method", "GET", "X-Original-Uri", "/products/1"}, 200},
-		{"policy", "tok-bob", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1"}, 403},
-		{"no token", "", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1"}, 401},
-		{"wrong method", "tok-alice", []string{"X-Forwarded-Method", "POST", "X-Forwarded-Uri", "/products/1"}, 405},
-		{"no route", "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/nope"}, 404},
-		{"no method", "tok-alice", []string{"X-Original-Uri", "/products/1"}, 400},
-		{"traversal", "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/%2e%2e/admin"}, 400},
-		{"absolute uri", "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "http://evil/products/1"}, 400},
-		{"envoy: the request itself", "tok-alice", nil, 404}, // GET /auth is not a route
+		{"traefik", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1?x=y", "X-Forwarded-Host", "any"}, 200},
+		{"nginx", nginx, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/products/1"}, 200},
+		{"accessToken header", nginx, "", []string{"accessToken", "tok-alice", "X-Original-Method", "GET", "X-Original-Uri", "/products/1"}, 200},
+		{"policy", traefik, "tok-bob", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1"}, 403},
+		{"no token", traefik, "", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1"}, 401},
+		{"wrong method", traefik, "tok-alice", []string{"X-Forwarded-Method", "POST", "X-Forwarded-Uri", "/products/1"}, 405},
+		{"no route", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/nope"}, 404},
+		{"no method", nginx, "tok-alice", []string{"X-Original-Uri", "/products/1"}, 400},
+		{"no uri", nginx, "tok-alice", nil, 400},
+		{"traversal", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/%2e%2e/admin"}, 400},
+		{"absolute uri", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "http://evil/products/1"}, 400},
+		{"scheme-relative uri", nginx, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "//evil/products/1"}, 400},
+		{"envoy: the request itself", envoy, "tok-alice", nil, 404}, // GET /auth is not a route
+		// What a client sends through a proxy that sets the other family.
+		{"nginx, forged X-Forwarded-Uri", nginx, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/orders/1", "X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1"}, 400},
+		{"traefik, forged X-Original-Uri", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/orders/1", "X-Original-Uri", "/products/1"}, 400},
+		{"envoy, forged X-Original-Uri", envoy, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/products/1"}, 400},
+		{"envoy, forged X-Forwarded-Uri", envoy, "tok-alice", []string{"X-Forwarded-Uri", "/products/1"}, 400},
+		{"nginx, two URIs", nginx, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/products/1", "X-Original-Uri", "/orders/1"}, 400},
+		{"traefik, two methods", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Method", "POST", "X-Forwarded-Uri", "/products/1"}, 400},
+		{"traefik, two hosts", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1", "X-Forwarded-Host", "a", "X-Forwarded-Host", "b"}, 400},
+		// Names with "_" that the upstream might read as ours.
+		{"identity with _", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1", "X_Cardgate_User_Id", "forged"}, 400},
+		{"token with _", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1", "access_token", "tok-bob"}, 400},
+		{"forwarded with _", nginx, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/products/1", "X_Forwarded_Uri", "/orders/1"}, 400},
+		{"other header with _", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1", "X_Custom", "fine"}, 200},
 	}
+	n := 0
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			e := envs[tt.from]
 			hdr := append([]string{"X-Cardgate-User-Id", "forged"}, tt.hdr...)
 			res, body := e.do("GET", "/auth", tt.token, nil, hdr...)
 			if res.StatusCode != tt.status {
@@ -47,12 +69,15 @@ func TestForwardAuth(t *testing.T) {
 				t.Error("identity on a refusal")
 			}
 		})
+		if tt.from == nginx {
+			n++
+		}
 	}
 	if *hits != 0 {
 		t.Fatal("forward-auth called the upstream")
 	}
-	recs := e.audit.all()
-	if len(recs) != len(tests) || !recs[0].ForwardAuth || recs[0].Route != "products" || recs[0].Status != 200 {
+	recs := envs[nginx].audit.all()
+	if len(recs) != n || !recs[0].ForwardAuth || recs[0].Route != "products" || recs[0].Status != 200 {
 		t.Fatalf("audit: %+v", recs)
 	}
 }

@@ -118,6 +118,14 @@ func validate(cfg *Config, p *problems) {
 		checkRef(p, "rateLimit.redis.password", rl.Redis.Password)
 	}
 
+	switch cfg.ForwardAuth.From {
+	case "":
+		cfg.ForwardAuth.From = FromXOriginal
+	case FromXOriginal, FromXForwarded, FromRequest:
+	default:
+		p.errf("forwardAuth.from", "must be x-original (nginx), x-forwarded (Traefik) or request (Envoy)")
+	}
+
 	if len(cfg.Routes) == 0 {
 		p.errf("routes", "must list at least one route")
 	}
