@@ -14,14 +14,19 @@ const ForwardAuthPath = "/auth"
 // Handler returns the adapter's whole HTTP surface: the forward-auth
 // endpoint at GET /auth and the proxy for every other path. The path /auth
 // is therefore reserved; a route that must use it needs the proxy (the
-// Adapter itself) and ForwardAuth on listeners of their own. No ServeMux
-// sits in front of the proxy, because one would answer unclean paths with a
-// redirect before the adapter could refuse them.
+// Adapter itself) and ForwardAuth on listeners of their own. With
+// forwardAuth.from request (Envoy ext_authz, with path_prefix /auth) every
+// method on /auth/PATH is forward-auth for PATH, so /auth/ is reserved too.
+// No ServeMux sits in front of the proxy, because one would answer unclean
+// paths with a redirect before the adapter could refuse them.
 func (a *Adapter) Handler() http.Handler {
-	fa := a.ForwardAuth()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == ForwardAuthPath && r.URL.RawPath == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			fa.ServeHTTP(w, r)
+			a.serveForwardAuth(w, r, false)
+			return
+		}
+		if strings.HasPrefix(r.URL.EscapedPath(), ForwardAuthPath+"/") && a.table.Load().forwardFrom == FromRequest {
+			a.serveForwardAuth(w, r, true)
 			return
 		}
 		a.ServeHTTP(w, r)
@@ -46,13 +51,16 @@ func (a *Adapter) Handler() http.Handler {
 // client may have sent it. The token comes from the headers only, never
 // from a body.
 func (a *Adapter) ForwardAuth() http.Handler {
-	return http.HandlerFunc(a.serveForwardAuth)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.serveForwardAuth(w, r, false) })
 }
 
 // forwardedHeaders are the method and URI headers of both families.
 var forwardedHeaders = [...]string{"X-Original-Method", "X-Original-Uri", "X-Forwarded-Method", "X-Forwarded-Uri"}
 
-func (a *Adapter) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
+// serveForwardAuth answers a forward-auth request; prefixed says the
+// original request's path follows /auth in r's path (request mode behind
+// Handler).
+func (a *Adapter) serveForwardAuth(w http.ResponseWriter, r *http.Request, prefixed bool) {
 	start := a.now()
 	t := a.table.Load()
 	ex := &exchange{ResponseWriter: w}
@@ -60,7 +68,7 @@ func (a *Adapter) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	orig.Body, orig.ContentLength = http.NoBody, 0
 	defer a.finish(ex, &orig, start, true)
 
-	if err := t.originalRequest(r, &orig); err != nil {
+	if err := t.originalRequest(r, &orig, prefixed); err != nil {
 		a.fail(ex, &orig, err)
 		return
 	}
@@ -86,7 +94,7 @@ func (a *Adapter) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 
 // originalRequest sets orig's method, URI and host from the headers of the
 // configured family, refusing what a client may have forged.
-func (t *table) originalRequest(r *http.Request, orig *http.Request) error {
+func (t *table) originalRequest(r *http.Request, orig *http.Request, prefixed bool) error {
 	var mh, uh, hh string
 	switch t.forwardFrom {
 	case FromXOriginal:
@@ -104,18 +112,28 @@ func (t *table) originalRequest(r *http.Request, orig *http.Request) error {
 			return cardgate.Errorf(cardgate.EINVALID, "header %q: a token, identity or forwarding header name with '_' is refused: the upstream might read it as the real one", k)
 		}
 	}
-	if t.forwardFrom == FromRequest {
-		return nil
+	var method, uri string
+	switch {
+	case t.forwardFrom != FromRequest:
+		ms, us := r.Header[mh], r.Header[uh]
+		if len(ms) != 1 || len(us) != 1 {
+			return cardgate.Errorf(cardgate.EINVALID, "%s and %s: each must be set once by the proxy in front", mh, uh)
+		}
+		method, uri = ms[0], us[0]
+	case prefixed:
+		method, uri = r.Method, strings.TrimPrefix(r.URL.EscapedPath(), ForwardAuthPath)
+		if r.URL.RawQuery != "" {
+			uri += "?" + r.URL.RawQuery
+		}
+		uh = "path after " + ForwardAuthPath
+	default:
+		return nil // the request itself
 	}
-	ms, us := r.Header[mh], r.Header[uh]
-	if len(ms) != 1 || len(us) != 1 {
-		return cardgate.Errorf(cardgate.EINVALID, "%s and %s: each must be set once by the proxy in front", mh, uh)
-	}
-	u, err := url.ParseRequestURI(us[0])
+	u, err := url.ParseRequestURI(uri)
 	if err != nil || u.IsAbs() || u.Host != "" {
 		return cardgate.Errorf(cardgate.EINVALID, "%s: must be a path with an optional query", uh)
 	}
-	orig.Method, orig.URL, orig.RequestURI = ms[0], u, us[0]
+	orig.Method, orig.URL, orig.RequestURI = method, u, uri
 	if hh != "" {
 		switch hs := r.Header[hh]; len(hs) {
 		case 0:

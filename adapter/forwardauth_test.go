@@ -49,6 +49,35 @@ func TestForwardAuth(t *testing.T) {
 		{"forwarded with _", nginx, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/products/1", "X_Forwarded_Uri", "/orders/1"}, 400},
 		{"other header with _", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1", "X_Custom", "fine"}, 200},
 	}
+	// Envoy ext_authz with path_prefix /auth: the original method and path
+	// follow /auth.
+	envoyEnv := envs[envoy]
+	for _, tc := range []struct {
+		method, path, token string
+		hdr                 []string
+		status              int
+	}{
+		{"GET", "/auth/products/1?x=y", "tok-alice", nil, 200},
+		{"POST", "/auth/orders/1", "tok-bob", nil, 200},
+		{"GET", "/auth/products/1", "tok-bob", nil, 403},
+		{"DELETE", "/auth/products/1", "tok-alice", nil, 405},
+		{"GET", "/auth/products/%2e%2e/x", "tok-alice", nil, 400},
+		{"GET", "/auth//evil/products/1", "tok-alice", nil, 400},
+		{"GET", "/auth/products/1", "tok-alice", []string{"X-Original-Uri", "/orders/1", "X-Original-Method", "GET"}, 400},
+		{"GET", "/auth/products/1", "tok-alice", []string{"X_Cardgate_Package_Id", "com.example.b"}, 400},
+	} {
+		res, body := envoyEnv.do(tc.method, tc.path, tc.token, nil, tc.hdr...)
+		if res.StatusCode != tc.status {
+			t.Errorf("envoy %s %s: %d %s, want %d", tc.method, tc.path, res.StatusCode, body, tc.status)
+		}
+		if tc.status == 200 && res.Header.Get("X-Cardgate-Route") == "" {
+			t.Errorf("envoy %s %s: headers %v", tc.method, tc.path, res.Header)
+		}
+	}
+	// Outside request mode /auth/... is an ordinary path for the proxy.
+	if res, _ := envs[nginx].do("GET", "/auth/products/1", "tok-alice", nil); res.StatusCode != 404 {
+		t.Errorf("nginx mode, /auth/products/1: %d", res.StatusCode)
+	}
 	n := 0
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,7 +105,7 @@ func TestForwardAuth(t *testing.T) {
 	if *hits != 0 {
 		t.Fatal("forward-auth called the upstream")
 	}
-	recs := envs[nginx].audit.all()
+	recs := envs[nginx].audit.all()[1:] // after the /auth/products/1 above
 	if len(recs) != n || !recs[0].ForwardAuth || recs[0].Route != "products" || recs[0].Status != 200 {
 		t.Fatalf("audit: %+v", recs)
 	}

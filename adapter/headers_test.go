@@ -196,6 +196,10 @@ func TestResponseHeadersScrubbed(t *testing.T) {
 			w.Header().Set("X-Echo-Token-Only", "t="+tok+";")
 		}
 		w.Header().Set("X-Harmless", "ok")
+		if strings.HasPrefix(r.URL.Path, "/crm") {
+			// Never sent to the upstream, but a secret of the route all the same.
+			w.Header().Set("X-Client-Secret", testSecrets["CLIENT_SECRET"])
+		}
 		io.WriteString(w, "body")
 		w.Header().Set("X-Echo-Trailer", r.Header.Get("Authorization")+r.Header.Get("X-Api-Key"))
 	}))
@@ -208,7 +212,7 @@ func TestResponseHeadersScrubbed(t *testing.T) {
     credential: {type: oauth2-client-credentials, tokenUrl: "TOK", clientId: cardgate, clientSecret: env:CLIENT_SECRET}
 `))
 	secrets := []string{testSecrets["API_KEY"], testSecrets["BEARER"], testSecrets["BASIC_PW"], access,
-		base64.StdEncoding.EncodeToString([]byte("svc:" + testSecrets["BASIC_PW"]))}
+		base64.StdEncoding.EncodeToString([]byte("svc:" + testSecrets["BASIC_PW"])), testSecrets["CLIENT_SECRET"]}
 	for _, c := range []struct{ method, path, tok string }{
 		{"GET", "/products/1", "tok-alice"},
 		{"GET", "/orders/1", "tok-alice"},
@@ -372,5 +376,35 @@ func TestUnrequestedSwitchingProtocols(t *testing.T) {
 	res, body := e.do("GET", "/products/1", "tok-alice", nil)
 	if res.StatusCode != 502 {
 		t.Fatalf("status %d %s", res.StatusCode, body)
+	}
+}
+
+// TestTraceRefused: TRACE would echo the request, credential included, in
+// the response body, which is not scrubbed.
+func TestTraceRefused(t *testing.T) {
+	up, hits := echoUpstream(t)
+	e := newEnv(t, config(up.URL, ""))
+	res, body := e.do("TRACE", "/orders/1", "tok-alice", nil)
+	if res.StatusCode != 405 || errorCode(body) != "MethodNotAllowed" || *hits != 0 {
+		t.Fatalf("TRACE: %d %s, upstream hits %d", res.StatusCode, body, *hits)
+	}
+}
+
+// TestDuplicateFramingHeaders: two Hosts, or two different Content-Lengths,
+// are refused by net/http before the adapter runs, and reach nobody.
+func TestDuplicateFramingHeaders(t *testing.T) {
+	up, hits := echoUpstream(t)
+	e := newEnv(t, config(up.URL, ""))
+	addr := strings.TrimPrefix(e.srv.URL, "http://")
+	for name, req := range map[string]string{
+		"two Hosts":           "GET /products/1 HTTP/1.1\r\nHost: a\r\nHost: b\r\nAuthorization: Bearer tok-alice\r\n\r\n",
+		"two Content-Lengths": "POST /orders/1 HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\nAuthorization: Bearer tok-alice\r\n\r\nxx",
+	} {
+		if status, body := rawRequest(t, addr, req); status != 400 {
+			t.Errorf("%s: %d %s", name, status, body)
+		}
+	}
+	if *hits != 0 {
+		t.Fatal("the upstream was called")
 	}
 }
