@@ -68,6 +68,7 @@ func TestRoutingOverrideHeadersDropped(t *testing.T) {
 		"X-Forwarded-Host", "X-Forwarded-Prefix", "X-Forwarded-Port", "X-Forwarded-Server", "X-Host",
 		"X-Real-Ip", "True-Client-Ip", "Cf-Connecting-Ip", "X-Client-Ip", "X-Cluster-Client-Ip",
 		"Fastly-Client-Ip", "Client-Ip", "Forwarded", "Proxy", "X-Envoy-Original-Path", "X-Middleware-Subrequest",
+		"X-Auth-Request-User", "Remote-User", "X-Remote-User", "X-Authenticated-User", "Upgrade",
 	}
 	var hdr []string
 	for _, k := range drop {
@@ -150,6 +151,9 @@ func TestLocationRewritten(t *testing.T) {
 		{"/api/items/%2e%2e/admin", ""},
 		{"/\\evil.example/", ""},
 		{"47", "47"},
+		{"?page=2", "?page=2"},
+		{"http://" + strings.Split(upHost, ":")[0] + ":1/api/items/48", ""},
+		{"https://" + upHost + "/api/items/49", ""},
 		{"https://login.example.com/sso?back=1", "https://login.example.com/sso?back=1"},
 	}
 	for _, tt := range tests {
@@ -269,6 +273,12 @@ func TestBodyFieldTokenAlwaysRemoved(t *testing.T) {
 	if res.StatusCode != 400 {
 		t.Errorf("two spellings of the field: %d %s", res.StatusCode, body)
 	}
+	// A body that does not say it is JSON is not read, and passes as it came.
+	res, body = e.do("POST", "/orders/1", "tok-alice", strings.NewReader(`{"integrationToken":"tok-alice"}`), "Content-Type", "text/plain")
+	if s := decodeSeen(t, body); res.StatusCode != 200 || s.Body != `{"integrationToken":"tok-alice"}` {
+		t.Errorf("text/plain: %d, upstream got %q", res.StatusCode, s.Body)
+	}
+	before = *hits
 	// Two Content-Types: which one would the upstream believe?
 	res, body = e.do("POST", "/orders/1", "tok-alice", strings.NewReader(`{"integrationToken":"tok-bob"}`), "Content-Type", "text/plain", "Content-Type", "application/json")
 	if res.StatusCode != 400 {
@@ -376,6 +386,43 @@ func TestUnrequestedSwitchingProtocols(t *testing.T) {
 	res, body := e.do("GET", "/products/1", "tok-alice", nil)
 	if res.StatusCode != 502 {
 		t.Fatalf("status %d %s", res.StatusCode, body)
+	}
+	// Nor does one that switches to another protocol than the one asked.
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n")
+		time.Sleep(100 * time.Millisecond)
+	}))
+	defer other.Close()
+	e = newEnv(t, config(other.URL, "")+"  - {name: live, match: GET /live, policy: {packages: [com.example.a]}, upstream: {url: \""+other.URL+"\"}, websocket: true}\n")
+	res, _, _ = upgrade(t, strings.TrimPrefix(e.srv.URL, "http://"), "GET", "/live", "websocket")
+	if res.StatusCode != 502 {
+		t.Fatalf("101 to h2c for a websocket request: %d", res.StatusCode)
+	}
+}
+
+// TestForwardedProtoTLS: X-Forwarded-Proto says how the client's connection
+// came, https here.
+func TestForwardedProtoTLS(t *testing.T) {
+	up, _ := echoUpstream(t)
+	e := newEnv(t, config(up.URL, ""))
+	ts := httptest.NewTLSServer(e.a.Handler())
+	defer ts.Close()
+	req, _ := http.NewRequest("GET", ts.URL+"/products/1", nil)
+	req.Header.Set("Authorization", "Bearer tok-alice")
+	req.Header.Set("X-Forwarded-Proto", "http")
+	res, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if got := decodeSeen(t, string(b)).Header.Values("X-Forwarded-Proto"); len(got) != 1 || got[0] != "https" {
+		t.Fatalf("X-Forwarded-Proto = %q", got)
 	}
 }
 

@@ -30,6 +30,8 @@ func TestForwardRewritesRequest(t *testing.T) {
 		"Forwarded", "for=6.6.6.6",
 		"Connection", "X-Hop",
 		"X-Hop", "drop me",
+		"Proxy-Authorization", "Basic eDp5",
+		"Keep-Alive", "timeout=5",
 		"X-Custom", "kept",
 	)
 	if res.StatusCode != 200 {
@@ -56,7 +58,7 @@ func TestForwardRewritesRequest(t *testing.T) {
 			t.Errorf("upstream %s = %q, want [%q]", k, got, v)
 		}
 	}
-	for _, k := range []string{"Authorization", "Accesstoken", "X-Cardgate-Anything", "X-Forwarded-Prefix", "X-Real-Ip", "Forwarded", "X-Hop"} {
+	for _, k := range []string{"Authorization", "Accesstoken", "X-Cardgate-Anything", "X-Forwarded-Prefix", "X-Real-Ip", "Forwarded", "X-Hop", "Proxy-Authorization", "Keep-Alive"} {
 		if v, ok := s.Header[k]; ok {
 			t.Errorf("upstream got %s: %q", k, v)
 		}
