@@ -25,7 +25,7 @@ func (a *Adapter) Handler() http.Handler {
 			a.serveForwardAuth(w, r, false)
 			return
 		}
-		if strings.HasPrefix(r.URL.EscapedPath(), ForwardAuthPath+"/") && a.table.Load().forwardFrom == FromRequest {
+		if strings.HasPrefix(r.URL.Path, ForwardAuthPath+"/") && a.table.Load().forwardFrom == FromRequest {
 			a.serveForwardAuth(w, r, true)
 			return
 		}
