@@ -15,7 +15,7 @@ func TestLoadExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Routes) != 5 || !cfg.Routes[4].WebSocket || cfg.Routes[0].Upstream.Timeout != 10*time.Second || cfg.Routes[1].Upstream.Timeout != DefaultTimeout {
+	if len(cfg.Routes) != 5 || !cfg.Routes[4].WebSocket || cfg.ForwardAuth.From != FromXOriginal || cfg.Routes[0].Upstream.Timeout != 10*time.Second || cfg.Routes[1].Upstream.Timeout != DefaultTimeout {
 		t.Fatalf("routes = %+v", cfg.Routes)
 	}
 	if got := cfg.Routes[1].IdentityHeaders; got.UserID != DefaultUserIDHeader || got.UserName != "X-Crm-User-Name" {
@@ -37,7 +37,7 @@ func TestLoadExample(t *testing.T) {
 	}
 	delete(env, "STOCK_TOKEN")
 	err = Check(context.Background(), path, opts)
-	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:90: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
+	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:93: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -91,6 +91,7 @@ routes:
 `, []string{"adapter.yaml:8: routes[0].identityHeaders.userId: must be a header name of letters, digits and '-'",
 			"adapter.yaml:9: routes[0].credential.header: must be a header name"}},
 		{"websocket", base + "    websocket: true\n", nil},
+		{"forwardAuth", base + "forwardAuth: {from: x-forwarded-for}\n", []string{"adapter.yaml:8: forwardAuth.from: must be x-original (nginx), x-forwarded (Traefik) or request (Envoy)"}},
 		{"websocket not GET", strings.Replace(base, "GET /x/{id}", "POST /x/{id}", 1) + "    websocket: true\n",
 			[]string{"adapter.yaml:8: routes[0].websocket: needs a match pattern for GET"}},
 		{"websocket not bool", base + "    websocket: yes please\n", []string{"adapter.yaml:8: routes[0].websocket: must be true or false"}},
