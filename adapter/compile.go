@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httputil"
@@ -26,11 +27,16 @@ type table struct {
 	routes       []*route
 	tokenHeaders []tokenHeader
 	bodyField    string
-	maxBody      int64 // for requests that match no route
-	limiter      ratelimit.Limiter
-	failClosed   bool
-	redis        *redisClient
-	upstreams    map[string]bool // transport pool keys in use
+	// forwardFrom is ForwardAuth.From; guarded holds the token and
+	// identity header names, squashed, that forward-auth refuses in "_"
+	// spellings.
+	forwardFrom string
+	guarded     map[string]bool
+	maxBody     int64 // for requests that match no route
+	limiter     ratelimit.Limiter
+	failClosed  bool
+	redis       *redisClient
+	upstreams   map[string]bool // transport pool keys in use
 }
 
 // route is a compiled Route. Its ServeHTTP is never called: the route is
@@ -57,11 +63,26 @@ type route struct {
 	packageKey string
 
 	userHeader, packageHeader, nameHeader string
-	// remove lists, canonically, the headers deleted from every upstream
-	// request besides X-Forwarded-* and X-Cardgate-*: the token headers,
-	// the identity headers, the credential's header and other forwarding
-	// headers.
-	remove []string
+	// drop holds, canonically, the headers deleted from every upstream
+	// request besides those dropRequestHeader finds by their form: the
+	// token headers, the identity headers, the credential's header and
+	// routingHeaders.
+	drop map[string]bool
+	// websocket lets a request upgrade to a WebSocket ("websocket").
+	websocket bool
+
+	// secrets are the values of the route's credential, as sent and in the
+	// parts an upstream might repeat (a basic password, the base64 of
+	// user:password, a bearer token), looked for in response headers.
+	// sentAuth says the credential changes (an OAuth 2.0 access token), so
+	// the Authorization value actually sent is looked for as well.
+	secrets  []string
+	sentAuth bool
+	// upScheme, upHost and upPort name the upstream, lower case, the port
+	// always given, to know its own URLs in a Location header.
+	upScheme, upHost, upPort string
+	// baseRawPrefix is the base path, escaped, without a trailing slash.
+	baseRawPrefix string
 
 	cors  *corsPolicy
 	proxy *httputil.ReverseProxy
@@ -90,16 +111,19 @@ func (a *Adapter) compile(ctx context.Context, cfg *Config) (*table, error) {
 		return s
 	}
 	t := &table{
-		cfg:        cfg,
-		mux:        http.NewServeMux(),
-		bodyField:  cfg.Token.BodyField,
-		maxBody:    cfg.Limits.MaxBodyBytes,
-		failClosed: cfg.RateLimit.FailClosed,
-		upstreams:  make(map[string]bool),
+		cfg:         cfg,
+		mux:         http.NewServeMux(),
+		bodyField:   cfg.Token.BodyField,
+		maxBody:     cfg.Limits.MaxBodyBytes,
+		failClosed:  cfg.RateLimit.FailClosed,
+		upstreams:   make(map[string]bool),
+		forwardFrom: cfg.ForwardAuth.From,
+		guarded:     make(map[string]bool),
 	}
 	for _, h := range cfg.Token.Headers {
 		ch := http.CanonicalHeaderKey(h)
 		t.tokenHeaders = append(t.tokenHeaders, tokenHeader{name: ch, bearer: ch == "Authorization"})
+		t.guarded[squash(ch)] = true
 	}
 	switch {
 	case a.opts.Limiter != nil:
@@ -181,14 +205,28 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 	rt.userHeader = canonical(ih.UserID)
 	rt.packageHeader = canonical(ih.PackageID)
 	rt.nameHeader = canonical(ih.UserName)
-	remove := map[string]bool{"Forwarded": true, "X-Real-Ip": true}
+	remove := make(map[string]bool, len(routingHeaders)+8)
+	for h := range routingHeaders {
+		remove[h] = true
+	}
 	for _, h := range []string{rt.userHeader, rt.packageHeader, rt.nameHeader} {
 		if h != "" {
 			remove[h] = true
+			t.guarded[squash(h)] = true
 		}
 	}
 	for _, th := range t.tokenHeaders {
 		remove[th.name] = true
+	}
+	rt.websocket = r.WebSocket
+	rt.upScheme = strings.ToLower(target.Scheme)
+	rt.upHost = strings.ToLower(target.Hostname())
+	rt.upPort = portOf(target)
+	rt.baseRawPrefix = strings.TrimSuffix(rt.baseRawPath, "/")
+	addSecret := func(s string) {
+		if s != "" {
+			rt.secrets = append(rt.secrets, s)
+		}
 	}
 	if r.CORS != nil {
 		rt.cors = newCORS(r.CORS, r.Match)
@@ -203,15 +241,23 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 		switch c.Type {
 		case CredentialHeader:
 			remove[canonical(c.Header)] = true
-			transport = &credential.Header{Base: transport, Name: c.Header, Value: resolve(cf+".value", c.Value)}
+			v := resolve(cf+".value", c.Value)
+			addSecret(v.Reveal())
+			transport = &credential.Header{Base: transport, Name: c.Header, Value: v}
 		case CredentialBasic:
 			remove["Authorization"] = true
-			transport = credential.Basic(transport, c.Username, resolve(cf+".password", c.Password))
+			pw := resolve(cf+".password", c.Password)
+			addSecret(pw.Reveal())
+			addSecret(base64.StdEncoding.EncodeToString([]byte(c.Username + ":" + pw.Reveal())))
+			transport = credential.Basic(transport, c.Username, pw)
 		case CredentialBearer:
 			remove["Authorization"] = true
-			transport = credential.Bearer(transport, resolve(cf+".token", c.Token))
+			tok := resolve(cf+".token", c.Token)
+			addSecret(tok.Reveal())
+			transport = credential.Bearer(transport, tok)
 		case CredentialClientCredentials:
 			remove["Authorization"] = true
+			rt.sentAuth = true
 			var params url.Values
 			if c.Audience != "" {
 				params = url.Values{"audience": {c.Audience}}
@@ -219,16 +265,16 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 			tokenURL, _ := url.Parse(c.TokenURL)
 			tokenKey := "token:" + tokenURL.Scheme + "://" + tokenURL.Host
 			t.upstreams[tokenKey] = true
+			cs := resolve(cf+".clientSecret", c.ClientSecret)
+			addSecret(cs.Reveal())
 			transport = credential.ClientCredentials(transport, credential.ClientCredentialsConfig{
-				TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: resolve(cf+".clientSecret", c.ClientSecret),
+				TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: cs,
 				Scopes: c.Scopes, Params: params,
 				HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: pool.get(tokenKey)},
 			})
 		}
 	}
-	for h := range remove {
-		rt.remove = append(rt.remove, h)
-	}
+	rt.drop = remove
 	rt.proxy = &httputil.ReverseProxy{
 		Rewrite:   rt.rewrite,
 		Transport: transport,
@@ -242,6 +288,17 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 		BufferPool:     &a.bufs,
 	}
 	return rt
+}
+
+// portOf returns u's port, or its scheme's default.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
 }
 
 func canonical(h string) string {

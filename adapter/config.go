@@ -23,6 +23,9 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// RateLimit chooses where rate-limit buckets live ("rateLimit").
 	RateLimit RateLimitBackend `yaml:"rateLimit"`
+	// ForwardAuth says which proxy in front asks GET /auth
+	// ("forwardAuth").
+	ForwardAuth ForwardAuthConfig `yaml:"forwardAuth"`
 	// Routes are the upstream calls the adapter makes for cards, matched
 	// in the order net/http.ServeMux gives them: the most specific pattern
 	// wins, whatever the order in the file ("routes").
@@ -52,6 +55,27 @@ type ServerConfig struct {
 	IdleTimeout time.Duration `yaml:"idleTimeout"`
 }
 
+// The values of ForwardAuthConfig.From.
+const (
+	FromXOriginal  = "x-original"
+	FromXForwarded = "x-forwarded"
+	FromRequest    = "request"
+)
+
+// ForwardAuthConfig says where GET /auth reads the request it checks. Only
+// one family of headers is read: a request that carries the other family's
+// method or URI header (which the client may have sent, and a proxy that
+// sets one family passes the other through) is refused with 400, and so is
+// one that repeats a header that is read.
+type ForwardAuthConfig struct {
+	// From is x-original (nginx auth_request: X-Original-Method and
+	// X-Original-Uri, set by the proxy, and the request's Host),
+	// x-forwarded (Traefik ForwardAuth: X-Forwarded-Method,
+	// X-Forwarded-Uri and X-Forwarded-Host) or request (Envoy ext_authz:
+	// the request itself) ("from"); default x-original.
+	From string `yaml:"from"`
+}
+
 // IssuerConfig names the Integration Service.
 type IssuerConfig struct {
 	// URL is the issuer's base URL ("url"), required.
@@ -77,8 +101,10 @@ type TokenConfig struct {
 	// any other header holds the bare token.
 	Headers []string `yaml:"headers"`
 	// BodyField, when set, is a top-level field of a JSON request body
-	// that holds the token when no header does ("bodyField"). The field is
-	// removed before the body goes upstream.
+	// that holds the token when no header does ("bodyField"). The field
+	// (in any case) is removed before the body goes upstream, also when a
+	// header carries the token; a body token that differs from the
+	// header's is refused with 401.
 	BodyField string `yaml:"bodyField"`
 }
 
@@ -174,6 +200,10 @@ type Route struct {
 	// CORS lets cards on other origins call the route from a browser
 	// ("cors"); default none.
 	CORS *CORS `yaml:"cors"`
+	// WebSocket lets a GET request switch to a WebSocket ("websocket");
+	// default false. No other protocol switch is ever allowed. After the
+	// switch the adapter only copies bytes: see docs/adapter.md.
+	WebSocket bool `yaml:"websocket"`
 }
 
 // Policy says who may call a route. A caller passes when its action package

@@ -15,7 +15,7 @@ func TestLoadExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Routes) != 4 || cfg.Routes[0].Upstream.Timeout != 10*time.Second || cfg.Routes[1].Upstream.Timeout != DefaultTimeout {
+	if len(cfg.Routes) != 5 || !cfg.Routes[4].WebSocket || cfg.ForwardAuth.From != FromXOriginal || cfg.Routes[0].Upstream.Timeout != 10*time.Second || cfg.Routes[1].Upstream.Timeout != DefaultTimeout {
 		t.Fatalf("routes = %+v", cfg.Routes)
 	}
 	if got := cfg.Routes[1].IdentityHeaders; got.UserID != DefaultUserIDHeader || got.UserName != "X-Crm-User-Name" {
@@ -40,7 +40,7 @@ func TestLoadExample(t *testing.T) {
 	}
 	delete(env, "STOCK_TOKEN")
 	err = Check(context.Background(), path, opts)
-	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:91: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
+	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:94: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -89,6 +89,15 @@ routes:
 `, []string{"routes[0].credential.tokenUrl: is required", "routes[0].credential.clientSecret: is required"}},
 		{"identity header reserved", base + `    identityHeaders: {userId: Host}
 `, []string{"routes[0].identityHeaders.userId: must not be Host"}},
+		{"header name with _", base + `    identityHeaders: {userId: X_User_Id}
+    credential: {type: header, header: x.api.key, value: env:K}
+`, []string{"adapter.yaml:8: routes[0].identityHeaders.userId: must be a header name of letters, digits and '-'",
+			"adapter.yaml:9: routes[0].credential.header: must be a header name"}},
+		{"websocket", base + "    websocket: true\n", nil},
+		{"forwardAuth", base + "forwardAuth: {from: x-forwarded-for}\n", []string{"adapter.yaml:8: forwardAuth.from: must be x-original (nginx), x-forwarded (Traefik) or request (Envoy)"}},
+		{"websocket not GET", strings.Replace(base, "GET /x/{id}", "POST /x/{id}", 1) + "    websocket: true\n",
+			[]string{"adapter.yaml:8: routes[0].websocket: needs a match pattern for GET"}},
+		{"websocket not bool", base + "    websocket: yes please\n", []string{"adapter.yaml:8: routes[0].websocket: must be true or false"}},
 		{"rate", base + `    limits: {rateLimit: {perUser: {requests: 0, per: fortnight}}}
 `, []string{"perUser.requests: must be at least 1", "perUser.per: must be second, minute or hour"}},
 		{"type", base + "listen: [a]\n", []string{"adapter.yaml:8: listen: must be a string"}},

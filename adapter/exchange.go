@@ -28,6 +28,8 @@ type exchange struct {
 	upstreamStatus int
 	code           string // cardgate error code of a refused request
 	timer          *time.Timer
+	upgrade        bool      // a WebSocket upgrade was allowed
+	resBody        scrubBody // the response body, when trailers are scrubbed
 }
 
 type exchangeKey struct{}

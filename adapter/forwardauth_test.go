@@ -10,27 +10,78 @@ import (
 
 func TestForwardAuth(t *testing.T) {
 	up, hits := echoUpstream(t)
-	e := newEnv(t, config(up.URL, ""))
+	envs := map[string]*env{}
+	for _, from := range []string{"", FromXForwarded, FromRequest} {
+		envs[from] = newEnv(t, config(up.URL, "forwardAuth: {from: "+from+"}\n"))
+	}
+	const traefik, nginx, envoy = FromXForwarded, "", FromRequest
 	tests := []struct {
 		name   string
+		from   string
 		token  string
 		hdr    []string
 		status int
 	}{
-		{"traefik", "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1?x=y"}, 200},
-		{"nginx", "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/products/1"}, 200},
-		{"accessToken header", "", []string{"accessToken", "tok-alice", "X-Original-Method", "GET", "X-Original-Uri", "/products/1"}, 200},
-		{"policy", "tok-bob", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1"}, 403},
-		{"no token", "", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1"}, 401},
-		{"wrong method", "tok-alice", []string{"X-Forwarded-Method", "POST", "X-Forwarded-Uri", "/products/1"}, 405},
-		{"no route", "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/nope"}, 404},
-		{"no method", "tok-alice", []string{"X-Original-Uri", "/products/1"}, 400},
-		{"traversal", "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/%2e%2e/admin"}, 400},
-		{"absolute uri", "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "http://evil/products/1"}, 400},
-		{"envoy: the request itself", "tok-alice", nil, 404}, // GET /auth is not a route
+		{"traefik", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1?x=y", "X-Forwarded-Host", "any"}, 200},
+		{"nginx", nginx, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/products/1"}, 200},
+		{"accessToken header", nginx, "", []string{"accessToken", "tok-alice", "X-Original-Method", "GET", "X-Original-Uri", "/products/1"}, 200},
+		{"policy", traefik, "tok-bob", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1"}, 403},
+		{"no token", traefik, "", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1"}, 401},
+		{"wrong method", traefik, "tok-alice", []string{"X-Forwarded-Method", "POST", "X-Forwarded-Uri", "/products/1"}, 405},
+		{"no route", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/nope"}, 404},
+		{"no method", nginx, "tok-alice", []string{"X-Original-Uri", "/products/1"}, 400},
+		{"no uri", nginx, "tok-alice", nil, 400},
+		{"traversal", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/%2e%2e/admin"}, 400},
+		{"absolute uri", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "http://evil/products/1"}, 400},
+		{"scheme-relative uri", nginx, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "//evil/products/1"}, 400},
+		{"envoy: the request itself", envoy, "tok-alice", nil, 404}, // GET /auth is not a route
+		// What a client sends through a proxy that sets the other family.
+		{"nginx, forged X-Forwarded-Uri", nginx, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/orders/1", "X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1"}, 400},
+		{"traefik, forged X-Original-Uri", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/orders/1", "X-Original-Uri", "/products/1"}, 400},
+		{"envoy, forged X-Original-Uri", envoy, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/products/1"}, 400},
+		{"envoy, forged X-Forwarded-Uri", envoy, "tok-alice", []string{"X-Forwarded-Uri", "/products/1"}, 400},
+		{"nginx, two URIs", nginx, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/products/1", "X-Original-Uri", "/orders/1"}, 400},
+		{"traefik, two methods", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Method", "POST", "X-Forwarded-Uri", "/products/1"}, 400},
+		{"traefik, two hosts", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1", "X-Forwarded-Host", "a", "X-Forwarded-Host", "b"}, 400},
+		// Names with "_" that the upstream might read as ours.
+		{"identity with _", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1", "X_Cardgate_User_Id", "forged"}, 400},
+		{"token with _", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1", "access_token", "tok-bob"}, 400},
+		{"forwarded with _", nginx, "tok-alice", []string{"X-Original-Method", "GET", "X-Original-Uri", "/products/1", "X_Forwarded_Uri", "/orders/1"}, 400},
+		{"other header with _", traefik, "tok-alice", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/products/1", "X_Custom", "fine"}, 200},
 	}
+	// Envoy ext_authz with path_prefix /auth: the original method and path
+	// follow /auth.
+	envoyEnv := envs[envoy]
+	for _, tc := range []struct {
+		method, path, token string
+		hdr                 []string
+		status              int
+	}{
+		{"GET", "/auth/products/1?x=y", "tok-alice", nil, 200},
+		{"POST", "/auth/orders/1", "tok-bob", nil, 200},
+		{"GET", "/auth/products/1", "tok-bob", nil, 403},
+		{"DELETE", "/auth/products/1", "tok-alice", nil, 405},
+		{"GET", "/auth/products/%2e%2e/x", "tok-alice", nil, 400},
+		{"GET", "/auth//evil/products/1", "tok-alice", nil, 400},
+		{"GET", "/auth/products/1", "tok-alice", []string{"X-Original-Uri", "/orders/1", "X-Original-Method", "GET"}, 400},
+		{"GET", "/auth/products/1", "tok-alice", []string{"X_Cardgate_Package_Id", "com.example.b"}, 400},
+	} {
+		res, body := envoyEnv.do(tc.method, tc.path, tc.token, nil, tc.hdr...)
+		if res.StatusCode != tc.status {
+			t.Errorf("envoy %s %s: %d %s, want %d", tc.method, tc.path, res.StatusCode, body, tc.status)
+		}
+		if tc.status == 200 && res.Header.Get("X-Cardgate-Route") == "" {
+			t.Errorf("envoy %s %s: headers %v", tc.method, tc.path, res.Header)
+		}
+	}
+	// Outside request mode /auth/... is an ordinary path for the proxy.
+	if res, _ := envs[nginx].do("GET", "/auth/products/1", "tok-alice", nil); res.StatusCode != 404 {
+		t.Errorf("nginx mode, /auth/products/1: %d", res.StatusCode)
+	}
+	n := 0
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			e := envs[tt.from]
 			hdr := append([]string{"X-Cardgate-User-Id", "forged"}, tt.hdr...)
 			res, body := e.do("GET", "/auth", tt.token, nil, hdr...)
 			if res.StatusCode != tt.status {
@@ -47,12 +98,15 @@ func TestForwardAuth(t *testing.T) {
 				t.Error("identity on a refusal")
 			}
 		})
+		if tt.from == nginx {
+			n++
+		}
 	}
 	if *hits != 0 {
 		t.Fatal("forward-auth called the upstream")
 	}
-	recs := e.audit.all()
-	if len(recs) != len(tests) || !recs[0].ForwardAuth || recs[0].Route != "products" || recs[0].Status != 200 {
+	recs := envs[nginx].audit.all()[1:] // after the /auth/products/1 above
+	if len(recs) != n || !recs[0].ForwardAuth || recs[0].Route != "products" || recs[0].Status != 200 {
 		t.Fatalf("audit: %+v", recs)
 	}
 }

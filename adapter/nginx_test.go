@@ -91,10 +91,81 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// startNginx runs the nginx configuration text (docs/nginx-forward-auth.conf
+// or a variant) with its addresses replaced: the adapter at gate, the
+// business system at business. It returns nginx's address and a function
+// that reads nginx's log.
+func startNginx(t *testing.T, text, gate, business string) (string, func() string) {
+	t.Helper()
+	bin := nginxBinary(t)
+	dir := t.TempDir()
+	front := freeAddr(t)
+	text = strings.NewReplacer(
+		"127.0.0.1:8090", front,
+		"127.0.0.1:8081", gate,
+		"127.0.0.1:9000", business,
+		"/tmp/cardgate-nginx", filepath.Join(dir, "nginx"),
+	).Replace(text)
+	if os.Geteuid() == 0 {
+		text = "user root;\n" + text // workers must reach the test's private temp dir
+	}
+	confPath := filepath.Join(dir, "nginx.conf")
+	os.WriteFile(confPath, []byte(text), 0o600)
+	logPath := filepath.Join(dir, "nginx.log")
+	nginx := exec.Command(bin, "-p", dir, "-c", confPath, "-e", logPath, "-g", "daemon off;")
+	// Its own process group, so that stopping it stops its workers too.
+	nginx.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := nginx.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-nginx.Process.Pid, syscall.SIGTERM)
+		nginx.Wait()
+	})
+	nginxLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", front); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx did not start: %s", nginxLog())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return front, nginxLog
+}
+
+// startGate starts an adapter on a loopback listener with the configuration
+// yaml and returns its address.
+func startGate(t *testing.T, svc *issuer.Service, yaml string) string {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "adapter.yaml")
+	os.WriteFile(cfg, []byte(yaml), 0o600)
+	a, err := adapter.New(context.Background(), cfg, adapter.Options{Authenticator: serviceAuth{svc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	gate := httptest.NewServer(a.Handler())
+	t.Cleanup(gate.Close)
+	return strings.TrimPrefix(gate.URL, "http://")
+}
+
+func exampleNginxConf(t *testing.T) string {
+	t.Helper()
+	conf, err := os.ReadFile("../docs/nginx-forward-auth.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(conf)
+}
+
 // TestNginxForwardAuthExample runs docs/nginx-forward-auth.conf in a real
 // nginx in front of a business system, with the adapter's /auth deciding.
 func TestNginxForwardAuthExample(t *testing.T) {
-	bin := nginxBinary(t)
+	nginxBinary(t)
 	svc := newIssuer(t)
 	ctx := context.Background()
 
@@ -108,62 +179,14 @@ func TestNginxForwardAuthExample(t *testing.T) {
 	}))
 	defer business.Close()
 
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "adapter.yaml")
-	os.WriteFile(cfg, []byte(`issuer: {url: http://issuer.test}
+	gate := startGate(t, svc, `issuer: {url: http://issuer.test}
 routes:
   - name: products
     match: GET /products
     policy: {packages: [`+nOrders+`]}
     upstream: {url: `+business.URL+`}
-`), 0o600)
-	a, err := adapter.New(ctx, cfg, adapter.Options{Authenticator: serviceAuth{svc}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	gate := httptest.NewServer(a.Handler())
-	defer gate.Close()
-
-	conf, err := os.ReadFile("../docs/nginx-forward-auth.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	front := freeAddr(t)
-	text := strings.NewReplacer(
-		"127.0.0.1:8090", front,
-		"127.0.0.1:8081", strings.TrimPrefix(gate.URL, "http://"),
-		"127.0.0.1:9000", strings.TrimPrefix(business.URL, "http://"),
-		"/tmp/cardgate-nginx", filepath.Join(dir, "nginx"),
-	).Replace(string(conf))
-	if os.Geteuid() == 0 {
-		text = "user root;\n" + text // workers must reach the test's private temp dir
-	}
-	confPath := filepath.Join(dir, "nginx.conf")
-	os.WriteFile(confPath, []byte(text), 0o600)
-	logPath := filepath.Join(dir, "nginx.log")
-	nginx := exec.Command(bin, "-p", dir, "-c", confPath, "-e", logPath, "-g", "daemon off;")
-	// Its own process group, so that stopping it stops its workers too.
-	nginx.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := nginx.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		syscall.Kill(-nginx.Process.Pid, syscall.SIGTERM)
-		nginx.Wait()
-	}()
-	nginxLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", front); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not start: %s", nginxLog())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+`)
+	front, nginxLog := startNginx(t, exampleNginxConf(t), gate, strings.TrimPrefix(business.URL, "http://"))
 
 	get := func(tok string, hdr map[string]string) int {
 		t.Helper()
@@ -172,7 +195,7 @@ routes:
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}
 		for k, v := range hdr {
-			req.Header.Set(k, v)
+			req.Header[k] = []string{v} // as written, not canonical
 		}
 		res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 		if err != nil {
@@ -193,15 +216,126 @@ routes:
 	if s := get(survey, nil); s != 403 {
 		t.Errorf("token of another package: %d, want 403", s)
 	}
-	if s := get(orders, map[string]string{"X-Cardgate-User-Id": "00000000-0000-4000-8000-000000000000"}); s != 200 {
+	forged := map[string]string{
+		"X-Cardgate-User-Id":     "00000000-0000-4000-8000-000000000000",
+		"X-Cardgate-User-Name":   "Mallory",
+		"X-Cardgate-Route":       "admin",
+		"X_Cardgate_User_Id":     "forged",
+		"x_cardgate_package_id":  "forged",
+		"X-Cardgate_User-Id":     "forged",
+		"x_api_key":              "forged",
+		"X-Forwarded-Host":       "forged.example",
+		"X-Original-URL":         "/admin",
+		"X-HTTP-Method-Override": "DELETE",
+		"X-Forwarded-For":        "6.6.6.6",
+	}
+	if s := get(orders, forged); s != 200 {
 		t.Fatalf("good token: %d, want 200; nginx: %s", s, nginxLog())
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if got.Get("X-Cardgate-User-Id") != nAlice || got.Get("X-Cardgate-Package-Id") != nOrders {
-		t.Errorf("upstream saw identity %q %q", got.Get("X-Cardgate-User-Id"), got.Get("X-Cardgate-Package-Id"))
+	if got.Get("X-Cardgate-User-Id") != nAlice || got.Get("X-Cardgate-Package-Id") != nOrders || got.Get("X-Cardgate-Route") != "products" {
+		t.Errorf("upstream saw identity %q %q %q", got.Get("X-Cardgate-User-Id"), got.Get("X-Cardgate-Package-Id"), got.Get("X-Cardgate-Route"))
 	}
 	if got.Get("Authorization") != "" {
 		t.Error("the token reached the business system")
+	}
+	for k, v := range got {
+		if strings.ContainsAny(k, "_") || strings.Contains(strings.Join(v, ","), "forged") || k == "X-Cardgate-User-Name" ||
+			k == "X-Original-Url" || k == "X-Http-Method-Override" {
+			t.Errorf("business system got %s: %q", k, v)
+		}
+	}
+	if xff := got.Values("X-Forwarded-For"); len(xff) != 1 || xff[0] != "127.0.0.1" {
+		t.Errorf("X-Forwarded-For %q", xff)
+	}
+}
+
+// TestNginxForwardAuthForgedOriginal: a client that sends its own
+// X-Forwarded-Uri/-Method/-Host and X-Original-* to nginx cannot make /auth
+// check another request than the one nginx proxies: a token for package A
+// never reaches package B's route, nor passes as a request for an any-package
+// route. Run against the shipped configuration, and against the old one that
+// did not clear X-Forwarded-* (the adapter refuses what it cannot trust).
+func TestNginxForwardAuthForgedOriginal(t *testing.T) {
+	nginxBinary(t)
+	svc := newIssuer(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var paths []string
+	business := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+	}))
+	defer business.Close()
+	gate := startGate(t, svc, `issuer: {url: http://issuer.test}
+routes:
+  - {name: orders, match: GET /orders/, policy: {packages: [`+nOrders+`]}, upstream: {url: `+business.URL+`}}
+  - {name: survey, match: /survey/, policy: {packages: [`+nSurvey+`]}, upstream: {url: `+business.URL+`}}
+  - {name: public, match: GET /public, policy: {packages: ["*"]}, upstream: {url: `+business.URL+`}}
+`)
+	shipped := exampleNginxConf(t)
+	// The configuration as it was: X-Original-* set, X-Forwarded-* not cleared.
+	var old []string
+	for _, l := range strings.Split(shipped, "\n") {
+		if !strings.Contains(l, `X-Forwarded-Method ""`) && !strings.Contains(l, `X-Forwarded-Uri ""`) && !strings.Contains(l, `X-Forwarded-Host ""`) {
+			old = append(old, l)
+		}
+	}
+	orders, _, _ := svc.Mint(ctx, nAlice, nOrders)
+	survey, _, _ := svc.Mint(ctx, nAlice, nSurvey)
+	for name, conf := range map[string]string{"shipped": shipped, "old": strings.Join(old, "\n")} {
+		t.Run(name, func(t *testing.T) {
+			front, nginxLog := startNginx(t, conf, gate, strings.TrimPrefix(business.URL, "http://"))
+			do := func(method, path, tok string, hdr map[string]string) int {
+				t.Helper()
+				req, _ := http.NewRequest(method, "http://"+front+path, nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				for k, v := range hdr {
+					req.Header[k] = []string{v}
+				}
+				res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				return res.StatusCode
+			}
+			mu.Lock()
+			paths = nil
+			mu.Unlock()
+			for _, target := range []string{"/orders/1", "/public"} {
+				for _, hdr := range []map[string]string{
+					{"X-Forwarded-Method": "GET", "X-Forwarded-Uri": target, "X-Forwarded-Host": "x"},
+					{"X-Original-Method": "GET", "X-Original-Uri": target},
+					{"x-original-method": "GET", "x-original-uri": target},
+					{"X_Original_Method": "GET", "X_Original_Uri": target, "X_Forwarded_Uri": target},
+					{"X-Forwarded-Method": "GET", "X-Forwarded-Uri": target, "X-Original-Method": "GET", "X-Original-Uri": target},
+				} {
+					s := do("DELETE", "/survey/x", orders, hdr)
+					if s == 200 || s == 204 {
+						t.Errorf("orders token on survey's route, forging %v: %d", hdr, s)
+					}
+					// The old file passes the client's X-Forwarded-*: the adapter
+					// refuses them (400), which nginx answers with 500.
+					if _, forged := hdr["X-Forwarded-Uri"]; forged && name == "old" && s != 500 {
+						t.Errorf("old configuration, forging %v: %d, want 500", hdr, s)
+					}
+				}
+			}
+			mu.Lock()
+			if len(paths) != 0 {
+				t.Errorf("the business system got %v; nginx: %s", paths, nginxLog())
+			}
+			mu.Unlock()
+			// The real thing still works.
+			if s := do("DELETE", "/survey/x", survey, nil); s != 200 {
+				t.Errorf("survey token on survey's route: %d; nginx: %s", s, nginxLog())
+			}
+			if s := do("GET", "/orders/1", orders, nil); s != 200 {
+				t.Errorf("orders token on orders' route: %d", s)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -40,6 +41,11 @@ func (a *Adapter) admit(t *table, ex *exchange, r *http.Request, w http.Response
 	if err := checkPath(r.URL); err != nil {
 		return err
 	}
+	if r.Method == http.MethodTrace {
+		// TRACE echoes the request, with the injected credential, in the
+		// body, where no header scrubbing reaches.
+		return &methodError{}
+	}
 	rt, matchErr := t.match(r)
 	maxBody := t.maxBody
 	if rt != nil {
@@ -59,9 +65,25 @@ func (a *Adapter) admit(t *table, ex *exchange, r *http.Request, w http.Response
 	if err != nil {
 		return err
 	}
-	if tok == "" && readBody && t.bodyField != "" && ex.body != nil && isJSON(r.Header) {
-		if tok, err = bodyToken(r, t.bodyField); err != nil {
+	if readBody && t.bodyField != "" && ex.body != nil {
+		// The field is removed whether or not a header carried the token
+		// too, so that it never reaches the upstream; two different tokens
+		// are refused, since the body would name another caller than the
+		// one authorized.
+		js, err := isJSON(r.Header)
+		if err != nil {
 			return err
+		}
+		if js {
+			bt, err := bodyToken(r, t.bodyField)
+			switch {
+			case err != nil:
+				return err
+			case tok == "":
+				tok = bt
+			case bt != "" && bt != tok:
+				return errTwoTokens
+			}
 		}
 	}
 	if tok == "" {
@@ -86,6 +108,11 @@ func (a *Adapter) admit(t *table, ex *exchange, r *http.Request, w http.Response
 	ex.route = rt
 	if !rt.allows(id) {
 		return cardgate.Errorf(cardgate.EFORBIDDEN, "route %s does not allow this action package or user", rt.name)
+	}
+	if readBody { // forward-auth: the proxy in front makes the upgrade
+		if ex.upgrade, err = rt.checkUpgrade(r); err != nil {
+			return err
+		}
 	}
 	if err := a.limit(r.Context(), t, rt, id); err != nil {
 		return err
@@ -166,21 +193,23 @@ func (a *Adapter) forward(ex *exchange, r *http.Request) {
 var errUpstreamTimeout = errors.New("adapter: upstream timed out")
 
 // rewrite builds the upstream request: the route's URL, none of the
-// client's forwarding, identity, token or credential headers, our own
-// identity headers, and X-Forwarded-* from what the adapter saw. Hop-by-hop
-// headers are already gone (ReverseProxy removes them before Rewrite).
+// client's forwarding, routing, identity, token or credential headers nor
+// any header whose name holds more than letters, digits and "-", no
+// trailers, our own identity headers, and X-Forwarded-For and -Proto from
+// what the adapter saw. Hop-by-hop headers are already gone (ReverseProxy
+// removes them before Rewrite).
 func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 	ex := exchangeFrom(pr.In.Context())
 	out := pr.Out
 	h := out.Header
 	for k := range h {
-		if strings.HasPrefix(k, "X-Forwarded-") || strings.HasPrefix(k, "X-Cardgate-") {
+		if rt.drop[k] || dropRequestHeader(k) {
 			delete(h, k)
 		}
 	}
-	for _, k := range rt.remove {
-		delete(h, k)
-	}
+	// Trailers would arrive after the checks, and some servers merge them
+	// into the headers.
+	out.Trailer = nil
 	out.URL.Scheme = rt.target.Scheme
 	out.URL.Host = rt.target.Host
 	out.URL.Path, out.URL.RawPath = ex.upPath, ex.upRawPath
@@ -192,7 +221,16 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 		out.URL.RawQuery = rt.target.RawQuery + "&" + out.URL.RawQuery
 	}
 	out.Host = "" // the upstream's own host, never the client's
-	pr.SetXForwarded()
+	// Only what the adapter knows: the address that connected to it and
+	// whether that was TLS. Not X-Forwarded-Host: the client chose Host.
+	if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
+		h["X-Forwarded-For"] = []string{ip}
+	}
+	if pr.In.TLS != nil {
+		h["X-Forwarded-Proto"] = []string{"https"}
+	} else {
+		h["X-Forwarded-Proto"] = []string{"http"}
+	}
 	id := ex.id
 	if rt.userHeader != "" {
 		h[rt.userHeader] = []string{id.UserID}
@@ -205,12 +243,28 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 	}
 }
 
-// modifyResponse runs when the upstream's headers arrive.
+// modifyResponse runs when the upstream's headers arrive: it drops every
+// header (and, once the body is read, trailer) that holds the route's
+// credential, maps Location to the public path, and refuses a switch of
+// protocols nobody asked for.
 func (rt *route) modifyResponse(res *http.Response) error {
-	if ex := exchangeFrom(res.Request.Context()); ex != nil {
+	ex := exchangeFrom(res.Request.Context())
+	if ex != nil {
 		ex.stopTimer()
 		ex.upstreamStatus = res.StatusCode
 	}
+	if res.StatusCode == http.StatusSwitchingProtocols && (ex == nil || !ex.upgrade) {
+		return errUnrequested101
+	}
+	if len(rt.secrets) > 0 || rt.sentAuth {
+		sent := rt.sentSecret(res.Request)
+		rt.scrub(res.Header, sent)
+		if ex != nil && res.StatusCode != http.StatusSwitchingProtocols {
+			ex.resBody = scrubBody{ReadCloser: res.Body, rt: rt, res: res, sent: sent}
+			res.Body = &ex.resBody
+		}
+	}
+	rt.mapLocations(res.Header)
 	if rt.cors != nil {
 		// The route's CORS policy is the adapter's, not the upstream's.
 		for k := range res.Header {

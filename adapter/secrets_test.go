@@ -155,7 +155,7 @@ routes:
 		{"POST", "/bearer/x", "", `{"integrationToken":"tok-bob","a":1}`, []string{"Content-Type", "application/json"}},
 		{"POST", "/bearer/x", "tok-bob", strings.Repeat("x", 600), nil}, // 413
 		{"GET", "/bearer/%2e%2e/x", "tok-bob", "", nil},                 // 400
-		{"GET", "/auth", "tok-alice", "", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/basic/x"}},
+		{"GET", "/auth", "tok-alice", "", []string{"X-Original-Method", "GET", "X-Original-Uri", "/basic/x"}},
 		{"GET", "/auth", "tok-bob", "", []string{"X-Original-Method", "GET", "X-Original-Uri", "/bearer/x"}},
 	}
 	for _, f := range flows {

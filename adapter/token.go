@@ -56,14 +56,24 @@ func (t *table) headerToken(h http.Header) (string, error) {
 	return "", nil
 }
 
-// isJSON reports whether the request says its body is JSON.
-func isJSON(h http.Header) bool {
-	ct := h.Get("Content-Type")
-	if ct == "" {
-		return false
+var (
+	errTwoTokens       = cardgate.Errorf(cardgate.EINVALIDTOKEN, "two different tokens: send one, in a header or in the body")
+	errTwoContentTypes = cardgate.Errorf(cardgate.EINVALID, "Content-Type: must appear once")
+)
+
+// isJSON reports whether the request says its body is JSON. Two
+// Content-Types are an error: the upstream might believe the other one.
+func isJSON(h http.Header) (bool, error) {
+	cts := h["Content-Type"]
+	switch len(cts) {
+	case 0:
+		return false, nil
+	case 1:
+	default:
+		return false, errTwoContentTypes
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+	mt, _, err := mime.ParseMediaType(cts[0])
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")), nil
 }
 
 // bodyToken reads r's JSON body (already bounded by a MaxBytesReader),
@@ -90,7 +100,7 @@ func bodyToken(r *http.Request, field string) (string, error) {
 	return tok, nil
 }
 
-// cutField finds the top-level string member field in the JSON object b
+// cutField finds the top-level string member field (in any case) in the JSON object b
 // and returns its value and b without the member, every other byte kept as
 // it was (order, spacing, numbers). If b is not an object or lacks the
 // field, it returns "" and b unchanged; a field that appears twice or is not
@@ -115,7 +125,9 @@ func cutField(b []byte, field string) (string, []byte, error) {
 		if err := dec.Decode(&val); err != nil {
 			return "", nil, malformed
 		}
-		if k, _ := kt.(string); k == field {
+		// Any spelling that differs only in case counts: decoders such as
+		// Go's encoding/json match field names that way.
+		if k, _ := kt.(string); strings.EqualFold(k, field) {
 			if found >= 0 {
 				return "", nil, cardgate.Errorf(cardgate.EINVALID, "body: field %q appears twice", field)
 			}

@@ -29,8 +29,10 @@ const (
 )
 
 var (
-	routeName  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	routeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	// headerName allows letters, digits and "-" only: the adapter drops
+	// every other request header name (see dropRequestHeader).
+	headerName = regexp.MustCompile("^[0-9A-Za-z-]+$")
 )
 
 // reservedHeaders may never be set or chosen as identity or credential
@@ -125,6 +127,14 @@ func validate(cfg *Config, p *problems) {
 		checkRef(p, "rateLimit.redis.password", rl.Redis.Password)
 	}
 
+	switch cfg.ForwardAuth.From {
+	case "":
+		cfg.ForwardAuth.From = FromXOriginal
+	case FromXOriginal, FromXForwarded, FromRequest:
+	default:
+		p.errf("forwardAuth.from", "must be x-original (nginx), x-forwarded (Traefik) or request (Envoy)")
+	}
+
 	if len(cfg.Routes) == 0 {
 		p.errf("routes", "must list at least one route")
 	}
@@ -191,6 +201,11 @@ func validateRoute(p *problems, path string, cfg *Config, r *Route) {
 		}
 	}
 
+	if r.WebSocket {
+		if m, _, _ := splitPattern(r.Match); m != "" && m != http.MethodGet {
+			p.errf(path+".websocket", "needs a match pattern for GET or for every method: a WebSocket handshake is a GET, not %s", m)
+		}
+	}
 	if c := r.Credential; c != nil {
 		validateCredential(p, path+".credential", c)
 	}
@@ -319,7 +334,7 @@ func checkIdentityHeaders(p *problems, path string, ih *IdentityHeaders) {
 func checkHeaderName(p *problems, field, name string) {
 	switch {
 	case !headerName.MatchString(name):
-		p.errf(field, "must be a valid HTTP header name")
+		p.errf(field, "must be a header name of letters, digits and '-' (names with '_' and the like are dropped)")
 	case reservedHeaders[http.CanonicalHeaderKey(name)]:
 		p.errf(field, "must not be %s, which frames the request", http.CanonicalHeaderKey(name))
 	}
