@@ -50,8 +50,12 @@ func Allow(f func(*Identity) bool) Option {
 }
 
 // BodyField also looks for the token in a top-level string field of a JSON
-// request body, reading at most maxBytes (0 means 64 KiB; a larger body is
-// refused with 413). The handler gets the body exactly as it came.
+// request body, matched in any case as encoding/json matches it. Every
+// request body is then read, whether or not a header carries the token, at
+// most maxBytes of it (0 means 64 KiB; a larger body is refused with 413):
+// a body token that differs from the header's is refused with 401, the
+// field twice (in any spellings) or a non-string value with 400. The
+// handler gets the body exactly as it came.
 func BodyField(name string, maxBytes int64) Option {
 	return func(o *options) {
 		o.bodyField = name
@@ -65,9 +69,10 @@ func BodyField(name string, maxBytes int64) Option {
 // Middleware admits requests that carry a valid token (Authorization:
 // Bearer, Kaizala's accessToken header, or a body field with BodyField)
 // and pass the policy, and puts the Identity in the context. Others get
-// DESIGN.md's JSON error: 401 for a missing or bad token, 403 for one the
-// policy refuses, 413 for a body too large to search, 503 when the issuer
-// cannot say.
+// DESIGN.md's JSON error: 401 for a missing, bad or ambiguous token (two
+// Authorization or accessToken headers, or two different tokens), 403 for
+// one the policy refuses, 400 for a body field that is not one string, 413
+// for a body too large to search, 503 when the issuer cannot say.
 func Middleware(v Verifier, opts ...Option) func(http.Handler) http.Handler {
 	var o options
 	for _, opt := range opts {
@@ -109,19 +114,55 @@ func (o *options) admits(id *Identity) bool {
 	return true
 }
 
-var errNoToken = cardgate.Errorf(cardgate.EINVALIDTOKEN, "no token: send it in the accessToken header or as Authorization: Bearer")
+var (
+	errNoToken   = cardgate.Errorf(cardgate.EINVALIDTOKEN, "no token: send it in the accessToken header or as Authorization: Bearer")
+	errMalformed = cardgate.Errorf(cardgate.EINVALIDTOKEN, "malformed token")
+	errTwoTokens = cardgate.Errorf(cardgate.EINVALIDTOKEN, "two different tokens: send one, in a header or in the body")
+)
 
-// token finds the request's token.
+// token finds the request's token. A request that offers the handler a
+// token other than the one checked is refused: two values of a token
+// header, different tokens in Authorization and accessToken, or (with
+// BodyField) a body field that differs from the header's token. The
+// handler or a library it calls might read the other one.
 func (o *options) token(w http.ResponseWriter, r *http.Request) (string, error) {
-	if v := r.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-		return strings.TrimSpace(v[7:]), nil
+	// Only these two canonical names are read: access_token and the like
+	// are other headers (see docs/verify.md on proxies that fold "_").
+	bearer, err := oneHeader(r.Header, "Authorization")
+	if err != nil {
+		return "", err
 	}
-	if v := strings.TrimSpace(r.Header.Get("accessToken")); v != "" {
-		return v, nil
+	if scheme, rest, _ := strings.Cut(bearer, " "); strings.EqualFold(scheme, "Bearer") {
+		if bearer, err = wellFormed(rest); err != nil {
+			return "", err
+		}
+	} else {
+		bearer = "" // another scheme, such as Basic, is not ours
+	}
+	access, err := oneHeader(r.Header, "Accesstoken")
+	if err != nil {
+		return "", err
+	}
+	if access = strings.TrimSpace(access); access != "" {
+		if access, err = wellFormed(access); err != nil {
+			return "", err
+		}
+	}
+	tok := bearer
+	switch {
+	case tok == "":
+		tok = access
+	case access != "" && access != tok:
+		return "", errTwoTokens
 	}
 	if o.bodyField == "" || r.Body == nil || r.Body == http.NoBody {
-		return "", errNoToken
+		if tok == "" {
+			return "", errNoToken
+		}
+		return tok, nil
 	}
+	// The body is read even when a header has the token, to be sure it
+	// names no other.
 	if r.ContentLength > o.maxBody {
 		return "", cardgate.Errorf(cardgate.ETOOLARGE, "body: larger than %d bytes", o.maxBody)
 	}
@@ -133,13 +174,81 @@ func (o *options) token(w http.ResponseWriter, r *http.Request) (string, error) 
 		return "", cardgate.Errorf(cardgate.EINVALID, "body: could not be read")
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b)) // the handler reads it as it came
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(b, &fields) != nil {
+	bt, err := bodyToken(b, o.bodyField)
+	switch {
+	case err != nil:
+		return "", err
+	case tok == "":
+		tok = bt
+	case bt != "" && bt != tok:
+		return "", errTwoTokens
+	}
+	if tok == "" {
 		return "", errNoToken
 	}
+	return tok, nil
+}
+
+// oneHeader returns the value of the canonical header name, "" if absent;
+// two values are refused.
+func oneHeader(h http.Header, name string) (string, error) {
+	switch vs := h[name]; len(vs) {
+	case 0:
+		return "", nil
+	case 1:
+		return vs[0], nil
+	}
+	if name == "Accesstoken" {
+		name = "accessToken"
+	}
+	return "", cardgate.Errorf(cardgate.EINVALIDTOKEN, "malformed token: two %s headers; send one token", name)
+}
+
+// wellFormed trims a header token and refuses an empty one or one with
+// spaces inside (such as "a, Bearer b").
+func wellFormed(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || strings.ContainsAny(v, " \t") {
+		return "", errMalformed
+	}
+	return v, nil
+}
+
+// bodyToken returns the top-level string field of the JSON object b, ""
+// if b does not start with an object, the object lacks the field, or its
+// value is null or "". It matches the field as encoding/json does, in any
+// case (strings.EqualFold is its rule), and reads only the first JSON
+// value, as a json.Decoder would. The field twice, in any spellings, or a
+// value other than a string is an error.
+func bodyToken(b []byte, field string) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", nil
+	}
 	var tok string
-	if raw, ok := fields[o.bodyField]; !ok || json.Unmarshal(raw, &tok) != nil || tok == "" {
-		return "", errNoToken
+	found := false
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return "", nil // not JSON: no decoder reads a field from it
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return "", nil
+		}
+		if k, _ := k.(string); !strings.EqualFold(k, field) {
+			continue
+		}
+		if found {
+			return "", cardgate.Errorf(cardgate.EINVALID, "body: field %q appears twice (names differing only in case count as one)", field)
+		}
+		found = true
+		if json.Unmarshal(raw, &tok) != nil {
+			return "", cardgate.Errorf(cardgate.EINVALID, "body: field %q must be a string", field)
+		}
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return "", nil
 	}
 	return tok, nil
 }
