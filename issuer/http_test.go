@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -133,6 +134,40 @@ func TestUsersMeRejects(t *testing.T) {
 	t.Run("missing", func(t *testing.T) {
 		res := e.do("GET", "/v1/users/me", nil, "")
 		assertRejected(t, res, "no token: send it in the accessToken header or as Authorization: Bearer")
+	})
+	t.Run("two tokens", func(t *testing.T) {
+		// A service that forwards both headers, or a token header twice,
+		// must not get an answer for one while it reads the other.
+		other := e.mint(alice, ordersPkg) // another jti: another token
+		for name, h := range map[string]http.Header{
+			"accessToken twice":   {"Accesstoken": {good, other}},
+			"Authorization twice": {"Authorization": {"Bearer " + good, "Bearer " + other}},
+			"different tokens":    {"Accesstoken": {good}, "Authorization": {"Bearer " + other}},
+		} {
+			req, _ := http.NewRequest("GET", e.srv.URL+"/v1/users/me", nil)
+			req.Header = h
+			res, err := e.srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			assertRejected(t, response{status: res.StatusCode, header: res.Header, body: b}, "two tokens: send one, in the accessToken header or as Authorization: Bearer")
+			if strings.Contains(string(b), good) || strings.Contains(string(b), other) {
+				t.Errorf("%s: the response repeats a token", name)
+			}
+		}
+		// The same token in both headers is one token.
+		req, _ := http.NewRequest("GET", e.srv.URL+"/v1/users/me", nil)
+		req.Header = http.Header{"Accesstoken": {good}, "Authorization": {"Bearer " + good}}
+		res, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("the same token in both headers: %d, want 200", res.StatusCode)
+		}
 	})
 	t.Run("expired and not yet valid", func(t *testing.T) {
 		tok := e.mint(alice, ordersPkg)

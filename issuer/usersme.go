@@ -9,13 +9,37 @@ import (
 )
 
 // TokenFrom returns the token of a request to /v1/users/me: Kaizala's
-// accessToken header, or else Authorization: Bearer.
-func TokenFrom(r *http.Request) string {
-	if t := strings.TrimSpace(r.Header.Get("accessToken")); t != "" {
-		return t
+// accessToken header, or Authorization: Bearer. It refuses what could name
+// two callers: a token header sent twice, or two headers with different
+// tokens (the same token in both is one token). "" means none was sent.
+func TokenFrom(r *http.Request) (string, error) {
+	var tok string
+	for _, name := range [...]string{"Accesstoken", "Authorization"} {
+		vs := r.Header[name]
+		if len(vs) > 1 {
+			return "", errTwoTokens
+		}
+		var t string
+		switch {
+		case len(vs) == 0:
+			continue
+		case name == "Authorization":
+			t = bearer(r)
+		default:
+			t = strings.TrimSpace(vs[0])
+		}
+		if t == "" {
+			continue
+		}
+		if tok != "" && t != tok {
+			return "", errTwoTokens
+		}
+		tok = t
 	}
-	return bearer(r)
+	return tok, nil
 }
+
+var errTwoTokens = cardgate.Errorf(cardgate.EINVALIDTOKEN, "two tokens: send one, in the accessToken header or as Authorization: Bearer")
 
 var errNoToken = cardgate.Errorf(cardgate.EINVALIDTOKEN, "no token: send it in the accessToken header or as Authorization: Bearer")
 
@@ -23,7 +47,12 @@ var errNoToken = cardgate.Errorf(cardgate.EINVALIDTOKEN, "no token: send it in t
 // Identity, for a token that passes every check.
 func (h *handler) usersMe() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw := TokenFrom(r)
+		raw, err := TokenFrom(r)
+		if err != nil {
+			h.metrics.check("malformed")
+			h.error(w, r, err)
+			return
+		}
 		if raw == "" {
 			h.metrics.check("missing")
 			h.error(w, r, errNoToken)
