@@ -171,9 +171,11 @@ func TestNginxForwardAuthExample(t *testing.T) {
 
 	var mu sync.Mutex
 	var got http.Header
+	conns := map[string]bool{} // the business system's client addresses
 	business := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		got = r.Header.Clone()
+		conns[r.RemoteAddr] = true
 		mu.Unlock()
 		fmt.Fprint(w, `[{"sku":"P-1","name":"Paper"}]`)
 	}))
@@ -248,6 +250,19 @@ routes:
 	}
 	if xff := got.Values("X-Forwarded-For"); len(xff) != 1 || xff[0] != "127.0.0.1" {
 		t.Errorf("X-Forwarded-For %q", xff)
+	}
+	mu.Unlock()
+
+	// The file keeps connections to the business system open (keepalive):
+	// requests one after another share one.
+	for range 5 {
+		if s := get(orders, nil); s != 200 {
+			t.Fatalf("good token: %d", s)
+		}
+	}
+	mu.Lock()
+	if len(conns) != 1 {
+		t.Errorf("6 requests reached the business system on %d connections, want 1 (keepalive)", len(conns))
 	}
 }
 
