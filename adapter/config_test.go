@@ -37,7 +37,7 @@ func TestLoadExample(t *testing.T) {
 	}
 	delete(env, "STOCK_TOKEN")
 	err = Check(context.Background(), path, opts)
-	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:90: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
+	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:91: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -19,6 +19,7 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20
 	DefaultMaxHeaderBytes    = 64 << 10
 	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = time.Minute
 	DefaultIdleTimeout       = 2 * time.Minute
 	DefaultTimeout           = 30 * time.Second
 	DefaultCORSMaxAge        = 10 * time.Minute
@@ -53,11 +54,20 @@ func validate(cfg *Config, p *problems) {
 	} else if s.MaxHeaderBytes == 0 {
 		s.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
-	if s.ReadHeaderTimeout == 0 {
-		s.ReadHeaderTimeout = DefaultReadHeaderTimeout
-	}
-	if s.IdleTimeout == 0 {
-		s.IdleTimeout = DefaultIdleTimeout
+	for _, d := range []struct {
+		field string
+		v     *time.Duration
+		def   time.Duration
+	}{
+		{"server.readHeaderTimeout", &s.ReadHeaderTimeout, DefaultReadHeaderTimeout},
+		{"server.readTimeout", &s.ReadTimeout, DefaultReadTimeout},
+		{"server.idleTimeout", &s.IdleTimeout, DefaultIdleTimeout},
+	} {
+		if *d.v < 0 {
+			p.errf(d.field, "must not be negative")
+		} else if *d.v == 0 {
+			*d.v = d.def
+		}
 	}
 
 	if cfg.Issuer.URL == "" {

@@ -162,7 +162,7 @@ func (d *demo) servers(ctx context.Context, lns map[string]net.Listener, log *sl
 	}
 	return []listener{
 			{"issuer", lns["issuer"], issuerH, 30 * time.Second},
-			{"adapter", lns["adapter"], a.Handler(), 0},
+			{"adapter", lns["adapter"], a, 0},
 			{"cards", lns["cards"], cardsH, 30 * time.Second},
 			{"contoso", lns["contoso"], business.Handler(), 30 * time.Second},
 		}, func() {

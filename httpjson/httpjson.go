@@ -10,7 +10,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/cardgate/cardgate"
 )
@@ -26,6 +28,7 @@ var statuses = map[string]int{
 	cardgate.ECONFLICT:        http.StatusConflict,
 	cardgate.ETOOLARGE:        http.StatusRequestEntityTooLarge,
 	cardgate.EHEADERTOOLARGE:  http.StatusRequestHeaderFieldsTooLarge,
+	cardgate.ETIMEOUT:         http.StatusRequestTimeout,
 	cardgate.ERATELIMITED:     http.StatusTooManyRequests,
 	cardgate.EUPSTREAM:        http.StatusBadGateway,
 	cardgate.EUNAVAILABLE:     http.StatusServiceUnavailable,
@@ -101,6 +104,10 @@ func Decode(w http.ResponseWriter, r *http.Request, v any, maxBytes int64) error
 		}
 	}
 	if r.ContentLength > maxBytes {
+		// Answer at once and close without reading the unwanted body:
+		// net/http would wait for up to 256 KiB of it.
+		w.Header().Set("Connection", "close")
+		http.NewResponseController(w).SetReadDeadline(time.Now())
 		return cardgate.Errorf(cardgate.ETOOLARGE, "body: larger than %d bytes", maxBytes)
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
@@ -126,6 +133,9 @@ func decodeError(err error, maxBytes int64) error {
 	switch {
 	case errors.As(err, &maxErr):
 		return cardgate.Errorf(cardgate.ETOOLARGE, "body: larger than %d bytes", maxBytes)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The server's ReadTimeout passed while the body was coming.
+		return cardgate.Errorf(cardgate.ETIMEOUT, "body: not received in time")
 	case errors.Is(err, io.EOF):
 		return cardgate.Errorf(cardgate.EINVALID, "body: empty; a JSON object is required")
 	case errors.Is(err, io.ErrUnexpectedEOF):
