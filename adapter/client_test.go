@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -164,10 +165,19 @@ func TestMalformedChunkedBodyReachesNothing(t *testing.T) {
 		if res.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("%s: Content-Type %q", name, res.Header.Get("Content-Type"))
 		}
+		if !res.Close || !c.closed(3*time.Second) {
+			t.Errorf("%s: connection left open", name)
+		}
+	}
+	// Over the limit (1024 bytes) on the way: 413, and nothing forwarded.
+	c := e.dial()
+	c.send(post + "Transfer-Encoding: chunked\r\n\r\n" + strings.Repeat("100\r\n"+strings.Repeat("x", 256)+"\r\n", 5) + "0\r\n\r\n")
+	if res, b := c.response(3 * time.Second); res.StatusCode != 413 || errorCode(b) != "TooLarge" || !res.Close || !c.closed(3*time.Second) {
+		t.Errorf("chunked over the limit: %d %s close=%v, want 413 and the connection closed", res.StatusCode, b, res.Close)
 	}
 	// A chunked body cut off by the client: nothing reaches the upstream
 	// either.
-	c := e.dial()
+	c = e.dial()
 	c.send(post + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
 	c.Close()
 	// A good chunked body is forwarded whole, with its length.
@@ -176,7 +186,7 @@ func TestMalformedChunkedBodyReachesNothing(t *testing.T) {
 	if res, b := c.response(3 * time.Second); res.StatusCode != 200 {
 		t.Fatalf("good chunked body: %d %s", res.StatusCode, b)
 	}
-	waitFor(t, "the audit record of the cut-off request", func() bool { return len(e.audit.all()) == 5 })
+	waitFor(t, "the audit record of the cut-off request", func() bool { return len(e.audit.all()) == 6 })
 	started, complete := rec.counts()
 	if started != 1 || len(complete) != 1 || complete[0] != "POST /in CL=11 TE=[] hello world" {
 		t.Errorf("the upstream saw %d requests, these complete: %q; want only the good one, with a Content-Length", started, complete)
@@ -186,6 +196,9 @@ func TestMalformedChunkedBodyReachesNothing(t *testing.T) {
 	}
 	if n := e.metric("cardgate_adapter_requests_total", "route=in", "code=400"); n != 3 {
 		t.Errorf("requests_total{code=400} = %v, want 3", n)
+	}
+	if n := e.metric("cardgate_adapter_requests_total", "route=in", "code=499"); n != 1 {
+		t.Errorf("requests_total{code=499} = %v, want 1", n)
 	}
 }
 
@@ -272,6 +285,50 @@ func TestTooLargeAnsweredAtOnce(t *testing.T) {
 	}
 	if n := e.metric("cardgate_adapter_upstream_errors_total"); n != 0 {
 		t.Errorf("%v upstream errors", n)
+	}
+	// Refused before the token is checked: no route is named.
+	if n := e.metric("cardgate_adapter_unrouted_requests_total", "code=413"); n != 3 {
+		t.Errorf("unrouted_requests_total{code=413} = %v, want 3", n)
+	}
+}
+
+func TestReadTimeoutDoesNotCutResponses(t *testing.T) {
+	// The upstream takes the body, then streams for longer than the
+	// body's timeout (300ms): the response is not cut.
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		for i := range 6 {
+			fmt.Fprintf(w, "tick %d\n", i)
+			w.(http.Flusher).Flush()
+			time.Sleep(100 * time.Millisecond)
+		}
+	}))
+	defer up.Close()
+	e := newEnv(t, clientConfig(up.URL, ""))
+	res, body := e.do("POST", "/in", "tok-alice", strings.NewReader("hello"))
+	if res.StatusCode != 200 || strings.Count(body, "tick") != 6 {
+		t.Fatalf("%d %q, want 6 ticks", res.StatusCode, body)
+	}
+}
+
+func TestServerSettingsNeedRestart(t *testing.T) {
+	up, _ := echoUpstream(t)
+	e := newEnv(t, clientConfig(up.URL, ""))
+	e.write(strings.Replace(clientConfig(up.URL, ""), "server: {readTimeout: 300ms}", "server: {readTimeout: 5s, maxHeaderBytes: 1000}", 1))
+	if err := e.a.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if e.a.Config().Server.ReadTimeout != 5*time.Second {
+		t.Fatal("the new file was not loaded")
+	}
+	if srv := e.a.HTTPServer(); srv.MaxHeaderBytes != DefaultMaxHeaderBytes {
+		t.Errorf("after a reload the server has MaxHeaderBytes %d, want the one it started with", srv.MaxHeaderBytes)
+	}
+	// The body timeout is still the one the adapter started with.
+	c := e.dial()
+	c.send(post + "Content-Length: 10\r\n\r\nab")
+	if res, _ := c.response(3 * time.Second); res.StatusCode != 408 {
+		t.Errorf("slow body after a reload: %d, want 408 at the first readTimeout", res.StatusCode)
 	}
 }
 

@@ -53,10 +53,7 @@ func New(addr string, h http.Handler, log *slog.Logger) *http.Server {
 func LimitHeaders(h http.Handler, max int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if HeaderSize(r) > max {
-			// A body, if one follows, is not wanted: answer, then close
-			// without reading (net/http would wait for up to 256 KiB).
-			w.Header().Set("Connection", "close")
-			http.NewResponseController(w).SetReadDeadline(time.Now())
+			httpjson.RefuseBody(w) // a body, if one follows, is not wanted
 			httpjson.Error(w, cardgate.Errorf(cardgate.EHEADERTOOLARGE, "request headers larger than %d bytes", max))
 			return
 		}
