@@ -54,20 +54,15 @@ func validate(cfg *Config, p *problems) {
 	} else if s.MaxHeaderBytes == 0 {
 		s.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
-	for _, d := range []struct {
-		field string
-		v     *time.Duration
-		def   time.Duration
-	}{
-		{"server.readHeaderTimeout", &s.ReadHeaderTimeout, DefaultReadHeaderTimeout},
-		{"server.readTimeout", &s.ReadTimeout, DefaultReadTimeout},
-		{"server.idleTimeout", &s.IdleTimeout, DefaultIdleTimeout},
-	} {
-		if *d.v < 0 {
-			p.errf(d.field, "must not be negative")
-		} else if *d.v == 0 {
-			*d.v = d.def
-		}
+	// Negative durations are refused when the file is decoded.
+	if s.ReadHeaderTimeout == 0 {
+		s.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if s.ReadTimeout == 0 {
+		s.ReadTimeout = DefaultReadTimeout
+	}
+	if s.IdleTimeout == 0 {
+		s.IdleTimeout = DefaultIdleTimeout
 	}
 
 	if cfg.Issuer.URL == "" {
