@@ -221,19 +221,28 @@ func TestSlowBodyIs408(t *testing.T) {
 			t.Errorf("%s: the connection stays open after a body timeout", name)
 		}
 	}
+	// Expect: 100-continue, then no body after the 100: 408 too.
+	c := e.dial()
+	c.send(post + "Content-Length: 10\r\nExpect: 100-continue\r\n\r\n")
+	if res, _ := c.response(5 * time.Second); res.StatusCode != 100 {
+		t.Fatalf("Expect: 100-continue: %d, want 100", res.StatusCode)
+	}
+	if res, b := c.response(5 * time.Second); res.StatusCode != 408 {
+		t.Errorf("no body after 100 Continue: %d %s, want 408", res.StatusCode, b)
+	}
 	if n := e.metric("cardgate_adapter_upstream_errors_total"); n != 0 {
 		t.Errorf("%v upstream errors counted for a slow client", n)
 	}
-	if n := e.metric("cardgate_adapter_requests_total", "route=in", "code=408"); n != 2 {
-		t.Errorf("requests_total{code=408} = %v, want 2", n)
+	if n := e.metric("cardgate_adapter_requests_total", "route=in", "code=408"); n != 3 {
+		t.Errorf("requests_total{code=408} = %v, want 3", n)
 	}
-	// The streamed body never completed upstream; the chunked one never
+	// The streamed bodies never completed upstream; the chunked one never
 	// left the adapter.
-	if started, complete := rec.counts(); started > 1 || len(complete) != 0 {
+	if started, complete := rec.counts(); started > 2 || len(complete) != 0 {
 		t.Errorf("the upstream saw %d requests, complete: %q", started, complete)
 	}
 	// A body that takes its time but arrives within the limit passes.
-	c := e.dial()
+	c = e.dial()
 	c.send(post + "Content-Length: 4\r\n\r\nab")
 	time.Sleep(150 * time.Millisecond) // longer than the upstream timeout
 	c.send("cd")
