@@ -17,6 +17,7 @@ const (
 	ECONFLICT        = "Conflict"         // already exists: 409
 	ETOOLARGE        = "TooLarge"         // body too large: 413
 	EHEADERTOOLARGE  = "HeaderTooLarge"   // 431
+	ETIMEOUT         = "RequestTimeout"   // the client was too slow sending its request: 408
 	ERATELIMITED     = "RateLimited"      // 429
 	EUPSTREAM        = "UpstreamFailed"   // 502
 	EUNAVAILABLE     = "Unavailable"      // a dependency is down: 503

@@ -26,6 +26,7 @@ import (
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/adapter/secret"
+	"github.com/cardgate/cardgate/httpserver"
 	"github.com/cardgate/cardgate/ratelimit"
 )
 
@@ -71,6 +72,9 @@ type Adapter struct {
 	metrics *metrics
 	table   atomic.Pointer[table]
 	bufs    bufferPool
+	// started is the configuration the adapter started with, whose
+	// listen and server settings stay in force across reloads.
+	started *Config
 
 	mu         sync.Mutex // serializes Reload
 	transports *transportPool
@@ -108,6 +112,7 @@ func New(ctx context.Context, path string, opts Options) (*Adapter, error) {
 		a.Close()
 		return nil, err
 	}
+	a.started = a.Config()
 	return a, nil
 }
 
@@ -215,19 +220,25 @@ func (refuseAll) Authenticate(context.Context, string) (*cardgate.Identity, erro
 	return nil, cardgate.Errorf(cardgate.EUNAVAILABLE, "no authenticator")
 }
 
+// HTTPServer returns the server for Handler, with the listen address and
+// the server settings the adapter started with: they need a restart to
+// change.
+func (a *Adapter) HTTPServer() *http.Server { return a.started.HTTPServer(a.Handler()) }
+
 // HTTPServer returns an http.Server for h with the limits of cfg.Server and
-// cfg.Listen as its address. Headers larger than MaxHeaderBytes get 431
-// from net/http itself, and CRLF in a header is refused there too.
+// cfg.Listen as its address. A request line and headers larger than
+// MaxHeaderBytes get 431 (httpserver.LimitHeaders, exact; net/http's own
+// check, 4 KiB looser, stays behind it), and CRLF in a header is refused
+// by net/http. ReadTimeout is not net/http's, which would count the time
+// spent on headers too: the Adapter applies it to each request's body.
 func (cfg *Config) HTTPServer(h http.Handler) *http.Server {
-	srv := &http.Server{
+	return &http.Server{
 		Addr:              cfg.Listen,
-		Handler:           h,
+		Handler:           httpserver.LimitHeaders(h, cfg.Server.MaxHeaderBytes),
 		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
-		ReadTimeout:       cfg.Server.ReadTimeout,
 		IdleTimeout:       cfg.Server.IdleTimeout,
 	}
-	return srv
 }
 
 // redisClient is a Redis client and the settings it was made with, so that

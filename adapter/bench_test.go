@@ -54,7 +54,9 @@ func BenchmarkAdapterVsReverseProxy(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer a.Close()
-	adapted := httptest.NewServer(a.Handler())
+	adapted := httptest.NewUnstartedServer(nil)
+	adapted.Config = a.HTTPServer() // the server the binary runs
+	adapted.Start()
 	defer adapted.Close()
 
 	for _, bc := range []struct {

@@ -38,17 +38,21 @@ type Config struct {
 	sum [32]byte
 }
 
-// ServerConfig holds the HTTP server's own limits.
+// ServerConfig holds the HTTP server's own limits. They are read when the
+// adapter starts; a reload does not change them.
 type ServerConfig struct {
-	// MaxHeaderBytes bounds request headers ("maxHeaderBytes"); larger ones
-	// get 431. Default 64 KiB.
+	// MaxHeaderBytes bounds the request line and headers
+	// ("maxHeaderBytes"); larger ones get 431. Default 64 KiB.
 	MaxHeaderBytes int `yaml:"maxHeaderBytes"`
 	// ReadHeaderTimeout bounds how long a client may take to send its
-	// headers ("readHeaderTimeout"); default 10s.
+	// request line and headers ("readHeaderTimeout"); a slower client has
+	// its connection closed without an answer. Default 10s.
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
-	// ReadTimeout bounds how long a client may take to send a whole request
-	// ("readTimeout"); default 0, no limit, so that large uploads work:
-	// bound those with limits.maxBodyBytes.
+	// ReadTimeout bounds how long a client may take to send its request
+	// body, counted from the end of its headers ("readTimeout"); a body
+	// still coming then gets 408 and the connection is closed. It does not
+	// limit responses, however long they stream. Default 1m; raise it
+	// for routes that take large uploads over slow links.
 	ReadTimeout time.Duration `yaml:"readTimeout"`
 	// IdleTimeout closes idle keep-alive connections ("idleTimeout");
 	// default 2m.

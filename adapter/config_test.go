@@ -40,7 +40,7 @@ func TestLoadExample(t *testing.T) {
 	}
 	delete(env, "STOCK_TOKEN")
 	err = Check(context.Background(), path, opts)
-	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:94: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
+	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:95: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -107,6 +107,8 @@ routes:
 		{"cors", base + "    cors: {origins: [https://a.example/path]}\n", []string{"routes[0].cors.origins[0]: must be an origin"}},
 		{"no routes", `issuer: {url: "http://127.0.0.1:8080"}`, []string{"routes: must list at least one route"}},
 		{"two docs", base + "---\nlisten: x\n", []string{"only one YAML document"}},
+		{"negative header limit", base + "server: {maxHeaderBytes: -1}\n", []string{"adapter.yaml:8: server.maxHeaderBytes: must not be negative"}},
+		{"negative timeout", base + "server: {readTimeout: -1s}\n", []string{"adapter.yaml:8: server.readTimeout: must be a duration"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,7 +144,20 @@ func TestHTTPServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := cfg.HTTPServer(nil)
-	if srv.Addr != "127.0.0.1:8081" || srv.MaxHeaderBytes != 65536 || srv.ReadHeaderTimeout != 10*time.Second || srv.IdleTimeout != 2*time.Minute {
-		t.Fatalf("server %+v", srv)
+	if srv.Addr != "127.0.0.1:8081" || srv.MaxHeaderBytes != 65536 || srv.ReadHeaderTimeout != 10*time.Second || srv.IdleTimeout != 2*time.Minute ||
+		srv.ReadTimeout != 0 || srv.WriteTimeout != 0 || cfg.Server.ReadTimeout != time.Minute {
+		t.Fatalf("server %+v, readTimeout %v", srv, cfg.Server.ReadTimeout)
+	}
+	// The defaults, with no server: section, are the documented ones.
+	path := filepath.Join(t.TempDir(), "adapter.yaml")
+	os.WriteFile(path, []byte(`issuer: {url: "http://127.0.0.1:8080"}
+routes: [{name: r, match: /x, policy: {packages: ["*"]}, upstream: {url: "http://127.0.0.1:9000"}}]
+`), 0o600)
+	if cfg, err = Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Server; cfg.Listen != "127.0.0.1:8081" || s.MaxHeaderBytes != 64<<10 || s.ReadHeaderTimeout != 10*time.Second ||
+		s.ReadTimeout != time.Minute || s.IdleTimeout != 2*time.Minute {
+		t.Errorf("defaults: listen %s, server %+v", cfg.Listen, s)
 	}
 }

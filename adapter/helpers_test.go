@@ -148,7 +148,7 @@ func newEnv(t *testing.T, yaml string) *env {
 	}
 	e.a = a
 	e.srv = httptest.NewUnstartedServer(a.Handler())
-	e.srv.Config.MaxHeaderBytes = a.Config().Server.MaxHeaderBytes
+	e.srv.Config = a.HTTPServer() // the server the binary runs, with the server: settings
 	e.srv.Start()
 	t.Cleanup(func() { e.srv.Close(); a.Close() })
 	return e

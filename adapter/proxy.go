@@ -30,6 +30,10 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(ex, r, err)
 		return
 	}
+	if err := readWhole(r); err != nil {
+		a.fail(ex, r, err)
+		return
+	}
 	a.forward(ex, r)
 }
 
@@ -60,6 +64,7 @@ func (a *Adapter) admit(t *table, ex *exchange, r *http.Request, w http.Response
 	if readBody && r.Body != nil && r.Body != http.NoBody {
 		ex.body = http.MaxBytesReader(w, r.Body, maxBody)
 		r.Body = ex
+		ex.limitBodyTime(w, a.started.Server.ReadTimeout)
 	}
 	tok, err := t.headerToken(r.Header)
 	if err != nil {
@@ -185,7 +190,7 @@ func (a *Adapter) forward(ex *exchange, r *http.Request) {
 	rt := ex.route
 	ctx, cancel := context.WithCancelCause(context.WithValue(r.Context(), exchangeKey{}, ex))
 	defer cancel(nil)
-	ex.timer = time.AfterFunc(rt.timeout, func() { cancel(errUpstreamTimeout) })
+	ex.startTimer(rt.timeout, func() { cancel(errUpstreamTimeout) })
 	defer ex.stopTimer()
 	rt.proxy.ServeHTTP(ex, r.WithContext(ctx))
 }
@@ -277,44 +282,38 @@ func (rt *route) modifyResponse(res *http.Response) error {
 }
 
 // proxyError answers a request the upstream did not: 504 when it took too
-// long, 413 when the body grew past the limit on the way, 502 otherwise.
-// The log gets the cause, without the URL (its query may hold details);
-// the client gets the code and a short message.
+// long, 502 otherwise; but when the client's body failed on the way (too
+// large, too slow, malformed, cut off), the client's status, and no
+// upstream error is counted. The log gets the cause, without the URL (its
+// query may hold details); the client gets the code and a short message.
 func (a *Adapter) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	ex, _ := w.(*exchange)
-	cause := context.Cause(r.Context())
-	var mbe *http.MaxBytesError
-	var out error
-	reason := "unreachable"
-	switch {
-	case errors.Is(cause, errUpstreamTimeout):
+	ex := w.(*exchange)
+	reason := ""
+	switch berr := ex.bodyError(); {
+	case berr != nil && cardgate.ErrorCode(berr) != cardgate.EUPSTREAMTIMEOUT:
+		// The client's doing: fail answers with berr.
+	case berr != nil || errors.Is(context.Cause(r.Context()), errUpstreamTimeout):
 		reason = "timeout"
-		out = cardgate.WrapError(cardgate.EUPSTREAMTIMEOUT, "upstream did not answer in time", err)
-	case errors.As(err, &mbe):
-		reason = ""
-		out = tooLarge(mbe.Limit)
-	case errors.Is(cause, context.Canceled):
-		// The client went away; nobody is left to answer.
-		if ex != nil {
-			ex.status = 499
-		}
-		return
+		err = cardgate.WrapError(cardgate.EUPSTREAMTIMEOUT, "upstream did not answer in time", err)
+	case r.Context().Err() != nil:
+		err = errClientGone
 	default:
+		reason = "unreachable"
 		if !isDialError(err) {
 			reason = "failed"
 		}
-		out = cardgate.WrapError(cardgate.EUPSTREAM, "upstream failed", err)
-	}
-	route := ""
-	if ex != nil && ex.route != nil {
-		route = ex.route.name
+		err = cardgate.WrapError(cardgate.EUPSTREAM, "upstream failed", err)
 	}
 	if reason != "" {
+		route := ""
+		if ex.route != nil {
+			route = ex.route.name
+		}
 		a.metrics.upstreamErrors.WithLabelValues(route, reason).Inc()
 		a.log.LogAttrs(r.Context(), slog.LevelWarn, "adapter: upstream error", slog.String("route", route),
 			slog.String("reason", reason), slog.String("error", errorWithoutURL(err)))
 	}
-	a.fail(ex, r, out)
+	a.fail(ex, r, err)
 }
 
 // errorWithoutURL returns err's text without the URL a *url.Error adds.
@@ -326,8 +325,23 @@ func errorWithoutURL(err error) string {
 	return err.Error()
 }
 
-// fail writes err as a JSON error; 405 gets Allow, 429 Retry-After.
+// fail writes err as a JSON error; 405 gets Allow, 429 Retry-After. If
+// the client's body failed, that is the answer, whatever err it caused on
+// the way. A client that is gone gets nothing: the connection is closed,
+// and the record says 499. A body left unread closes the connection after
+// the answer, which is therefore sent at once, without waiting for the
+// body.
 func (a *Adapter) fail(ex *exchange, r *http.Request, err error) {
+	if berr := ex.bodyError(); berr != nil {
+		err = berr
+	}
+	if err == errClientGone {
+		ex.status = 499
+		panic(http.ErrAbortHandler)
+	}
+	if ex.unread(r) {
+		ex.refuseBody()
+	}
 	var me *methodError
 	if errors.As(err, &me) {
 		if me.allow != "" {

@@ -20,6 +20,7 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20
 	DefaultMaxHeaderBytes    = 64 << 10
 	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = time.Minute
 	DefaultIdleTimeout       = 2 * time.Minute
 	DefaultTimeout           = 30 * time.Second
 	DefaultCORSMaxAge        = 10 * time.Minute
@@ -56,8 +57,12 @@ func validate(cfg *Config, p *problems) {
 	} else if s.MaxHeaderBytes == 0 {
 		s.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
+	// Negative durations are refused when the file is decoded.
 	if s.ReadHeaderTimeout == 0 {
 		s.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if s.ReadTimeout == 0 {
+		s.ReadTimeout = DefaultReadTimeout
 	}
 	if s.IdleTimeout == 0 {
 		s.IdleTimeout = DefaultIdleTimeout

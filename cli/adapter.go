@@ -98,8 +98,9 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "listening on http://%s (ops on http://%s)\n", ln.Addr(), opsLn.Addr())
 
 	return serve(ctx, log, []listener{
-		// No write timeout on the proxy: responses may stream for long.
-		{"adapter", ln, a.Handler(), 0},
+		// The adapter's server: settings; no write timeout, since
+		// responses may stream for long.
+		{"adapter", ln, a, 0},
 		{"ops", opsLn, opsHandler(store, reg), 30 * time.Second},
 	}, func(ctx context.Context) { reloadOnSignal(ctx, a, log) }, func(ctx context.Context) {
 		if err := a.Watch(ctx, 2*time.Second); err != nil && !errors.Is(err, context.Canceled) {

@@ -169,7 +169,9 @@ func (d *demo) servers(ctx context.Context, lns map[string]net.Listener, log *sl
 	}
 	return []listener{
 			{"issuer", lns["issuer"], issuerH, 30 * time.Second},
-			{"adapter", lns["adapter"], loopbackOnly(lns["adapter"], d.adapterURL, a.Handler()), 0},
+			// The adapter's own server settings (its file's server:), with
+			// the demo's Host check inside them.
+			{"adapter", lns["adapter"], withServer{loopbackOnly(lns["adapter"], d.adapterURL, a.Handler()), a.Config().HTTPServer}, 0},
 			{"cards", lns["cards"], cardsH, 30 * time.Second},
 			{"contoso", lns["contoso"], loopbackOnly(lns["contoso"], d.contosoURL, business.Handler()), 30 * time.Second},
 		}, func() {
@@ -177,6 +179,15 @@ func (d *demo) servers(ctx context.Context, lns map[string]net.Listener, log *sl
 			audit.Close()
 		}, nil
 }
+
+// withServer is a handler that brings its own http.Server settings (see
+// listener.server): the adapter's, around a handler that wraps the adapter.
+type withServer struct {
+	http.Handler
+	server func(http.Handler) *http.Server
+}
+
+func (w withServer) HTTPServer() *http.Server { return w.server(w.Handler) }
 
 // loopbackOnly makes one of the demo's own servers answer only to the
 // loopback names of its port, so that a page that rebinds its DNS name to

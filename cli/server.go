@@ -191,12 +191,28 @@ func issuerHandler(sys *system) http.Handler {
 	return issuer.NewHandler(sys.svc, issuer.HandlerOptions{Metrics: reg})
 }
 
-// listener is one HTTP server to run.
+// listener is one HTTP server to run. A handler with its own server
+// settings (the adapter, whose configuration has a server: section) says
+// so with an HTTPServer method; the others get httpserver's limits and
+// writeTimeout.
 type listener struct {
 	name         string
 	ln           net.Listener
 	h            http.Handler
 	writeTimeout time.Duration
+}
+
+func (l listener) server(log *slog.Logger) *http.Server {
+	s, ok := l.h.(interface{ HTTPServer() *http.Server })
+	if !ok {
+		srv := httpserver.New(l.ln.Addr().String(), l.h, log)
+		srv.WriteTimeout = l.writeTimeout
+		return srv
+	}
+	srv := s.HTTPServer()
+	srv.Addr = l.ln.Addr().String()
+	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	return srv
 }
 
 // shutdownGrace is how long in-flight requests get to finish on SIGTERM.
@@ -214,8 +230,7 @@ func serve(ctx context.Context, log *slog.Logger, ls []listener, background ...f
 	errc := make(chan error, len(ls))
 	servers := make([]*http.Server, len(ls))
 	for i, l := range ls {
-		srv := httpserver.New(l.ln.Addr().String(), l.h, log)
-		srv.WriteTimeout = l.writeTimeout
+		srv := l.server(log)
 		servers[i] = srv
 		log.Info("listening", slog.String("server", l.name), slog.String("addr", l.ln.Addr().String()))
 		go func() {

@@ -10,7 +10,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/cardgate/cardgate"
 )
@@ -26,6 +28,7 @@ var statuses = map[string]int{
 	cardgate.ECONFLICT:        http.StatusConflict,
 	cardgate.ETOOLARGE:        http.StatusRequestEntityTooLarge,
 	cardgate.EHEADERTOOLARGE:  http.StatusRequestHeaderFieldsTooLarge,
+	cardgate.ETIMEOUT:         http.StatusRequestTimeout,
 	cardgate.ERATELIMITED:     http.StatusTooManyRequests,
 	cardgate.EUPSTREAM:        http.StatusBadGateway,
 	cardgate.EUNAVAILABLE:     http.StatusServiceUnavailable,
@@ -101,6 +104,7 @@ func Decode(w http.ResponseWriter, r *http.Request, v any, maxBytes int64) error
 		}
 	}
 	if r.ContentLength > maxBytes {
+		RefuseBody(w)
 		return cardgate.Errorf(cardgate.ETOOLARGE, "body: larger than %d bytes", maxBytes)
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
@@ -114,18 +118,42 @@ func Decode(w http.ResponseWriter, r *http.Request, v any, maxBytes int64) error
 	return nil
 }
 
+// RefuseBody makes the answer about to be written go out at once, and the
+// connection close after it, without reading the request body that is
+// left: net/http would otherwise read (wait for) up to 256 KiB of it
+// before answering, while a client may be waiting for the answer before
+// it sends the body.
+func RefuseBody(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	http.NewResponseController(w).SetReadDeadline(time.Now())
+}
+
+// BodyError is the error for a failure to read a request body: 413 over
+// maxBytes, 408 when the server's ReadTimeout passed, nil otherwise (the
+// caller says what else is wrong).
+func BodyError(err error, maxBytes int64) error {
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return cardgate.Errorf(cardgate.ETOOLARGE, "body: larger than %d bytes", maxBytes)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return cardgate.Errorf(cardgate.ETIMEOUT, "body: not received in time")
+	}
+	return nil
+}
+
 // decodeError turns a json.Decoder error into a client-safe message. The
 // decoder's own messages are safe (they name types and fields, not values),
 // but are reworded so that every message starts with "body:".
 func decodeError(err error, maxBytes int64) error {
 	var (
-		maxErr    *http.MaxBytesError
 		syntaxErr *json.SyntaxError
 		typeErr   *json.UnmarshalTypeError
 	)
+	if berr := BodyError(err, maxBytes); berr != nil {
+		return berr
+	}
 	switch {
-	case errors.As(err, &maxErr):
-		return cardgate.Errorf(cardgate.ETOOLARGE, "body: larger than %d bytes", maxBytes)
 	case errors.Is(err, io.EOF):
 		return cardgate.Errorf(cardgate.EINVALID, "body: empty; a JSON object is required")
 	case errors.Is(err, io.ErrUnexpectedEOF):

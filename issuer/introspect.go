@@ -1,7 +1,6 @@
 package issuer
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -35,11 +34,16 @@ func (h *handler) introspect() http.Handler {
 			h.error(w, r, cardgate.Errorf(cardgate.ERATELIMITED, "too many introspection requests; retry after %d s", retry))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+		const maxBody = 8 << 10
+		if r.ContentLength > maxBody {
+			httpjson.RefuseBody(w)
+			h.error(w, r, httpjson.BodyError(&http.MaxBytesError{Limit: maxBody}, maxBody))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		if err := r.ParseForm(); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				h.error(w, r, cardgate.Errorf(cardgate.ETOOLARGE, "body: larger than 8 KiB"))
+			if berr := httpjson.BodyError(err, maxBody); berr != nil {
+				h.error(w, r, berr)
 			} else {
 				h.error(w, r, cardgate.Errorf(cardgate.EINVALID, "body: must be a form (application/x-www-form-urlencoded)"))
 			}
