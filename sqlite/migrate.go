@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"github.com/cardgate/cardgate/migration"
 	"strings"
 	"time"
+
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/cardgate/cardgate/migration"
 )
 
 // migrationFiles holds the schema, one file per version: NNNN_what.sql,
@@ -39,8 +42,8 @@ func (s *DB) migrate(ctx context.Context) error {
 	if current > latest {
 		return s.tooNew(current, latest)
 	}
-	var mode string
-	if err := s.write.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+	mode, err := s.setWAL(ctx)
+	if err != nil {
 		return fmt.Errorf("sqlite: open %s: set WAL mode: %w", s.path, err)
 	}
 	if !strings.EqualFold(mode, "wal") {
@@ -115,4 +118,24 @@ func (s *DB) schemaVersion(ctx context.Context, q querier) (int, error) {
 		return 0, fmt.Errorf("sqlite: open %s: read schema version: %w", s.path, err)
 	}
 	return v, nil
+}
+
+// setWAL switches the file to WAL mode and returns the mode it is in. Two
+// processes switching a new file at once can get SQLITE_BUSY without
+// SQLite's busy handler ever waiting (it refuses to wait where waiting
+// could deadlock), so a busy answer is tried again, within the busy timeout.
+func (s *DB) setWAL(ctx context.Context) (string, error) {
+	deadline := time.Now().Add(busyTimeoutMillis * time.Millisecond)
+	for {
+		var mode string
+		err := s.write.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		if err == nil || errorCode(err)&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return mode, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
