@@ -244,32 +244,28 @@ func (l *Local) follow() {
 	keysDone := make(chan struct{})
 	go func() {
 		defer close(keysDone)
-		t := time.NewTicker(l.cfg.KeyRefreshInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-l.stop:
-				return
-			case <-t.C:
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				if _, err, _ := l.keys.group.Do("jwks", func() (any, error) { return nil, l.keys.refresh(ctx) }); err != nil {
-					l.log.Warn("verify: refresh keys", slog.Any("err", err))
-				}
-				cancel()
-			}
-		}
+		l.every(l.cfg.KeyRefreshInterval, 10*time.Second, "verify: refresh keys", func(ctx context.Context) error {
+			_, err, _ := l.keys.group.Do("jwks", func() (any, error) { return nil, l.keys.refresh(ctx) })
+			return err
+		})
 	}()
 	defer func() { <-keysDone }()
-	t := time.NewTicker(l.cfg.RevocationInterval)
+	l.every(l.cfg.RevocationInterval, l.cfg.RevocationInterval+5*time.Second, "verify: read revocation feed", l.sync)
+}
+
+// every runs f every interval, each run bounded by timeout, until Close;
+// a failure is logged with msg, and the next tick tries again.
+func (l *Local) every(interval, timeout time.Duration, msg string, f func(context.Context) error) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-l.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), l.cfg.RevocationInterval+5*time.Second)
-			if err := l.sync(ctx); err != nil {
-				l.log.Warn("verify: read revocation feed", slog.Any("err", err))
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			if err := f(ctx); err != nil {
+				l.log.Warn(msg, slog.Any("err", err))
 			}
 			cancel()
 		}
