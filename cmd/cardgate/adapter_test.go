@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -25,36 +24,9 @@ import (
 // SIGTERM stops it.
 func TestAdapterBinary(t *testing.T) {
 	needBinary(t)
-	data := t.TempDir()
-	env := append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_STORE=", "CARDGATE_DATA=", "CARDGATE_CONFIG=")
-	run := func(stdin string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command(bin, append(args, "--data", data)...)
-		cmd.Env, cmd.Stdin = env, strings.NewReader(stdin)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("cardgate %s: %v %s", strings.Join(args, " "), err, stderrOf(err))
-		}
-		return string(out)
-	}
-	start := func(args ...string) (*exec.Cmd, string) {
-		t.Helper()
-		cmd := exec.Command(bin, append(args, "--data", data)...)
-		cmd.Env = env
-		out, _ := cmd.StdoutPipe()
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		line, err := bufio.NewReader(out).ReadString('\n')
-		if err != nil {
-			t.Fatalf("%s: no first line (%v): %s", args[0], err, stderr.String())
-		}
-		go io.Copy(io.Discard, out)
-		return cmd, line
-	}
+	in := newInstall(t)
+	data, env, run := in.data, in.env, in.run
+	start := func(args ...string) (*exec.Cmd, string) { t.Helper(); return in.start(nil, args...) }
 
 	const secretValue = "upstream-api-key-5f2c81"
 	var mu sync.Mutex

@@ -190,6 +190,54 @@ func testBinary(t *testing.T, store string) {
 	}
 }
 
+// install is one installation's data directory, driven through the binary
+// as an operator would, with none of this machine's CARDGATE_* settings.
+type install struct {
+	t    *testing.T
+	data string
+	env  []string
+}
+
+func newInstall(t *testing.T) *install {
+	return &install{t: t, data: t.TempDir(),
+		env: append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_STORE=", "CARDGATE_DATA=", "CARDGATE_CONFIG=")}
+}
+
+// run runs one command to its end, stdin on its standard input, and
+// returns what it printed; a failure ends the test.
+func (in *install) run(stdin string, args ...string) string {
+	in.t.Helper()
+	cmd := exec.Command(bin, append(args, "--data", in.data)...)
+	cmd.Env, cmd.Stdin = in.env, strings.NewReader(stdin)
+	out, err := cmd.Output()
+	if err != nil {
+		in.t.Fatalf("cardgate %s: %v %s", strings.Join(args, " "), err, stderrOf(err))
+	}
+	return string(out)
+}
+
+// start starts a server command, with extraEnv besides the installation's
+// environment, and returns it and the first line it printed ("listening
+// on …"). The server is killed when the test ends.
+func (in *install) start(extraEnv []string, args ...string) (*exec.Cmd, string) {
+	in.t.Helper()
+	cmd := exec.Command(bin, append(args, "--data", in.data)...)
+	cmd.Env = append(in.env[:len(in.env):len(in.env)], extraEnv...)
+	out, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		in.t.Fatal(err)
+	}
+	in.t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		in.t.Fatalf("%s: no first line (%v): %s", args[0], err, stderr.String())
+	}
+	go io.Copy(io.Discard, out)
+	return cmd, line
+}
+
 func stderrOf(err error) string {
 	if ee, ok := err.(*exec.ExitError); ok {
 		return string(ee.Stderr)

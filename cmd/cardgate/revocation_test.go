@@ -1,14 +1,12 @@
 package main_test
 
 import (
-	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,34 +22,11 @@ import (
 // user or its package is revoked or disabled.
 func TestAdapterRevocation(t *testing.T) {
 	needBinary(t)
-	data := t.TempDir()
-	env := append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_STORE=", "CARDGATE_DATA=", "CARDGATE_CONFIG=")
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(bin, append(args, "--data", data)...)
-		cmd.Env = env
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("cardgate %s: %v %s", strings.Join(args, " "), err, stderrOf(err))
-		}
-		return string(out)
-	}
+	in := newInstall(t)
+	run := func(args ...string) string { t.Helper(); return in.run("", args...) }
 	start := func(extraEnv []string, args ...string) string {
 		t.Helper()
-		cmd := exec.Command(bin, append(args, "--data", data)...)
-		cmd.Env = append(env, extraEnv...)
-		out, _ := cmd.StdoutPipe()
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		line, err := bufio.NewReader(out).ReadString('\n')
-		if err != nil {
-			t.Fatalf("%s: no first line (%v): %s", args[0], err, stderr.String())
-		}
-		go io.Copy(io.Discard, out)
+		_, line := in.start(extraEnv, args...)
 		return line
 	}
 
