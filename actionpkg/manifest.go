@@ -483,6 +483,7 @@ func (m *Manifest) Validate(files map[string]bool) ([]Problem, error) {
 			c.file("views."+ChatCanvasCardView+".sourceLocation", v.SourceLocation, files, ".json")
 		}
 	}
+	sort.SliceStable(c.problems, func(i, j int) bool { return c.problems[i].Field < c.problems[j].Field })
 	if len(c.problems) == 1 {
 		return c.warnings, invalid("package.json: %s", c.problems[0])
 	} else if len(c.problems) > 1 {

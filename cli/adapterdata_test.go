@@ -95,7 +95,7 @@ func TestPackagesImport(t *testing.T) {
 	}
 	bad := t.TempDir()
 	os.WriteFile(filepath.Join(bad, "package.json"), []byte(`{"id":"orders"}`), 0o600)
-	if _, _, err := run(t, env, "packages", "import", bad); err == nil || !strings.Contains(err.Error(), "package.json: id:") {
+	if _, _, err := run(t, env, "packages", "import", bad); err == nil || !strings.Contains(err.Error(), "id: must be in reverse-DNS form") {
 		t.Errorf("bad manifest: %v", err)
 	}
 }

@@ -146,7 +146,7 @@ func printImport(env *Env, imp *issuer.Imported, pkg *actionpkg.Package) {
 		if macos > 0 {
 			listed = append([]string{fmt.Sprintf("__MACOSX/ (%d entries)", macos)}, listed...)
 		}
-		fmt.Fprintf(env.Stdout, "skipped %d files a zip tool or desktop adds: %s\n", len(pkg.Skipped), strings.Join(listed, ", "))
+		fmt.Fprintf(env.Stdout, "skipped %d entries a zip tool or desktop adds: %s\n", len(pkg.Skipped), strings.Join(listed, ", "))
 	}
 	if pkg.Folder != "" {
 		fmt.Fprintf(env.Stdout, "read the package from its folder %q\n", pkg.Folder+"/")
