@@ -366,19 +366,8 @@ func (h *handler) fileURL(pkg, file string) string {
 	return h.cfg.Cards.For(pkg) + "/" + url.PathEscape(pkg) + "/" + (&url.URL{Path: file}).EscapedPath()
 }
 
-// entryPage is the page a card opens on: the view named "main", or else the
-// first view by name.
-func entryPage(m *actionpkg.Manifest) string {
-	if v, ok := m.Views["main"]; ok {
-		return v.SourceLocation
-	}
-	names := make([]string, 0, len(m.Views))
-	for n := range m.Views {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return m.Views[names[0]].SourceLocation // validation requires one view
-}
+// entryPage is the page a card opens at: Kaizala's CreationView.
+func entryPage(m *actionpkg.Manifest) string { return m.EntryPage() }
 
 type mintRequest struct {
 	ActionPackageID string `json:"actionPackageId"`
