@@ -321,6 +321,21 @@ func (l *Local) sync(ctx context.Context) error {
 	}
 }
 
+// Ping reports whether Verify can check tokens now, for a readiness probe:
+// the revocation feed must have been read within MaxStaleness (past it,
+// Verify refuses every token with ErrUnavailable). It makes no call: the
+// feed is read in the background every RevocationInterval.
+func (l *Local) Ping(context.Context) error {
+	l.mu.RLock()
+	synced := l.synced
+	l.mu.RUnlock()
+	if age := l.now().Sub(synced); age > l.cfg.MaxStaleness {
+		return fmt.Errorf("%w: the revocation feed was last read %v ago, more than MaxStaleness (%v)",
+			ErrUnavailable, age.Round(time.Second), l.cfg.MaxStaleness)
+	}
+	return nil
+}
+
 // Profile fills in the name, phone number and picture of id, which a
 // token does not carry, by asking the issuer through r.
 func (l *Local) Profile(ctx context.Context, r *Remote, raw string, id *Identity) error {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"sync"
@@ -195,7 +196,17 @@ func TestIssuerDown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Ping, the readiness probe: both ready while the issuer answers.
+	if err := remote.Ping(ctx); err != nil {
+		t.Errorf("remote Ping with the issuer up: %v", err)
+	}
+	if err := local.Ping(ctx); err != nil {
+		t.Errorf("local Ping with the issuer up: %v", err)
+	}
 	e.srv.Close()
+	if err := remote.Ping(ctx); !errors.Is(err, verify.ErrUnavailable) {
+		t.Errorf("remote Ping with the issuer down: %v, want ErrUnavailable", err)
+	}
 
 	if _, err := remote.Verify(ctx, known); err != nil {
 		t.Errorf("remote, cached token with the issuer down: %v", err)
@@ -215,6 +226,22 @@ func TestIssuerDown(t *testing.T) {
 	time.Sleep(400 * time.Millisecond)
 	if _, err := local.Verify(ctx, known); !errors.Is(err, verify.ErrUnavailable) {
 		t.Errorf("local, revocation feed stale: %v, want ErrUnavailable", err)
+	}
+	if err := local.Ping(ctx); !errors.Is(err, verify.ErrUnavailable) || !strings.Contains(err.Error(), "revocation feed") {
+		t.Errorf("local Ping, revocation feed stale: %v, want ErrUnavailable naming the feed", err)
+	}
+}
+
+// A URL that answers but is no issuer's /v1/users/me is not ready either.
+func TestRemotePingNotAnIssuer(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	r, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: srv.URL + "/v1/users/me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("Ping of a 404: %v, want an error naming the 404", err)
 	}
 }
 
