@@ -113,11 +113,16 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 		{"adapter", ln, a, 0},
 		{"ops", opsLn, opsHandler(log, reg, dependency{"store", store.Ping}, dependency{"issuer", pingOf(auth)}), 30 * time.Second},
 	}, func(ctx context.Context) { reloadOnSignal(ctx, a, log) }, func(ctx context.Context) {
-		if err := a.Watch(ctx, 2*time.Second); err != nil && !errors.Is(err, context.Canceled) {
+		if err := a.Watch(ctx, watchInterval); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("watch configuration", slog.Any("err", err))
 		}
 	})
 }
+
+// watchInterval is how often the adapter looks at its configuration file
+// and reads its store: and file: secrets again: a new value is in use
+// within it, plus the reload (`cardgate secrets set` says 3 s).
+const watchInterval = 2 * time.Second
 
 // reloadOnSignal reloads the configuration on SIGHUP. A bad file is logged
 // and the running configuration stays.

@@ -20,7 +20,8 @@ import (
 // operator would: the upstream's key goes into the store with `secrets
 // set`, the config is checked with --check, requests with a token reach
 // the upstream with the key and the caller's identity, the audit log
-// records them, a broken config on SIGHUP leaves the running one, and
+// records them, a new value stored with `secrets set` is used without a
+// restart, a broken config on SIGHUP leaves the running one, and
 // SIGTERM stops it.
 func TestAdapterBinary(t *testing.T) {
 	needBinary(t)
@@ -135,6 +136,28 @@ routes:
 			t.Fatalf("no audit record for the request: %q", out)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+
+	// `secrets set` while the adapter runs: the new value reaches the
+	// upstream within the 3 s the command promises, without a restart.
+	const newValue = "upstream-api-key-rotated-9d01"
+	if out := run(newValue+"\n", "secrets", "set", "upstream-key"); !strings.Contains(out, "within 3 s") {
+		t.Errorf("secrets set said %q, want it to say when running adapters use the value", out)
+	}
+	deadline = time.Now().Add(3 * time.Second)
+	for {
+		start := time.Now()
+		get(gate+"/products", minted.Token)
+		mu.Lock()
+		key := seen.Get("X-Api-Key")
+		mu.Unlock()
+		if key == newValue {
+			break
+		}
+		if start.After(deadline) {
+			t.Fatalf("3 s after secrets set the upstream still gets the old key")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	// A broken file on SIGHUP is refused; the adapter keeps serving.
