@@ -36,7 +36,7 @@ type LocalConfig struct {
 	Client *http.Client
 	// RevocationInterval is how often the feed is read; 0 means
 	// DefaultRevocationInterval (2 s). A revocation, or a disabled user or
-	// package, reaches this verifier within about this long.
+	// package, reaches this verifier within this long plus one feed read.
 	RevocationInterval time.Duration
 	// MaxStaleness is how long the feed may go unread (the issuer down)
 	// before every check fails with ErrUnavailable; 0 means
