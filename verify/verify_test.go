@@ -465,3 +465,36 @@ func TestConfigBounds(t *testing.T) {
 		}
 	}
 }
+
+// MaxStaleness defaults to 30 s, or to 3 revocation intervals when that is
+// longer, as docs/verify.md says; Ping (and Verify) fail past it. The
+// verifier's clock is moved, not waited for; the intervals are long enough
+// that no background read happens during the test.
+func TestLocalMaxStalenessDefault(t *testing.T) {
+	e := newIssuer(t)
+	tok := e.mint(t, alice, orders)
+	for _, tc := range []struct {
+		interval, want time.Duration
+	}{
+		{0, 30 * time.Second},                // DefaultRevocationInterval (2 s): 30 s
+		{20 * time.Second, 60 * time.Second}, // 3 × 20 s
+	} {
+		var off atomic.Int64
+		now := func() time.Time { return time.Now().Add(time.Duration(off.Load())) }
+		l := e.local(t, verify.LocalConfig{RevocationInterval: tc.interval, Now: now})
+		off.Store(int64(tc.want - time.Second))
+		if err := l.Ping(context.Background()); err != nil {
+			t.Errorf("interval %v: Ping %v after the last read: %v", tc.interval, tc.want-time.Second, err)
+		}
+		if _, err := l.Verify(context.Background(), tok); err != nil {
+			t.Errorf("interval %v: Verify %v after the last read: %v", tc.interval, tc.want-time.Second, err)
+		}
+		off.Store(int64(tc.want + time.Second))
+		if err := l.Ping(context.Background()); !errors.Is(err, verify.ErrUnavailable) {
+			t.Errorf("interval %v: Ping %v after the last read: %v, want ErrUnavailable", tc.interval, tc.want+time.Second, err)
+		}
+		if _, err := l.Verify(context.Background(), tok); !errors.Is(err, verify.ErrUnavailable) {
+			t.Errorf("interval %v: Verify %v after the last read: %v, want ErrUnavailable", tc.interval, tc.want+time.Second, err)
+		}
+	}
+}
