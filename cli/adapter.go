@@ -111,7 +111,8 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 		// The adapter's server: settings; no write timeout, since
 		// responses may stream for long.
 		{"adapter", ln, a, 0},
-		{"ops", opsLn, opsHandler(log, reg, dependency{"store", store.Ping}, dependency{"issuer", pingOf(auth)}), 30 * time.Second},
+		{"ops", opsLn, opsHandler(log, reg, dependency{"store", store.Ping}, dependency{"issuer", pingOf(auth)},
+			dependency{"rate-limit redis", a.Ping}), 30 * time.Second},
 	}, func(ctx context.Context) { reloadOnSignal(ctx, a, log) }, func(ctx context.Context) {
 		if err := a.Watch(ctx, watchInterval); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("watch configuration", slog.Any("err", err))
@@ -166,8 +167,9 @@ func pingOf(auth adapter.Authenticator) func(context.Context) error {
 // so that they need not be exposed with the proxy. /healthz says the
 // process answers, and nothing more (a liveness probe must not restart an
 // adapter because its issuer is down). /readyz asks every dependency, at
-// once and for at most 2 s: the store (the audit log and store: secrets)
-// and the issuer. While one does not answer, new tokens would get 503, so
+// once and for at most 2 s: the store (the audit log and store: secrets),
+// the issuer, and the rate-limit Redis where its failure refuses requests
+// (Adapter.Ping). While one does not answer, new tokens would get 503, so
 // the adapter is not ready: 503 with the JSON error shape, naming each.
 func opsHandler(log *slog.Logger, reg *prometheus.Registry, deps ...dependency) http.Handler {
 	mux := http.NewServeMux()

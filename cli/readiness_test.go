@@ -104,6 +104,18 @@ func TestAdapterReadiness(t *testing.T) {
 		t.Errorf("--online without --check: %v", err)
 	}
 
+	// Redis for rate limits, down, with failClosed: not ready either.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	redisDown := ln.Addr().String()
+	ln.Close()
+	limited := filepath.Join(t.TempDir(), "limited.yaml")
+	b, _ := os.ReadFile(remote)
+	os.WriteFile(limited, []byte(strings.Replace(string(b), "routes:", `rateLimit: {backend: redis, failClosed: true, redis: {addr: "`+redisDown+`"}}
+limits: {rateLimit: {perUser: {requests: 10}}}
+routes:`, 1)), 0o600)
+	_, limitedOps := startAdapter(t, env, limited)
+	waitStatus(t, "/readyz with the rate-limit Redis down", limitedOps+"/readyz", 503, "rate-limit redis")
+
 	if err := issuer.stop(); err != nil {
 		t.Fatal(err)
 	}
