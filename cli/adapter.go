@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/cardgate/cardgate"
@@ -105,6 +104,8 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("ops-listen: %w", err)
 	}
 	defer opsLn.Close()
+	hup := notifyHangup() // before "listening": a SIGHUP from then on reloads
+	defer signal.Stop(hup)
 	fmt.Fprintf(env.Stdout, "listening on http://%s (ops on http://%s)\n", ln.Addr(), opsLn.Addr())
 
 	return serve(ctx, log, []listener{
@@ -113,7 +114,7 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 		{"adapter", ln, a, 0},
 		{"ops", opsLn, opsHandler(log, reg, dependency{"store", store.Ping}, dependency{"issuer", pingOf(auth)},
 			dependency{"rate-limit redis", a.Ping}), 30 * time.Second},
-	}, func(ctx context.Context) { reloadOnSignal(ctx, a, log) }, func(ctx context.Context) {
+	}, func(ctx context.Context) { reloadOnSignal(ctx, a, log, hup) }, func(ctx context.Context) {
 		if err := a.Watch(ctx, watchInterval); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("watch configuration", slog.Any("err", err))
 		}
@@ -127,10 +128,7 @@ const watchInterval = 2 * time.Second
 
 // reloadOnSignal reloads the configuration on SIGHUP. A bad file is logged
 // and the running configuration stays.
-func reloadOnSignal(ctx context.Context, a *adapter.Adapter, log *slog.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func reloadOnSignal(ctx context.Context, a *adapter.Adapter, log *slog.Logger, hup chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():
