@@ -33,7 +33,7 @@ func runSecrets(ctx context.Context, env *Env, args []string) error {
 				// Running adapters read their store: secrets again every
 				// watchInterval (adapter.Watch): no restart is needed.
 				fmt.Fprintf(env.Stdout, "stored secret %s (%d bytes, sealed); refer to it as store:%s\n"+
-					"adapters running on this store use the new value within 3 s, without a restart\n", pos[0], len(b), pos[0])
+					"a `cardgate adapter` running on this store uses the new value within 3 s, without a restart\n", pos[0], len(b), pos[0])
 				return nil
 			})
 		},
