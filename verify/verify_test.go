@@ -498,3 +498,33 @@ func TestLocalMaxStalenessDefault(t *testing.T) {
 		}
 	}
 }
+
+// Profile fills in what a Local identity lacks from the issuer, and refuses
+// an answer for another user or card than the identity's.
+func TestLocalProfile(t *testing.T) {
+	e := newIssuer(t)
+	ctx := context.Background()
+	local := e.local(t, verify.LocalConfig{})
+	remote := e.remote(t, verify.RemoteConfig{})
+	tok := e.mint(t, alice, orders)
+	id, err := local.Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Name != "" || id.PhoneNumber != "" {
+		t.Fatalf("a Local identity with a profile: %+v", id)
+	}
+	if err := local.Profile(ctx, remote, tok, id); err != nil {
+		t.Fatal(err)
+	}
+	if id.UserID != alice || id.Name != "User "+alice[:4] || id.PhoneNumber != "+14155550101" {
+		t.Errorf("after Profile: %+v", id)
+	}
+	other := &verify.Identity{UserID: bob, ActionPackageID: orders}
+	if err := local.Profile(ctx, remote, tok, other); !errors.Is(err, verify.ErrInvalid) {
+		t.Errorf("Profile of another user's identity with alice's token: %v, want ErrInvalid", err)
+	}
+	if other.Name != "" {
+		t.Errorf("the other identity was filled in: %+v", other)
+	}
+}
