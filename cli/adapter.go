@@ -155,7 +155,8 @@ type dependency struct {
 // answers 401); local mode needs its revocation feed read within
 // MaxStaleness.
 func pingOf(auth adapter.Authenticator) func(context.Context) error {
-	if p, ok := auth.(verifierAuth).Verifier.(interface{ Ping(context.Context) error }); ok {
+	va, _ := auth.(verifierAuth)
+	if p, ok := va.Verifier.(interface{ Ping(context.Context) error }); ok {
 		return p.Ping
 	}
 	return func(context.Context) error { return nil }
