@@ -140,6 +140,7 @@ func (a *Adapter) Reload(ctx context.Context) error {
 	a.metrics.reloads.WithLabelValues("ok").Inc()
 	if old != nil {
 		a.log.LogAttrs(ctx, slog.LevelInfo, "adapter: configuration reloaded", slog.String("file", a.path), slog.Int("routes", len(t.routes)))
+		a.warnRestart(ctx, t.cfg)
 	}
 	a.transports.retain(t.upstreams)
 	if old != nil && old.redis != nil && old.redis != t.redis {

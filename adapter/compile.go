@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -37,6 +38,10 @@ type table struct {
 	failClosed  bool
 	redis       *redisClient
 	upstreams   map[string]bool // transport pool keys in use
+	// secretRefs holds the SHA-256 of each store: and file: secret's
+	// value as compiled, by reference, so that Watch can tell when one
+	// changed (env: values cannot change in a running process).
+	secretRefs map[string][32]byte
 }
 
 // route is a compiled Route. Its ServeHTTP is never called: the route is
@@ -103,14 +108,18 @@ func (a *Adapter) compile(ctx context.Context, cfg *Config) (*table, error) {
 		p = &problems{lines: map[string]int{}}
 	}
 	res := &secret.Resolver{LookupEnv: a.opts.LookupEnv, Store: a.opts.Secrets}
+	var t *table
 	resolve := func(field, ref string) secret.Secret {
 		s, err := res.Resolve(ctx, ref)
 		if err != nil {
 			p.errf(field, "%s", strings.TrimPrefix(err.Error(), "secret: "))
+		} else if r, _ := secret.ParseRef(ref); r.Kind != secret.KindEnv {
+			t.secretRefs[ref] = sha256.Sum256([]byte(s.Reveal()))
 		}
 		return s
 	}
-	t := &table{
+	t = &table{
+		secretRefs:  make(map[string][32]byte),
 		cfg:         cfg,
 		mux:         http.NewServeMux(),
 		bodyField:   cfg.Token.BodyField,

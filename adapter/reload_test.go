@@ -2,14 +2,22 @@ package adapter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cardgate/cardgate/adapter/secret"
+	"github.com/cardgate/cardgate/internal/syncbuf"
 )
 
 func TestReloadUnderLoad(t *testing.T) {
@@ -123,5 +131,142 @@ func TestWatch(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
+	}
+}
+
+// A reload applies what it can and warns, naming each one, of the settings
+// that need a restart: the listener, its server limits and the issuer.
+func TestReloadWarnsOfSettingsThatNeedARestart(t *testing.T) {
+	up, _ := echoUpstream(t)
+	cfg := config(up.URL, "")
+	e := newEnv(t, cfg)
+	changed := strings.Replace(cfg, `issuer: {url: "http://127.0.0.1:1"}`,
+		"listen: 127.0.0.1:9999\nserver: {readTimeout: 5s}\nissuer: {url: \"http://127.0.0.1:2\"}", 1) +
+		`  - {name: added, match: /added, policy: {packages: ["*"]}, upstream: {url: "` + up.URL + `"}}` + "\n"
+	e.write(changed)
+	if err := e.a.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := e.do("GET", "/added", "tok-alice", nil); res.StatusCode != 200 {
+		t.Errorf("the reload's new route: %d", res.StatusCode)
+	}
+	if addr := e.a.HTTPServer().Addr; addr != "127.0.0.1:8081" {
+		t.Errorf("the server would listen on %s after the reload, want the address it started with", addr)
+	}
+	var warning struct{ Level, Msg, Settings string }
+	for _, line := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(line, "restart") {
+			json.Unmarshal([]byte(line), &warning)
+		}
+	}
+	if warning.Level != "WARN" || warning.Settings != "listen, server.readTimeout, issuer.url" {
+		t.Fatalf("warning %+v in the log:\n%s", warning, e.logs)
+	}
+	// Back to the settings it runs with: no warning.
+	before := strings.Count(e.logs.String(), "restart")
+	e.write(cfg)
+	if err := e.a.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(e.logs.String(), "restart") != before {
+		t.Errorf("a warning for settings as they run:\n%s", e.logs)
+	}
+}
+
+// syncStore is a secret store that a test changes while the adapter runs,
+// as `cardgate secrets set` changes cardgate's.
+type syncStore struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (s *syncStore) Secret(_ context.Context, name string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[name]
+	if !ok {
+		return nil, secret.ErrNotFound
+	}
+	return []byte(v), nil
+}
+
+func (s *syncStore) set(name, v string) { s.mu.Lock(); s.m[name] = v; s.mu.Unlock() }
+
+// Watch reads store: and file: secrets again every interval: a new value is
+// used without a restart, a store that fails keeps the running value (and
+// is logged once), and no value reaches the log.
+func TestWatchPicksUpChangedSecrets(t *testing.T) {
+	up, _ := echoUpstream(t)
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key")
+	os.WriteFile(keyFile, []byte("file-value-1\n"), 0o600)
+	store := &syncStore{m: map[string]string{"api": "store-value-1"}}
+	path := filepath.Join(dir, "adapter.yaml")
+	os.WriteFile(path, []byte(`
+issuer: {url: "http://127.0.0.1:1"}
+routes:
+  - {name: a, match: /a, policy: {packages: ["*"]}, upstream: {url: "`+up.URL+`"}, credential: {type: header, header: X-Key, value: "store:api"}}
+  - {name: b, match: /b, policy: {packages: ["*"]}, upstream: {url: "`+up.URL+`"}, credential: {type: bearer, token: "file:`+keyFile+`"}}
+`), 0o600)
+	logs := &syncbuf.Buffer{}
+	a, err := New(context.Background(), path, Options{Authenticator: testAuth, Secrets: store,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go a.Watch(ctx, 20*time.Millisecond)
+
+	sent := func(path, header string) string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer tok-alice")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return decodeSeen(t, string(b)).Header.Get(header)
+	}
+	waitFor := func(path, header, want string) {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Second)
+		for got := sent(path, header); got != want; got = sent(path, header) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the upstream gets %s %q, want %q", path, header, got, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("/a", "X-Key", "store-value-1")
+	waitFor("/b", "Authorization", "Bearer file-value-1")
+
+	store.set("api", "store-value-2")
+	waitFor("/a", "X-Key", "store-value-2")
+	os.WriteFile(keyFile, []byte("file-value-2\n"), 0o600)
+	waitFor("/b", "Authorization", "Bearer file-value-2")
+
+	// A secret that no longer resolves: the running value stays, and the
+	// failure is logged once however many intervals it lasts.
+	os.Remove(keyFile)
+	time.Sleep(200 * time.Millisecond)
+	if got := sent("/b", "Authorization"); got != "Bearer file-value-2" {
+		t.Errorf("with the secret file gone: %q, want the running value", got)
+	}
+	if n := strings.Count(logs.String(), "read a secret again"); n != 1 {
+		t.Errorf("the failure logged %d times, want once:\n%s", n, logs)
+	}
+	for _, v := range []string{"store-value", "file-value"} {
+		if strings.Contains(logs.String(), v) {
+			t.Errorf("the log holds a secret value:\n%s", logs)
+		}
+	}
+	if !strings.Contains(logs.String(), `"refs":"store:api"`) {
+		t.Errorf("the reload does not name the changed reference:\n%s", logs)
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"syscall"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/adapter"
 	"github.com/cardgate/cardgate/adapter/secret"
 	"github.com/cardgate/cardgate/httpjson"
@@ -25,6 +27,7 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	resolve := configFlags(fs, env.Getenv, adapterFlags)
 	file := fs.String("config", "", "the adapter's YAML configuration `file` (required)")
 	check := fs.Bool("check", false, "validate the configuration file (and resolve its secrets), then exit")
+	online := fs.Bool("online", false, "with --check: also reach the issuer the file names, and say what it found")
 	listen := fs.String("listen", "", "`address` to listen on, instead of the file's listen")
 	ops := fs.String("ops-listen", "127.0.0.1:8091", "`address` for /healthz, /readyz and /metrics")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
@@ -56,7 +59,13 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "%s: ok\n", *file)
+		if *online {
+			return checkIssuer(ctx, env, *file)
+		}
 		return nil
+	}
+	if *online {
+		return usagef("adapter: --online goes with --check")
 	}
 
 	log := newLogger(env.Stderr, cfg.LogLevel)
@@ -95,26 +104,31 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("ops-listen: %w", err)
 	}
 	defer opsLn.Close()
+	hup := notifyHangup() // before "listening": a SIGHUP from then on reloads
+	defer signal.Stop(hup)
 	fmt.Fprintf(env.Stdout, "listening on http://%s (ops on http://%s)\n", ln.Addr(), opsLn.Addr())
 
 	return serve(ctx, log, []listener{
 		// The adapter's server: settings; no write timeout, since
 		// responses may stream for long.
 		{"adapter", ln, a, 0},
-		{"ops", opsLn, opsHandler(store, reg), 30 * time.Second},
-	}, func(ctx context.Context) { reloadOnSignal(ctx, a, log) }, func(ctx context.Context) {
-		if err := a.Watch(ctx, 2*time.Second); err != nil && !errors.Is(err, context.Canceled) {
+		{"ops", opsLn, opsHandler(log, reg, dependency{"store", store.Ping}, dependency{"issuer", pingOf(auth)},
+			dependency{"rate-limit redis", a.Ping}), 30 * time.Second},
+	}, func(ctx context.Context) { reloadOnSignal(ctx, a, log, hup) }, func(ctx context.Context) {
+		if err := a.Watch(ctx, watchInterval); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("watch configuration", slog.Any("err", err))
 		}
 	})
 }
 
+// watchInterval is how often the adapter looks at its configuration file
+// and reads its store: and file: secrets again: a new value is in use
+// within it, plus the reload (`cardgate secrets set` says 3 s).
+const watchInterval = 2 * time.Second
+
 // reloadOnSignal reloads the configuration on SIGHUP. A bad file is logged
 // and the running configuration stays.
-func reloadOnSignal(ctx context.Context, a *adapter.Adapter, log *slog.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func reloadOnSignal(ctx context.Context, a *adapter.Adapter, log *slog.Logger, hup chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -129,9 +143,34 @@ func reloadOnSignal(ctx context.Context, a *adapter.Adapter, log *slog.Logger) {
 	}
 }
 
-// opsHandler serves liveness, readiness (the store answers) and metrics on
-// their own listener, so that they need not be exposed with the proxy.
-func opsHandler(store interface{ Ping(context.Context) error }, reg *prometheus.Registry) http.Handler {
+// dependency is something the adapter cannot serve without, and how to
+// ask whether it answers.
+type dependency struct {
+	name string
+	ping func(context.Context) error
+}
+
+// pingOf returns the readiness probe of the adapter's token check: remote
+// mode asks the issuer's /v1/users/me without a token (a live issuer
+// answers 401); local mode needs its revocation feed read within
+// MaxStaleness.
+func pingOf(auth adapter.Authenticator) func(context.Context) error {
+	va, _ := auth.(verifierAuth)
+	if p, ok := va.Verifier.(interface{ Ping(context.Context) error }); ok {
+		return p.Ping
+	}
+	return func(context.Context) error { return nil }
+}
+
+// opsHandler serves liveness, readiness and metrics on their own listener,
+// so that they need not be exposed with the proxy. /healthz says the
+// process answers, and nothing more (a liveness probe must not restart an
+// adapter because its issuer is down). /readyz asks every dependency, at
+// once and for at most 2 s: the store (the audit log and store: secrets),
+// the issuer, and the rate-limit Redis where its failure refuses requests
+// (Adapter.Ping). While one does not answer, new tokens would get 503, so
+// the adapter is not ready: 503 with the JSON error shape, naming each.
+func opsHandler(log *slog.Logger, reg *prometheus.Registry, deps ...dependency) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -139,12 +178,56 @@ func opsHandler(store interface{ Ping(context.Context) error }, reg *prometheus.
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := store.Ping(ctx); err != nil {
-			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "store unreachable"})
+		errs := make([]error, len(deps))
+		var wg sync.WaitGroup
+		for i, d := range deps {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = d.ping(ctx) }()
+		}
+		wg.Wait()
+		var down []string
+		for i, err := range errs {
+			if err != nil {
+				// The cause goes to the log only: a store's error may name
+				// more of its connection than a probe should show.
+				log.Warn("not ready", slog.String("dependency", deps[i].name), slog.Any("err", err))
+				down = append(down, deps[i].name)
+			}
+		}
+		if len(down) > 0 {
+			httpjson.Error(w, cardgate.Errorf(cardgate.EUNAVAILABLE, "not ready: %s not answering (see the log)", strings.Join(down, " and ")))
 			return
 		}
 		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
+}
+
+// checkIssuer is --check --online: it reaches the issuer the file names as
+// the running adapter would, and says what it found.
+func checkIssuer(ctx context.Context, env *Env, file string) error {
+	acfg, err := adapter.Load(file)
+	if err != nil {
+		return err
+	}
+	ic := acfg.Issuer
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	// For local mode, building the verifier reads the discovery document,
+	// the keys and the revocation feed (with the resource-server key).
+	auth, closeAuth, err := newAuthenticator(ctx, ic, env, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	if err != nil {
+		return fmt.Errorf("issuer %s (%s mode): %w", ic.URL, ic.Mode, err)
+	}
+	defer closeAuth()
+	if err := pingOf(auth)(ctx); err != nil {
+		return fmt.Errorf("issuer %s (%s mode): %w", ic.URL, ic.Mode, err)
+	}
+	if ic.Mode == "local" {
+		fmt.Fprintf(env.Stdout, "issuer %s (local mode): read its discovery document, its keys, and its revocation feed with CARDGATE_ISSUER_API_KEY\n", ic.URL)
+	} else {
+		fmt.Fprintf(env.Stdout, "issuer %s (remote mode): GET /v1/users/me answers (401 without a token, as an issuer should)\n", ic.URL)
+	}
+	return nil
 }

@@ -30,7 +30,10 @@ func runSecrets(ctx context.Context, env *Env, args []string) error {
 				if err := v.Put(ctx, pos[0], b); err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "stored secret %s (%d bytes, sealed); refer to it as store:%s\n", pos[0], len(b), pos[0])
+				// Running adapters read their store: secrets again every
+				// watchInterval (adapter.Watch): no restart is needed.
+				fmt.Fprintf(env.Stdout, "stored secret %s (%d bytes, sealed); refer to it as store:%s\n"+
+					"a `cardgate adapter` running on this store uses the new value within 3 s, without a restart\n", pos[0], len(b), pos[0])
 				return nil
 			})
 		},

@@ -8,7 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cardgate/cardgate/httpserver"
@@ -105,13 +108,38 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	hup := notifyHangup() // before "listening": a SIGHUP from then on must not kill the issuer
+	defer signal.Stop(hup)
 	fmt.Fprintf(env.Stdout, "listening on http://%s\ncards origin on http://%s (%s)\n", ln.Addr(), cardsLn.Addr(), publicCards)
 	return serve(ctx, log, []listener{
 		{"issuer", ln, issuerH, 30 * time.Second},
 		{"cards", cardsLn, cardsH, 30 * time.Second},
 	}, func(ctx context.Context) {
 		sys.svc.RefreshKeys(ctx, keyRefresh)
-	})
+	}, func(ctx context.Context) { warnOnHangup(ctx, log, hup) })
+}
+
+// notifyHangup catches SIGHUP, which would otherwise end the process (Go's
+// default), for a server to handle.
+func notifyHangup() chan os.Signal {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	return hup
+}
+
+// warnOnHangup keeps SIGHUP, which operators send to make a server reload,
+// from killing the issuer, which has nothing to reload: its settings are
+// read at start. It logs how to apply them instead.
+func warnOnHangup(ctx context.Context, log *slog.Logger, hup chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			log.Warn("SIGHUP ignored: the issuer reads its flags, environment and config file only at start; restart it to change them " +
+				"(signing keys are reloaded every 10 s without a signal)")
+		}
+	}
 }
 
 // waitAtMost calls wait and returns when it does, or after d.

@@ -51,6 +51,42 @@ func TestRevocationByAnotherProcess(t *testing.T) {
 	}
 }
 
+// A revocation or disable made through the running service (its admin API,
+// the CLI's calls in the same process) clears the state cache: the very next
+// check refuses the token, with the default 1 s cache and no time passing.
+func TestRevocationThroughTheServiceIsImmediate(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	for name, revoke := range map[string]func(tok string) error{
+		"jti": func(tok string) error {
+			_, c, err := e.svc.Check(ctx, tok)
+			if err != nil {
+				return err
+			}
+			_, err = e.svc.RevokeToken(ctx, c.ID, c.ExpiresAt)
+			return err
+		},
+		"user disabled":    func(string) error { return e.svc.SetUserDisabled(ctx, bob, true) },
+		"package disabled": func(string) error { return e.svc.SetPackageDisabled(ctx, surveyPkg, true) },
+	} {
+		user, pkg := alice, ordersPkg
+		switch name {
+		case "user disabled":
+			user = bob
+		case "package disabled":
+			pkg = surveyPkg
+		}
+		tok := e.mint(user, pkg)
+		if res := e.usersMe(tok); res.status != http.StatusOK {
+			t.Fatalf("%s: fresh token: %d", name, res.status)
+		}
+		if err := revoke(tok); err != nil {
+			t.Fatal(err)
+		}
+		assertRejected(t, e.usersMe(tok), "token is invalid")
+	}
+}
+
 // TestRotationAcrossNodes runs two issuer nodes on one store, each
 // reloading its keys in the background as `cardgate issuer` does, and
 // rotates the key on one of them while both mint tokens that the other

@@ -36,7 +36,7 @@ type LocalConfig struct {
 	Client *http.Client
 	// RevocationInterval is how often the feed is read; 0 means
 	// DefaultRevocationInterval (2 s). A revocation, or a disabled user or
-	// package, reaches this verifier within about this long.
+	// package, reaches this verifier within this long plus one feed read.
 	RevocationInterval time.Duration
 	// MaxStaleness is how long the feed may go unread (the issuer down)
 	// before every check fails with ErrUnavailable; 0 means
@@ -319,6 +319,21 @@ func (l *Local) sync(ctx context.Context) error {
 		}
 		l.mu.Unlock()
 	}
+}
+
+// Ping reports whether Verify can check tokens now, for a readiness probe:
+// the revocation feed must have been read within MaxStaleness (past it,
+// Verify refuses every token with ErrUnavailable). It makes no call: the
+// feed is read in the background every RevocationInterval.
+func (l *Local) Ping(context.Context) error {
+	l.mu.RLock()
+	synced := l.synced
+	l.mu.RUnlock()
+	if age := l.now().Sub(synced); age > l.cfg.MaxStaleness {
+		return fmt.Errorf("%w: the revocation feed was last read %v ago, more than MaxStaleness (%v)",
+			ErrUnavailable, age.Round(time.Second), l.cfg.MaxStaleness)
+	}
+	return nil
 }
 
 // Profile fills in the name, phone number and picture of id, which a

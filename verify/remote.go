@@ -226,3 +226,30 @@ func (r *Remote) Stats() Stats { return Stats{Hits: r.hits.Load(), Misses: r.mis
 
 // Len reports how many entries the cache holds (for monitoring and tests).
 func (r *Remote) Len() int { return r.cache.Len() }
+
+// Ping reports whether the issuer's /v1/users/me answers, for a readiness
+// probe: it asks without a token, which a live issuer refuses with 401 at
+// no cost (no signature check, no store read). An error wraps
+// ErrUnavailable when the issuer cannot be reached or answers 5xx, and
+// names any other answer, such as a 404 from a URL that is no issuer's.
+// Nothing is cached.
+func (r *Remote) Ping(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.UserinfoURL, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	res, err := r.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err) // a *url.Error: the URL and the failure
+	}
+	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
+		return nil
+	case res.StatusCode >= 500:
+		return fmt.Errorf("%w: GET %s answered %d", ErrUnavailable, req.URL.Redacted(), res.StatusCode)
+	}
+	return fmt.Errorf("verify: GET %s answered %d without a token, where an issuer answers 401: is it an issuer's /v1/users/me?", req.URL.Redacted(), res.StatusCode)
+}

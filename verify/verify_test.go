@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"sync"
@@ -195,7 +196,17 @@ func TestIssuerDown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Ping, the readiness probe: both ready while the issuer answers.
+	if err := remote.Ping(ctx); err != nil {
+		t.Errorf("remote Ping with the issuer up: %v", err)
+	}
+	if err := local.Ping(ctx); err != nil {
+		t.Errorf("local Ping with the issuer up: %v", err)
+	}
 	e.srv.Close()
+	if err := remote.Ping(ctx); !errors.Is(err, verify.ErrUnavailable) {
+		t.Errorf("remote Ping with the issuer down: %v, want ErrUnavailable", err)
+	}
 
 	if _, err := remote.Verify(ctx, known); err != nil {
 		t.Errorf("remote, cached token with the issuer down: %v", err)
@@ -215,6 +226,22 @@ func TestIssuerDown(t *testing.T) {
 	time.Sleep(400 * time.Millisecond)
 	if _, err := local.Verify(ctx, known); !errors.Is(err, verify.ErrUnavailable) {
 		t.Errorf("local, revocation feed stale: %v, want ErrUnavailable", err)
+	}
+	if err := local.Ping(ctx); !errors.Is(err, verify.ErrUnavailable) || !strings.Contains(err.Error(), "revocation feed") {
+		t.Errorf("local Ping, revocation feed stale: %v, want ErrUnavailable naming the feed", err)
+	}
+}
+
+// A URL that answers but is no issuer's /v1/users/me is not ready either.
+func TestRemotePingNotAnIssuer(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	r, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: srv.URL + "/v1/users/me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("Ping of a 404: %v, want an error naming the 404", err)
 	}
 }
 
@@ -436,5 +463,68 @@ func TestConfigBounds(t *testing.T) {
 			l.Close()
 			t.Errorf("NewLocal(%+v) succeeded", cfg)
 		}
+	}
+}
+
+// MaxStaleness defaults to 30 s, or to 3 revocation intervals when that is
+// longer, as docs/verify.md says; Ping (and Verify) fail past it. The
+// verifier's clock is moved, not waited for; the intervals are long enough
+// that no background read happens during the test.
+func TestLocalMaxStalenessDefault(t *testing.T) {
+	e := newIssuer(t)
+	tok := e.mint(t, alice, orders)
+	for _, tc := range []struct {
+		interval, want time.Duration
+	}{
+		{0, 30 * time.Second},                // DefaultRevocationInterval (2 s): 30 s
+		{20 * time.Second, 60 * time.Second}, // 3 × 20 s
+	} {
+		var off atomic.Int64
+		now := func() time.Time { return time.Now().Add(time.Duration(off.Load())) }
+		l := e.local(t, verify.LocalConfig{RevocationInterval: tc.interval, Now: now})
+		off.Store(int64(tc.want - time.Second))
+		if err := l.Ping(context.Background()); err != nil {
+			t.Errorf("interval %v: Ping %v after the last read: %v", tc.interval, tc.want-time.Second, err)
+		}
+		if _, err := l.Verify(context.Background(), tok); err != nil {
+			t.Errorf("interval %v: Verify %v after the last read: %v", tc.interval, tc.want-time.Second, err)
+		}
+		off.Store(int64(tc.want + time.Second))
+		if err := l.Ping(context.Background()); !errors.Is(err, verify.ErrUnavailable) {
+			t.Errorf("interval %v: Ping %v after the last read: %v, want ErrUnavailable", tc.interval, tc.want+time.Second, err)
+		}
+		if _, err := l.Verify(context.Background(), tok); !errors.Is(err, verify.ErrUnavailable) {
+			t.Errorf("interval %v: Verify %v after the last read: %v, want ErrUnavailable", tc.interval, tc.want+time.Second, err)
+		}
+	}
+}
+
+// Profile fills in what a Local identity lacks from the issuer, and refuses
+// an answer for another user or card than the identity's.
+func TestLocalProfile(t *testing.T) {
+	e := newIssuer(t)
+	ctx := context.Background()
+	local := e.local(t, verify.LocalConfig{})
+	remote := e.remote(t, verify.RemoteConfig{})
+	tok := e.mint(t, alice, orders)
+	id, err := local.Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Name != "" || id.PhoneNumber != "" {
+		t.Fatalf("a Local identity with a profile: %+v", id)
+	}
+	if err := local.Profile(ctx, remote, tok, id); err != nil {
+		t.Fatal(err)
+	}
+	if id.UserID != alice || id.Name != "User "+alice[:4] || id.PhoneNumber != "+14155550101" {
+		t.Errorf("after Profile: %+v", id)
+	}
+	other := &verify.Identity{UserID: bob, ActionPackageID: orders}
+	if err := local.Profile(ctx, remote, tok, other); !errors.Is(err, verify.ErrInvalid) {
+		t.Errorf("Profile of another user's identity with alice's token: %v, want ErrInvalid", err)
+	}
+	if other.Name != "" {
+		t.Errorf("the other identity was filled in: %+v", other)
 	}
 }

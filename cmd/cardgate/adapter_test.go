@@ -20,7 +20,8 @@ import (
 // operator would: the upstream's key goes into the store with `secrets
 // set`, the config is checked with --check, requests with a token reach
 // the upstream with the key and the caller's identity, the audit log
-// records them, a broken config on SIGHUP leaves the running one, and
+// records them, a new value stored with `secrets set` is used without a
+// restart, a broken config on SIGHUP leaves the running one, and
 // SIGTERM stops it.
 func TestAdapterBinary(t *testing.T) {
 	needBinary(t)
@@ -137,6 +138,28 @@ routes:
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	// `secrets set` while the adapter runs: the new value reaches the
+	// upstream within the 3 s the command promises, without a restart.
+	const newValue = "upstream-api-key-rotated-9d01"
+	if out := run(newValue+"\n", "secrets", "set", "upstream-key"); !strings.Contains(out, "within 3 s") {
+		t.Errorf("secrets set said %q, want it to say when running adapters use the value", out)
+	}
+	deadline = time.Now().Add(3 * time.Second)
+	for {
+		start := time.Now()
+		get(gate+"/products", minted.Token)
+		mu.Lock()
+		key := seen.Get("X-Api-Key")
+		mu.Unlock()
+		if key == newValue {
+			break
+		}
+		if start.After(deadline) {
+			t.Fatalf("3 s after secrets set the upstream still gets the old key")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
 	// A broken file on SIGHUP is refused; the adapter keeps serving.
 	os.WriteFile(cfgPath, []byte("routes: [this is not a route\n"), 0o600)
 	adapterCmd.Process.Signal(syscall.SIGHUP)
@@ -157,3 +180,57 @@ routes:
 		t.Fatal("adapter did not exit within 15 s of SIGTERM")
 	}
 }
+
+// TestIssuerSurvivesSIGHUP: SIGHUP, which operators send to make a server
+// reload, used to kill `cardgate issuer` (Go's default). The issuer has
+// nothing to reload: it keeps serving and logs that a restart is needed.
+func TestIssuerSurvivesSIGHUP(t *testing.T) {
+	needBinary(t)
+	in := newInstall(t)
+	cmd := exec.Command(bin, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--data", in.data)
+	cmd.Env = in.env
+	var stderr syncWriter
+	cmd.Stderr = &stderr
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line := make([]byte, 256)
+	n, _ := out.Read(line)
+	base := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(string(line[:n]))
+	if base == "" {
+		t.Fatalf("issuer said %q", line[:n])
+	}
+	go io.Copy(io.Discard, out)
+	cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stderr.String(), "SIGHUP ignored") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning for SIGHUP in the log:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	res, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatalf("after SIGHUP: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("after SIGHUP: /healthz %d", res.StatusCode)
+	}
+}
+
+// syncWriter is a strings.Builder that a process's stderr copier writes
+// while the test reads it.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+func (w *syncWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
