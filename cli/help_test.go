@@ -150,6 +150,7 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"users", "disable"}, "users disable: want ID"},
 		{[]string{"users", "list", "extra"}, "users list: takes no arguments"},
 		{[]string{"audit", "query", "--limit", "0"}, "--limit must be a number from 1 to 10000"},
+		{[]string{"audit", "query", "--limit", "10001"}, "--limit must be a number from 1 to 10000"},
 		{[]string{"keys", "rotate", "--delay", "soon"}, `invalid value "soon" for flag -delay`},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
