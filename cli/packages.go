@@ -61,7 +61,7 @@ func runPackages(ctx context.Context, env *Env, args []string) error {
 				if u := flagOrEnv(*cardsURL, env, "CARDGATE_CARDS_URL", ""); u != "" {
 					o, err := cards.ParseOrigins(u)
 					if err != nil {
-						return fmt.Errorf("cards-url: %w", err)
+						return fmt.Errorf("--cards-url: %w", err)
 					}
 					origins = &o
 				}

@@ -57,7 +57,7 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	defer ln.Close()
 	defer cardsLn.Close()
 	if cfg.IssuerURL == "" && unspecified(ln.Addr()) {
-		return fmt.Errorf("issuer-url: --listen %s is every interface, which is no URL a client can use, and the issuer answers "+
+		return fmt.Errorf("--issuer-url: --listen %s is every interface, which is no URL a client can use, and the issuer answers "+
 			"only to its public URL's host name: set --issuer-url (env CARDGATE_ISSUER_URL), like https://id.example.com", cfg.Listen)
 	}
 	publicCards := flagOrEnv(*cardsURL, env, "CARDGATE_CARDS_URL", "")
@@ -77,7 +77,7 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	}
 	trusted, err := parsePrefixes(flagOrEnv(*proxies, env, "CARDGATE_TRUSTED_PROXIES", ""))
 	if err != nil {
-		return fmt.Errorf("trusted-proxies: %w", err)
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	opts := hostOptions{secureCookies: *secureCookies, trustedProxies: trusted, cardsURL: publicCards}
 	for _, h := range strings.Split(flagOrEnv(*allowedHosts, env, "CARDGATE_ALLOWED_HOSTS", ""), ",") {
@@ -89,7 +89,7 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	if u := flagOrEnv(*redisURL, env, "CARDGATE_REDIS_URL", ""); u != "" {
 		ro, err := redis.ParseURL(u)
 		if err != nil {
-			return errors.New("redis-url: not a redis:// URL like redis://127.0.0.1:6379/0") // the URL may hold a password
+			return errors.New("--redis-url: not a redis:// URL like redis://127.0.0.1:6379/0") // the URL may hold a password
 		}
 		rc := redis.NewClient(ro)
 		defer rc.Close()
@@ -142,7 +142,7 @@ func defaultCardsURL(flag string, a net.Addr) (string, error) {
 	case ok && t.IP.IsLoopback():
 		return fmt.Sprintf("http://cards.localhost:%d", t.Port), nil
 	case !ok || t.IP.IsUnspecified():
-		return "", fmt.Errorf("cards-url: --cards-listen %s is every interface, which is no URL a browser can use: set --cards-url "+
+		return "", fmt.Errorf("--cards-url: --cards-listen %s is every interface, which is no URL a browser can use: set --cards-url "+
 			"(env CARDGATE_CARDS_URL) to the cards origin's public URL, on a host name other than the issuer's, like https://cards.example.com", flag)
 	}
 	return "http://" + a.String(), nil
