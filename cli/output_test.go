@@ -116,17 +116,26 @@ func TestReportError(t *testing.T) {
 	}
 }
 
-// A jti that cardgate never mints is refused, not recorded.
+// A jti that cardgate never mints is refused, not recorded, and not echoed
+// (a whole token pasted for it is a credential).
 func TestRevokeUnknownJTI(t *testing.T) {
 	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
 	for _, jti := range []string{"x", "not-a-token-id", "3q2-7wQz1xYc0Yl0b9Vb7A==", "eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJ4In0.c2ln"} {
 		_, _, err := run(t, env, "revoke", "--jti", jti)
-		if err == nil || !strings.Contains(err.Error(), "--jti: ") || cardgate.ErrorCode(err) != cardgate.ENOTFOUND {
+		if err == nil || !strings.Contains(err.Error(), "--jti: is no id of a token") || cardgate.ErrorCode(err) != cardgate.EINVALID ||
+			(len(jti) > 3 && strings.Contains(err.Error(), jti)) {
 			t.Errorf("revoke --jti %q: %v", jti, err)
 		}
 	}
 	if out := mustRun(t, env, "revoke", "--jti", "3q2-7wQz1xYc0Yl0b9Vb7A"); !strings.Contains(out, "revoked token 3q2-7wQz1xYc0Yl0b9Vb7A") {
 		t.Errorf("a well-formed jti: %q", out)
+	}
+	// Kept as long as any issuer's token may live, 24 h, plus an hour: the
+	// CLI does not know the running issuer's --token-lifetime.
+	var rev struct{ ExpiresAt time.Time }
+	json.Unmarshal([]byte(mustRun(t, env, "revoke", "--jti", "3q2-7wQXxW1sTQ2aY8Jb0g", "--json")), &rev)
+	if d := time.Until(rev.ExpiresAt); d < 24*time.Hour+59*time.Minute || d > 25*time.Hour {
+		t.Errorf("the revocation expires in %v, want 25h", d)
 	}
 }
 
