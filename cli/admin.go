@@ -33,7 +33,7 @@ func adminCmd(ctx context.Context, env *Env, args []string, h help, kind flagKin
 	}
 	cfg, err := resolve()
 	if err != nil {
-		return err
+		return settingError(err)
 	}
 	sys, err := open(ctx, cfg, env, cfg.issuer(""), quietLogger(env))
 	if err != nil {

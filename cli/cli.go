@@ -253,3 +253,29 @@ func flagError(err error, fields map[string]string) error {
 	}
 	return err
 }
+
+// settingFlags maps the settings Config.validate names to where an
+// operator sets them, so that an error says the flag they typed and the
+// other places the value may have come from.
+var settingFlags = map[string]string{
+	"listen":        "--listen, CARDGATE_LISTEN or config listen",
+	"data":          "--data, CARDGATE_DATA or config data",
+	"store":         "--store, CARDGATE_STORE or config store",
+	"issuerUrl":     "--issuer-url, CARDGATE_ISSUER_URL or config issuerUrl",
+	"tokenLifetime": "--token-lifetime, CARDGATE_TOKEN_LIFETIME or config tokenLifetime",
+	"logLevel":      "--log-level, CARDGATE_LOG_LEVEL or config logLevel",
+}
+
+// settingError rewrites a Config error that starts with a setting's name:
+// "tokenLifetime: must be ..." becomes "--token-lifetime,
+// CARDGATE_TOKEN_LIFETIME or config tokenLifetime: must be ...".
+func settingError(err error) error {
+	if err == nil {
+		return nil
+	}
+	field, rest, ok := strings.Cut(err.Error(), ": ")
+	if where, known := settingFlags[field]; ok && known {
+		return fmt.Errorf("%s: %s", where, rest)
+	}
+	return err
+}

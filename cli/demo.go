@@ -88,7 +88,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	cfg, err := resolve()
 	if err != nil {
-		return err
+		return settingError(err)
 	}
 	if *cardsURL != "" {
 		if _, err := cards.ParseOrigins(*cardsURL); err != nil {

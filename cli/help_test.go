@@ -184,6 +184,10 @@ func TestErrorsNameFlags(t *testing.T) {
 		{[]string{"packages", "add", "--id", "Orders", "--name", "X"}, "--id: must be in reverse-DNS form", ""},
 		{[]string{"packages", "add", "--id", "com.a.b", "--name", strings.Repeat("x", 300)}, "--name: must be at most", "displayName"},
 		{[]string{"clients", "add", "x", "--role", "root"}, "--role: must be one of", ""},
+		// A setting may come from a flag, the environment or the file: all three are named.
+		{[]string{"users", "list", "--store", "mysql://x"}, "--store, CARDGATE_STORE or config store: must be a postgres:// URL", ""},
+		{[]string{"token", "--user", alice, "--package", "com.a.b", "--token-lifetime", "1s"},
+			"--token-lifetime, CARDGATE_TOKEN_LIFETIME or config tokenLifetime: must be between 1m and 24h", ""},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			_, _, err := run(t, env, tt.args...)

@@ -45,7 +45,7 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	}
 	cfg, err := resolve()
 	if err != nil {
-		return err
+		return settingError(err)
 	}
 	log := newLogger(env.Stderr, cfg.LogLevel)
 	cardsAddr := flagOrEnv(*cardsListen, env, "CARDGATE_CARDS_LISTEN", "127.0.0.1:8082")
