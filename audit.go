@@ -29,4 +29,7 @@ type AuditQuery struct {
 	Since     time.Time // records at or after
 	AfterID   int64     // records with a larger ID, for following the tail
 	Limit     int       // at most this many, oldest first; 0 means 100
+	// Newest selects the newest Limit records instead of the oldest; they
+	// are still returned oldest first.
+	Newest bool
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -23,7 +22,11 @@ import (
 )
 
 func runAdapter(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "adapter", "adapter --config FILE [flags]")
+	h := help{name: "adapter", summary: "run the adapter: a reverse proxy that lets only calls with a valid token through to business systems",
+		more:     "Its routes, upstreams and issuer are in the YAML file --config names; it\nreloads the file when it changes or on SIGHUP.",
+		example:  "cardgate adapter --config adapter.yaml --check\ncardgate adapter --config adapter.yaml --ops-listen 127.0.0.1:8091",
+		required: []string{"config"}}
+	fs := newFlags(env, h)
 	resolve := configFlags(fs, env.Getenv, adapterFlags)
 	file := fs.String("config", "", "the adapter's YAML configuration `file` (required)")
 	check := fs.Bool("check", false, "validate the configuration file (and resolve its secrets), then exit")
@@ -31,12 +34,10 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	listen := fs.String("listen", "", "`address` to listen on, instead of the file's listen")
 	ops := fs.String("ops-listen", "127.0.0.1:8091", "`address` for /healthz, /readyz and /metrics")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
-	if _, err := parse(fs, args); err != nil {
+	if pos, err := parse(env, fs, h, args); err != nil {
 		return err
-	}
-	if *file == "" {
-		fs.Usage()
-		return usagef("adapter: --config is required")
+	} else if len(pos) > 0 || *file == "" {
+		return usagef("adapter: give the configuration file as --config FILE; see cardgate adapter --help")
 	}
 	cfg, err := resolve()
 	if err != nil {
@@ -73,6 +74,18 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Both listeners before anything starts, every conflict reported at once.
+	addr := acfg.Listen
+	if *listen != "" {
+		addr = *listen
+	}
+	lns, err := listenAll(listenSpec{"--listen", addr}, listenSpec{"--ops-listen", *ops})
+	if err != nil {
+		return err
+	}
+	ln, opsLn := lns[0], lns[1]
+	defer ln.Close()
+	defer opsLn.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	auth, closeAuth, err := newAuthenticator(ctx, acfg.Issuer, env, log, reg)
@@ -90,20 +103,6 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	}
 	defer a.Close()
 
-	addr := acfg.Listen
-	if *listen != "" {
-		addr = *listen
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	defer ln.Close()
-	opsLn, err := net.Listen("tcp", *ops)
-	if err != nil {
-		return fmt.Errorf("ops-listen: %w", err)
-	}
-	defer opsLn.Close()
 	hup := notifyHangup() // before "listening": a SIGHUP from then on reloads
 	defer signal.Stop(hup)
 	fmt.Fprintf(env.Stdout, "listening on http://%s (ops on http://%s)\n", ln.Addr(), opsLn.Addr())

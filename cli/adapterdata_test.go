@@ -26,7 +26,7 @@ func TestSecretsSetFromStdin(t *testing.T) {
 	if !strings.Contains(out, "store:erp-key") {
 		t.Errorf("secrets set said %q", out)
 	}
-	if out := mustRun(t, env, "secrets", "list"); strings.TrimSpace(out) != "erp-key" {
+	if out := mustRun(t, env, "secrets", "list"); !strings.HasPrefix(out, "NAME") || !strings.Contains(out, "\nerp-key ") {
 		t.Errorf("secrets list = %q", out)
 	}
 	// On disk the value is sealed.
@@ -62,17 +62,26 @@ func TestAuditQuery(t *testing.T) {
 	})
 	store.Close()
 
-	lines := func(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }
-	if got := lines(mustRun(t, env, "audit", "query")); len(got) != 3 {
-		t.Errorf("all: %v", got)
+	// A table with a header, then a row a record.
+	lines := func(s string) []string { return strings.Split(strings.TrimSpace(s), "\n")[1:] }
+	if out := mustRun(t, env, "audit", "query"); !strings.HasPrefix(out, "TIME ") || len(lines(out)) != 3 {
+		t.Errorf("all:\n%s", out)
 	}
 	if got := lines(mustRun(t, env, "audit", "query", "--since", "1h", "--user", alice)); len(got) != 1 || !strings.Contains(got[0], "Forbidden") {
 		t.Errorf("--since 1h --user: %v", got)
 	}
+	// --limit N is the newest N, oldest of them first.
+	if got := lines(mustRun(t, env, "audit", "query", "--limit", "2")); len(got) != 2 || !strings.Contains(got[0], "Forbidden") ||
+		!strings.Contains(got[1], "InvalidToken") {
+		t.Errorf("--limit 2: %v", got)
+	}
 	out := mustRun(t, env, "audit", "query", "--package", "com.contoso.orders", "--json")
-	var rec map[string]any
-	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &rec); err != nil || rec["status"] != 200.0 || rec["route"] != "products" {
+	var recs []map[string]any
+	if err := json.Unmarshal([]byte(out), &recs); err != nil || len(recs) != 1 || recs[0]["status"] != 200.0 || recs[0]["route"] != "products" {
 		t.Errorf("--package --json: %q (%v)", out, err)
+	}
+	if out := mustRun(t, env, "audit", "query", "--user", "nobody", "--json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("no records --json = %q, want []", out)
 	}
 	if _, _, err := run(t, env, "audit", "query", "--since", "yesterday"); err == nil {
 		t.Error("bad --since accepted")

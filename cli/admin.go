@@ -10,34 +10,37 @@ import (
 	"time"
 )
 
-// adminCmd parses a command's flags (plus --json), opens the system, and
-// runs fn with the positional arguments.
-func adminCmd(ctx context.Context, env *Env, args []string, usage string, npos int,
+// adminCmd parses a command's flags (the shared ones of kind, plus --json),
+// opens the system, and runs fn with the positional arguments. Its errors
+// name the flags the user typed (h.fields).
+func adminCmd(ctx context.Context, env *Env, args []string, h help, kind flagKind, npos int,
 	setup func(fs flagSet), fn func(ctx context.Context, sys *system, pos []string, asJSON bool) error) error {
-	fs := newFlags(env, usage, usage)
-	resolve := configFlags(fs, env.Getenv, storeFlags)
-	asJSON := fs.Bool("json", false, "print JSON")
+	fs := newFlags(env, h)
+	resolve := configFlags(fs, env.Getenv, kind)
+	asJSON := fs.Bool("json", false, "print JSON; an error too, as {\"error\":{\"code\",\"message\"}} on stderr")
 	if setup != nil {
 		setup(fs)
 	}
-	pos, err := parse(fs, args)
+	pos, err := parse(env, fs, h, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != npos {
-		fs.Usage()
-		return usagef("%s: want %d argument(s), got %d", usage, npos, len(pos))
+		if npos == 0 {
+			return usagef("%s: takes no arguments, got %q; see cardgate %s --help", h.name, pos, h.name)
+		}
+		return usagef("%s: want %s; see cardgate %s --help", h.name, h.args, h.name)
 	}
 	cfg, err := resolve()
 	if err != nil {
-		return err
+		return settingError(err)
 	}
 	sys, err := open(ctx, cfg, env, cfg.issuer(""), quietLogger(env))
 	if err != nil {
 		return err
 	}
 	defer sys.Close()
-	return fn(ctx, sys, pos, *asJSON)
+	return flagError(fn(ctx, sys, pos, *asJSON), h.fields)
 }
 
 // flagSet is the part of *flag.FlagSet the setup functions use.

@@ -5,56 +5,89 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cardgate/cardgate"
 )
 
+func auditFilters(fs flagSet) (user, pkg, since *string) {
+	user = fs.String("user", "", "only this user's (`id`) requests")
+	pkg = fs.String("package", "", "only this action package's (`id`) requests")
+	since = fs.String("since", "", "only requests at or after this `time`: RFC 3339, or a duration ago like 1h")
+	return
+}
+
 func runAudit(ctx context.Context, env *Env, args []string) error {
-	return subcommand(ctx, env, "audit", args, map[string]func(context.Context, *Env, []string) error{
-		"query": func(ctx context.Context, env *Env, args []string) error {
+	return subcommand(ctx, env, "audit", args, map[string]verb{
+		"query": {"print the newest audit records", func(ctx context.Context, env *Env, args []string) error {
 			var user, pkg, since, limit *string
-			return adminCmd(ctx, env, args, "audit query", 0, func(fs flagSet) {
-				user = fs.String("user", "", "only this user's requests")
-				pkg = fs.String("package", "", "only this action package's requests")
-				since = fs.String("since", "", "only requests at or after this time: RFC 3339, or a duration ago like 1h")
-				limit = fs.String("limit", "100", "at most this many records")
+			h := help{name: "audit query", summary: "print the newest audit records, oldest of them first",
+				example: "cardgate audit query --since 1h --limit 20\ncardgate audit query --user 6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10 --json"}
+			return adminCmd(ctx, env, args, h, storeFlags, 0, func(fs flagSet) {
+				user, pkg, since = auditFilters(fs)
+				limit = fs.String("limit", "100", "print the newest `N` records that match (at most 10000)")
+			}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
+				q := cardgate.AuditQuery{UserID: *user, PackageID: *pkg, Newest: true}
+				var err error
+				if q.Since, err = parseSince(*since, time.Now()); err != nil {
+					return err
+				}
+				if q.Limit, err = strconv.Atoi(*limit); err != nil || q.Limit < 1 || q.Limit > 10_000 {
+					return usagef("audit query: --limit must be a number from 1 to 10000, not %q", *limit)
+				}
+				recs, err := sys.store.Audit(ctx, q)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(env.Stdout, nonNil(recs))
+				}
+				auditHeader(env.Stdout)
+				printAudit(env.Stdout, recs)
+				return nil
+			})
+		}},
+		"tail": {"follow the audit log: print records as they arrive", func(ctx context.Context, env *Env, args []string) error {
+			var user, pkg, since *string
+			h := help{name: "audit tail", summary: "print audit records as they arrive, from now (or from --since) until interrupted",
+				more:    "With --json it prints one JSON object a line, for jq and log shippers.",
+				example: "cardgate audit tail\ncardgate audit tail --since 10m --json"}
+			return adminCmd(ctx, env, args, h, storeFlags, 0, func(fs flagSet) {
+				user, pkg, since = auditFilters(fs)
 			}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
 				q := cardgate.AuditQuery{UserID: *user, PackageID: *pkg}
 				var err error
 				if q.Since, err = parseSince(*since, time.Now()); err != nil {
 					return err
 				}
-				if q.Limit, err = strconv.Atoi(*limit); err != nil || q.Limit < 1 {
-					return usagef("audit query: --limit must be a positive number")
-				}
-				recs, err := sys.store.Audit(ctx, q)
-				if err != nil {
-					return err
-				}
-				return printAudit(env.Stdout, recs, asJSON)
+				return tailAudit(ctx, sys.store, q, env.Stdout, asJSON, time.Second)
 			})
-		},
-		"tail": func(ctx context.Context, env *Env, args []string) error {
-			return adminCmd(ctx, env, args, "audit tail", 0, nil, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
-				return tailAudit(ctx, sys.store, env.Stdout, asJSON, time.Second)
-			})
-		},
+		}},
 	})
 }
 
-// tailAudit prints the last records, then new ones as they arrive, until
-// ctx ends.
-func tailAudit(ctx context.Context, store cardgate.Store, w io.Writer, asJSON bool, every time.Duration) error {
-	var after int64
-	// Start from the last 20 records, as tail does.
-	if recs, err := store.Audit(ctx, cardgate.AuditQuery{Limit: 10_000}); err == nil && len(recs) > 20 {
-		after = recs[len(recs)-21].ID
+// tailAudit prints the records q selects that arrive from now on, or, when
+// q.Since is set, from then on, until ctx ends.
+func tailAudit(ctx context.Context, store cardgate.Store, q cardgate.AuditQuery, w io.Writer, asJSON bool, every time.Duration) error {
+	if q.Since.IsZero() {
+		// Start after the newest record there is now.
+		last, err := store.Audit(ctx, cardgate.AuditQuery{Limit: 1, Newest: true})
+		if err != nil {
+			return err
+		}
+		if len(last) == 1 {
+			q.AfterID = last[0].ID
+		}
+	}
+	q.Limit = 1000
+	if !asJSON {
+		auditHeader(w)
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		recs, err := store.Audit(ctx, cardgate.AuditQuery{AfterID: after, Limit: 1000})
+		recs, err := store.Audit(ctx, q)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -62,10 +95,19 @@ func tailAudit(ctx context.Context, store cardgate.Store, w io.Writer, asJSON bo
 			return err
 		}
 		if len(recs) > 0 {
-			after = recs[len(recs)-1].ID
-			if err := printAudit(w, recs, asJSON); err != nil {
-				return err
+			q.AfterID = recs[len(recs)-1].ID
+			if asJSON {
+				for _, r := range recs { // one object a line: a stream has no end to close an array at
+					if err := writeJSONLine(w, r); err != nil {
+						return err
+					}
+				}
+			} else {
+				printAudit(w, recs)
 			}
+		}
+		if len(recs) == q.Limit {
+			continue // more are waiting
 		}
 		select {
 		case <-ctx.Done():
@@ -75,24 +117,19 @@ func tailAudit(ctx context.Context, store cardgate.Store, w io.Writer, asJSON bo
 	}
 }
 
-func printAudit(w io.Writer, recs []*cardgate.AuditRecord, asJSON bool) error {
-	if asJSON {
-		for _, r := range recs { // one object a line, for jq and log shippers
-			if err := writeJSONLine(w, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+// auditRow is the audit table's layout: fixed widths rather than
+// tabwriter's, so that tail's later rows line up with its header.
+const auditRow = "%-20s  %-36s  %-6s  %-12s  %6s  %-24s  %-14s  %9s  %s\n"
+
+func auditHeader(w io.Writer) {
+	fmt.Fprintf(w, auditRow, "TIME", "USER", "METHOD", "ROUTE", "STATUS", "PACKAGE", "ERROR", "LATENCY", "BYTES OUT")
+}
+
+func printAudit(w io.Writer, recs []*cardgate.AuditRecord) {
 	for _, r := range recs {
-		who := r.UserID
-		if who == "" {
-			who = "-"
-		}
-		fmt.Fprintf(w, "%s %s %-6s %-12s %d %s %s %v %dB\n", r.Time.Format(time.RFC3339), who, r.Method,
-			orDash(r.Route), r.Status, orDash(r.PackageID), orDash(r.ErrorCode), r.Latency.Round(time.Microsecond), r.BytesOut)
+		fmt.Fprintf(w, auditRow, r.Time.Format(time.RFC3339), orDash(r.UserID), r.Method, orDash(r.Route), strconv.Itoa(r.Status),
+			orDash(r.PackageID), orDash(r.ErrorCode), r.Latency.Round(time.Microsecond), strconv.FormatInt(r.BytesOut, 10))
 	}
-	return nil
 }
 
 func orDash(s string) string {
@@ -112,7 +149,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, usagef("audit query: --since must be an RFC 3339 time or a duration like 1h, not %q", s)
+		return time.Time{}, usagef("--since must be an RFC 3339 time or a duration like 1h, not %q", strings.TrimSpace(s))
 	}
 	return t, nil
 }

@@ -50,20 +50,20 @@ func newSignIn(sys *system, log *slog.Logger, limiter ratelimit.Limiter, sender 
 func cardHost(sys *system, log *slog.Logger, o hostOptions, si *signin.Service) (issuerH, cardsH http.Handler, err error) {
 	origins, err := cards.ParseOrigins(o.cardsURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cards-url: %s", cardgate.ErrorMessage(err))
+		return nil, nil, fmt.Errorf("--cards-url: %s", cardgate.ErrorMessage(err))
 	}
 	hostOrigin := origin(sys.svc.Issuer())
 	var issuerNames, cardsNames hostcheck.Names
 	if err := issuerNames.AddURL(sys.svc.Issuer(), false); err != nil {
-		return nil, nil, fmt.Errorf("issuer-url: %w", err)
+		return nil, nil, fmt.Errorf("--issuer-url: %w", err)
 	}
 	for _, h := range o.allowedHosts {
 		if err := issuerNames.AddHost(h); err != nil {
-			return nil, nil, fmt.Errorf("allowed-hosts: %w", err)
+			return nil, nil, fmt.Errorf("--allowed-hosts: %w", err)
 		}
 	}
 	if err := cardsNames.AddURL(o.cardsURL, origins.PerPackage()); err != nil {
-		return nil, nil, fmt.Errorf("cards-url: %w", err)
+		return nil, nil, fmt.Errorf("--cards-url: %w", err)
 	}
 	pageOrigins := []string{hostOrigin}
 	if o.demo {
@@ -85,7 +85,7 @@ func cardHost(sys *system, log *slog.Logger, o hostOptions, si *signin.Service) 
 	issuerH, err = host.NewHandler(host.Config{Store: sys.store, Minter: sys.svc, SignIn: si, Cards: origins, Origins: pageOrigins,
 		Demo: o.demo, SecureCookies: o.secureCookies, TrustedProxies: o.trustedProxies, Logger: log, API: issuerHandler(sys)})
 	if err != nil { // cards that could set the host's cookies
-		return nil, nil, fmt.Errorf("cards-url: %s", cardgate.ErrorMessage(err))
+		return nil, nil, fmt.Errorf("--cards-url: %s", cardgate.ErrorMessage(err))
 	}
 	cardsH = cards.NewHandler(sys.store, cards.Options{HostOrigin: strings.Join(pageOrigins, " "), SDKOrigin: hostOrigin, Origins: origins})
 	return hostcheck.Handler(issuerNames, sys.svc.Issuer(), issuerH, "/healthz", "/readyz"),

@@ -140,22 +140,22 @@ func TestBadInput(t *testing.T) {
 	}{
 		{[]string{"frobnicate"}, true, `unknown command "frobnicate"`},
 		{[]string{"users", "explode"}, true, `unknown subcommand "explode"`},
-		{[]string{"users", "add", "--bogus"}, true, "flag provided but not defined: -bogus"},
-		{[]string{"users", "add", "--name", "X", "--phone", "555-1234"}, false, "phoneNumber: must be in E.164 form"},
-		{[]string{"users", "add", "--name", "X", "--phone", "+1415555", "--id", "nope"}, false, "id: must be a lower-case GUID"},
-		{[]string{"packages", "add", "--id", "Orders", "--name", "X"}, false, "id: must be in reverse-DNS form"},
-		{[]string{"users", "disable"}, true, "want 1 argument(s)"},
+		{[]string{"users", "add", "--bogus"}, true, "unknown flag -bogus"},
+		{[]string{"users", "add", "--name", "X", "--phone", "555-1234"}, false, "--phone: must be in E.164 form"},
+		{[]string{"users", "add", "--name", "X", "--phone", "+1415555", "--id", "nope"}, false, "--id: must be a lower-case GUID"},
+		{[]string{"packages", "add", "--id", "Orders", "--name", "X"}, false, "--id: must be in reverse-DNS form"},
+		{[]string{"users", "disable"}, true, "users disable: want ID"},
 		{[]string{"revoke"}, true, "exactly one of --jti, --user, --package"},
-		{[]string{"clients", "add", "x", "--role", "root"}, false, "role: must be one of"},
-		{[]string{"token", "--user", alice, "--package", "com.nope.x"}, false, "userId: no such user"},
+		{[]string{"clients", "add", "x", "--role", "root"}, false, "--role: must be one of"},
+		{[]string{"token", "--user", alice, "--package", "com.nope.x"}, false, "--user: no such user"},
 		{[]string{"issuer", "--token-lifetime", "1s"}, false, "tokenLifetime: must be between 1m and 24h"},
 		{[]string{"issuer", "--store", "mysql://x"}, false, "store: must be a postgres:// URL"},
 		{[]string{"issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--trusted-proxies", "10.0.0.0/8, proxy"}, false,
-			`trusted-proxies: "proxy" is not an address or CIDR`},
+			`--trusted-proxies: "proxy" is not an address or CIDR`},
 		{[]string{"issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--cards-url", "cards.example.com"}, false,
-			"cards-url: "},
+			"--cards-url: "},
 		{[]string{"issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--redis-url", "http://:pw@x"}, false,
-			"redis-url: not a redis:// URL"},
+			"--redis-url: not a redis:// URL"},
 		{[]string{"demo", "--listen", "127.0.0.1:0", "--adapter-listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0",
 			"--contoso-listen", "127.0.0.1:0", "--cards-url", "ftp://x"}, false, "--cards-url: "},
 	}
@@ -175,8 +175,8 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 	// --help is not an error.
-	if _, errOut, err := run(t, env, "users", "add", "--help"); err != nil || !strings.Contains(errOut, "-phone") {
-		t.Errorf("users add --help: %v %q", err, errOut)
+	if out, _, err := run(t, env, "users", "add", "--help"); err != nil || !strings.Contains(out, "-phone") {
+		t.Errorf("users add --help: %v %q", err, out)
 	}
 }
 

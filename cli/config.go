@@ -33,6 +33,7 @@ type flagKind int
 
 const (
 	storeFlags   flagKind = iota // admin commands: the store, no listener
+	mintFlags                    // admin commands that mint: the store, the issuer URL and token lifetime
 	serverFlags                  // servers: the store and a listener
 	demoFlags                    // the demo: a listener and its own data directory
 	adapterFlags                 // the adapter: the store only; its own file has the rest
@@ -66,7 +67,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 		dataEnv = "" // see demoEnv
 	}
 	fs.StringVar(&data, "data", "", "data `directory`: SQLite database and master key (default "+def.Data+dataEnv+")")
-	if kind != adapterFlags {
+	if kind == mintFlags || kind == serverFlags || kind == demoFlags {
 		fs.StringVar(&iss, "issuer-url", "", "public base `URL` of the Integration Service, the tokens' iss (default http://<listen>, env CARDGATE_ISSUER_URL)")
 		fs.DurationVar(&lifetime, "token-lifetime", 0, "lifetime of minted tokens (default 30m, env CARDGATE_TOKEN_LIFETIME)")
 	}

@@ -62,15 +62,16 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	denv := *env
 	denv.Getenv = demoEnv(env.Getenv)
 	env = &denv
-	fs := newFlags(env, "demo", "demo [flags]\n\n"+
-		"Runs the whole path on loopback: the Integration Service and card host,\n"+
-		"the adapter, the cards origin and a sample business system (Contoso),\n"+
-		"over a data directory of its own (default "+defaultDemoData+", in the current\n"+
-		"directory), seeded with two users, two cards, a chat host and an admin\n"+
-		"client, and prints a walkthrough. Running it again reuses the directory and\n"+
-		"prints the same keys.\n"+
-		"CARDGATE_DATA, CARDGATE_STORE, CARDGATE_CONFIG and CARDGATE_MASTER_KEY are\n"+
-		"ignored: the demo never touches a real installation.")
+	h := help{name: "demo", summary: "run the whole path on loopback, seeded, and print a walkthrough",
+		more: "The Integration Service and card host, the adapter, the cards origin and a\n" +
+			"sample business system (Contoso) run over a data directory of their own\n" +
+			"(default " + defaultDemoData + ", in the current directory), seeded with two users, two\n" +
+			"cards, a chat host and an admin client. Running it again reuses the directory\n" +
+			"and prints the same keys.\n" +
+			"CARDGATE_DATA, CARDGATE_STORE, CARDGATE_CONFIG and CARDGATE_MASTER_KEY are\n" +
+			"ignored: the demo never touches a real installation.",
+		example: "cardgate demo\ncardgate demo --reset --listen 127.0.0.1:9080 --adapter-listen 127.0.0.1:9081 --cards-listen 127.0.0.1:9082 --contoso-listen 127.0.0.1:9083"}
+	fs := newFlags(env, h)
 	resolve := configFlags(fs, env.Getenv, demoFlags)
 	reset := fs.Bool("reset", false, "delete the demo's data directory first and seed it anew")
 	adapterListen := fs.String("adapter-listen", "127.0.0.1:8081", "`address` of the adapter")
@@ -80,12 +81,14 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		"per card, under *.localhost, which Chromium and Firefox resolve to loopback; in other\n"+
 		"browsers give http://127.0.0.1:<port>, one origin shared by every card, with --issuer-url\n"+
 		"http://localhost:<port>: cards are never on the host's host name)")
-	if _, err := parse(fs, args); err != nil {
+	if pos, err := parse(env, fs, h, args); err != nil {
 		return err
+	} else if len(pos) > 0 {
+		return usagef("demo: takes no arguments, got %q; see cardgate demo --help", pos)
 	}
 	cfg, err := resolve()
 	if err != nil {
-		return err
+		return settingError(err)
 	}
 	if *cardsURL != "" {
 		if _, err := cards.ParseOrigins(*cardsURL); err != nil {
@@ -98,17 +101,15 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	log := newLogger(env.Stderr, cfg.LogLevel)
+	opened, err := listenAll(listenSpec{"--listen", cfg.Listen}, listenSpec{"--adapter-listen", *adapterListen},
+		listenSpec{"--cards-listen", *cardsListen}, listenSpec{"--contoso-listen", *contosoListen})
+	if err != nil {
+		return fmt.Errorf("%w\n(is another demo running?)", err)
+	}
 	lns := map[string]net.Listener{}
-	for _, l := range []struct{ name, flag, addr string }{
-		{"issuer", "--listen", cfg.Listen}, {"adapter", "--adapter-listen", *adapterListen},
-		{"cards", "--cards-listen", *cardsListen}, {"contoso", "--contoso-listen", *contosoListen},
-	} {
-		ln, err := net.Listen("tcp", l.addr)
-		if err != nil {
-			return fmt.Errorf("%s: %w (is another demo running? pass %s 127.0.0.1:0 for a free port)", l.flag, err, l.flag)
-		}
-		defer ln.Close()
-		lns[l.name] = ln
+	for i, name := range []string{"issuer", "adapter", "cards", "contoso"} {
+		defer opened[i].Close()
+		lns[name] = opened[i]
 	}
 	url := func(name string) string { return "http://" + lns[name].Addr().String() }
 	sys, err := open(ctx, cfg, env, cfg.issuer(lns["issuer"].Addr().String()), log)

@@ -9,13 +9,16 @@ import (
 )
 
 func runKeys(ctx context.Context, env *Env, args []string) error {
-	return subcommand(ctx, env, "keys", args, map[string]func(context.Context, *Env, []string) error{
-		"rotate": func(ctx context.Context, env *Env, args []string) error {
+	return subcommand(ctx, env, "keys", args, map[string]verb{
+		"rotate": {"make a new signing key", func(ctx context.Context, env *Env, args []string) error {
 			var (
 				delay *time.Duration
 				now   *bool
 			)
-			return adminCmd(ctx, env, args, "keys rotate [--delay D | --now]", 0, func(fs flagSet) {
+			h := help{name: "keys rotate", summary: "make a new signing key, published at once, that signs after --delay (or --now)",
+				more:    "Older keys stay published until the tokens they signed expire.",
+				example: "cardgate keys rotate\ncardgate keys rotate --now", fields: map[string]string{"delay": "--delay"}}
+			return adminCmd(ctx, env, args, h, storeFlags, 0, func(fs flagSet) {
 				delay = fs.Duration("delay", keyring.DefaultRotationDelay,
 					"publish the new key now and let it sign after this long, so that every verifier knows it first")
 				now = fs.Bool("now", false,
@@ -40,9 +43,10 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 				}
 				return nil
 			})
-		},
-		"list": func(ctx context.Context, env *Env, args []string) error {
-			return adminCmd(ctx, env, args, "keys list", 0, nil, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
+		}},
+		"list": {"list the signing keys and their states", func(ctx context.Context, env *Env, args []string) error {
+			h := help{name: "keys list", summary: "list the signing keys, newest first, with when each signs or retired", example: "cardgate keys list"}
+			return adminCmd(ctx, env, args, h, storeFlags, 0, nil, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
 				ks := sys.svc.Keys().Keys()
 				if asJSON {
 					return printJSON(env.Stdout, nonNil(ks))
@@ -64,6 +68,6 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 				table(env.Stdout, "KID\tCREATED\tSTATE", rows)
 				return nil
 			})
-		},
+		}},
 	})
 }

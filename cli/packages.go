@@ -12,12 +12,15 @@ import (
 )
 
 func runPackages(ctx context.Context, env *Env, args []string) error {
-	return subcommand(ctx, env, "packages", args, map[string]func(context.Context, *Env, []string) error{
-		"add": func(ctx context.Context, env *Env, args []string) error {
+	return subcommand(ctx, env, "packages", args, map[string]verb{
+		"add": {"add an action package by id and name, without cards", func(ctx context.Context, env *Env, args []string) error {
 			var id, name *string
-			return adminCmd(ctx, env, args, "packages add", 0, func(fs flagSet) {
-				id = fs.String("id", "", "package id in reverse-DNS form, like com.contoso.orders (required)")
-				name = fs.String("name", "", "display name (required)")
+			h := help{name: "packages add", summary: "add an action package by its id and name, without cards (see packages import)",
+				example: `cardgate packages add --id com.contoso.orders --name "Contoso orders"`, required: []string{"id", "name"},
+				fields: map[string]string{"id": "--id", "displayName": "--name"}}
+			return adminCmd(ctx, env, args, h, storeFlags, 0, func(fs flagSet) {
+				id = fs.String("id", "", "package `id` in reverse-DNS form, like com.contoso.orders")
+				name = fs.String("name", "", "display `name`")
 			}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
 				p := &cardgate.ActionPackage{ID: *id, DisplayName: *name}
 				if err := sys.svc.CreatePackage(ctx, p); err != nil {
@@ -29,10 +32,13 @@ func runPackages(ctx context.Context, env *Env, args []string) error {
 				fmt.Fprintf(env.Stdout, "added package %s (%s)\n", p.ID, p.DisplayName)
 				return nil
 			})
-		},
-		"import": func(ctx context.Context, env *Env, args []string) error {
+		}},
+		"import": {"add or update an action package and its cards from a folder or zip", func(ctx context.Context, env *Env, args []string) error {
+			h := help{name: "packages import", args: "DIR|ZIP", summary: "add or update an action package, with its manifest and cards, from a folder or a zip file",
+				more:    "An id that is already imported is refused unless --replace is given; the output names what was replaced.",
+				example: "cardgate packages import --replace ./orders-package.zip"}
 			var replace *bool
-			return adminCmd(ctx, env, args, "packages import DIR|ZIP", 1, func(fs flagSet) {
+			return adminCmd(ctx, env, args, h, storeFlags, 1, func(fs flagSet) {
 				replace = fs.Bool("replace", false, "replace the package if its id is already imported (its record, state and revocations are kept)")
 			}, func(ctx context.Context, sys *system, pos []string, asJSON bool) error {
 				pkg, err := actionpkg.Load(pos[0], actionpkg.DefaultLimits)
@@ -49,17 +55,19 @@ func runPackages(ctx context.Context, env *Env, args []string) error {
 				printImport(env, imp, pkg)
 				return nil
 			})
-		},
-		"list": func(ctx context.Context, env *Env, args []string) error {
+		}},
+		"list": {"list the action packages", func(ctx context.Context, env *Env, args []string) error {
 			var cardsURL *string
-			return adminCmd(ctx, env, args, "packages list", 0, func(fs flagSet) {
+			h := help{name: "packages list", summary: "list the action packages, and with --cards-url each card's origin",
+				example: "cardgate packages list --cards-url https://cards.example.com"}
+			return adminCmd(ctx, env, args, h, storeFlags, 0, func(fs flagSet) {
 				cardsURL = fs.String("cards-url", "", "the cards origin's public `URL`: also print each card's origin, for the adapter's cors.origins (env CARDGATE_CARDS_URL)")
 			}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
 				var origins *cards.Origins
 				if u := flagOrEnv(*cardsURL, env, "CARDGATE_CARDS_URL", ""); u != "" {
 					o, err := cards.ParseOrigins(u)
 					if err != nil {
-						return fmt.Errorf("cards-url: %w", err)
+						return fmt.Errorf("--cards-url: %w", err)
 					}
 					origins = &o
 				}
@@ -96,18 +104,25 @@ func runPackages(ctx context.Context, env *Env, args []string) error {
 				table(env.Stdout, head, rows)
 				return nil
 			})
-		},
-		"disable": setPackage(true),
-		"enable":  setPackage(false),
+		}},
+		"disable": {"disable an action package, revoking its tokens", setPackage(true)},
+		"enable":  {"enable a disabled action package again", setPackage(false)},
 	})
 }
 
 func setPackage(disabled bool) func(context.Context, *Env, []string) error {
 	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
 	return func(ctx context.Context, env *Env, args []string) error {
-		return adminCmd(ctx, env, args, "packages "+verb+" ID", 1, nil, func(ctx context.Context, sys *system, pos []string, _ bool) error {
+		summary := map[bool]string{true: "disable an action package: its tokens are revoked and no new ones are minted",
+			false: "enable a disabled action package again"}[disabled]
+		h := help{name: "packages " + verb, args: "ID", summary: summary, example: "cardgate packages " + verb + " com.contoso.orders",
+			fields: map[string]string{"id": "ID"}}
+		return adminCmd(ctx, env, args, h, storeFlags, 1, nil, func(ctx context.Context, sys *system, pos []string, asJSON bool) error {
 			if err := sys.svc.SetPackageDisabled(ctx, pos[0], disabled); err != nil {
 				return err
+			}
+			if asJSON {
+				return printJSON(env.Stdout, map[string]any{"id": pos[0], "disabled": disabled})
 			}
 			fmt.Fprintf(env.Stdout, "package %s %sd\n", pos[0], verb)
 			return nil

@@ -24,11 +24,13 @@ import (
 )
 
 func runIssuer(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "issuer", "issuer [flags]\n\n"+
-		"Runs the Integration Service with the card host in front of it (GET /), and\n"+
-		"the cards origin on a listener of its own. Sign-in codes go to the log\n"+
-		"unless --sms-webhook names an SMS gateway; its Authorization header, if it\n"+
-		"needs one, comes from CARDGATE_SMS_WEBHOOK_AUTHORIZATION.")
+	h := help{name: "issuer", summary: "run the Integration Service, with the card host in front of it and the cards origin",
+		more: "The card host (phone sign-in) answers on --listen at /, the API under /v1/, and\n" +
+			"the cards origin on --cards-listen. Sign-in codes go to the log unless\n" +
+			"--sms-webhook names an SMS gateway; its Authorization header, if it needs one,\n" +
+			"comes from CARDGATE_SMS_WEBHOOK_AUTHORIZATION.",
+		example: "cardgate issuer --listen 127.0.0.1:8080 --issuer-url https://id.example.com --cards-url https://cards.example.com"}
+	fs := newFlags(env, h)
 	resolve := configFlags(fs, env.Getenv, serverFlags)
 	cardsListen := fs.String("cards-listen", "", "`address` of the cards origin (default 127.0.0.1:8082, env CARDGATE_CARDS_LISTEN)")
 	cardsURL := fs.String("cards-url", "", "public `URL` of the cards origin, on a host name of its own, never the issuer's (default\n"+
@@ -39,29 +41,28 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP, behind a proxy that ends TLS")
 	redisURL := fs.String("redis-url", "", "Redis `URL` (redis://host:6379/0) that sign-in's rate limits are kept in, shared by\nevery node; default: each node's memory (env CARDGATE_REDIS_URL)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated `CIDRs` of proxies in front of the host, whose X-Forwarded-For names\nthe client for sign-in's limits (env CARDGATE_TRUSTED_PROXIES)")
-	if _, err := parse(fs, args); err != nil {
+	if pos, err := parse(env, fs, h, args); err != nil {
 		return err
+	} else if len(pos) > 0 {
+		return usagef("issuer: takes no arguments, got %q; see cardgate issuer --help", pos)
 	}
 	cfg, err := resolve()
 	if err != nil {
-		return err
+		return settingError(err)
 	}
 	log := newLogger(env.Stderr, cfg.LogLevel)
-	ln, err := net.Listen("tcp", cfg.Listen)
+	cardsAddr := flagOrEnv(*cardsListen, env, "CARDGATE_CARDS_LISTEN", "127.0.0.1:8082")
+	lns, err := listenAll(listenSpec{"--listen", cfg.Listen}, listenSpec{"--cards-listen", cardsAddr})
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
+	ln, cardsLn := lns[0], lns[1]
 	defer ln.Close()
+	defer cardsLn.Close()
 	if cfg.IssuerURL == "" && unspecified(ln.Addr()) {
-		return fmt.Errorf("issuer-url: --listen %s is every interface, which is no URL a client can use, and the issuer answers "+
+		return fmt.Errorf("--issuer-url: --listen %s is every interface, which is no URL a client can use, and the issuer answers "+
 			"only to its public URL's host name: set --issuer-url (env CARDGATE_ISSUER_URL), like https://id.example.com", cfg.Listen)
 	}
-	cardsAddr := flagOrEnv(*cardsListen, env, "CARDGATE_CARDS_LISTEN", "127.0.0.1:8082")
-	cardsLn, err := net.Listen("tcp", cardsAddr)
-	if err != nil {
-		return fmt.Errorf("cards-listen: %w", err)
-	}
-	defer cardsLn.Close()
 	publicCards := flagOrEnv(*cardsURL, env, "CARDGATE_CARDS_URL", "")
 	if publicCards == "" {
 		if publicCards, err = defaultCardsURL(cardsAddr, cardsLn.Addr()); err != nil {
@@ -79,7 +80,7 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	}
 	trusted, err := parsePrefixes(flagOrEnv(*proxies, env, "CARDGATE_TRUSTED_PROXIES", ""))
 	if err != nil {
-		return fmt.Errorf("trusted-proxies: %w", err)
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	opts := hostOptions{secureCookies: *secureCookies, trustedProxies: trusted, cardsURL: publicCards}
 	for _, h := range strings.Split(flagOrEnv(*allowedHosts, env, "CARDGATE_ALLOWED_HOSTS", ""), ",") {
@@ -91,7 +92,7 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	if u := flagOrEnv(*redisURL, env, "CARDGATE_REDIS_URL", ""); u != "" {
 		ro, err := redis.ParseURL(u)
 		if err != nil {
-			return errors.New("redis-url: not a redis:// URL like redis://127.0.0.1:6379/0") // the URL may hold a password
+			return errors.New("--redis-url: not a redis:// URL like redis://127.0.0.1:6379/0") // the URL may hold a password
 		}
 		rc := redis.NewClient(ro)
 		defer rc.Close()
@@ -169,7 +170,7 @@ func defaultCardsURL(flag string, a net.Addr) (string, error) {
 	case ok && t.IP.IsLoopback():
 		return fmt.Sprintf("http://cards.localhost:%d", t.Port), nil
 	case !ok || t.IP.IsUnspecified():
-		return "", fmt.Errorf("cards-url: --cards-listen %s is every interface, which is no URL a browser can use: set --cards-url "+
+		return "", fmt.Errorf("--cards-url: --cards-listen %s is every interface, which is no URL a browser can use: set --cards-url "+
 			"(env CARDGATE_CARDS_URL) to the cards origin's public URL, on a host name other than the issuer's, like https://cards.example.com", flag)
 	}
 	return "http://" + a.String(), nil

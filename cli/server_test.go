@@ -291,8 +291,8 @@ func TestIssuerRefusesCardsOnItsHostName(t *testing.T) {
 			"cards-url: cards URL http://127.0.0.1:8082 is on the card host's own host name"},
 		{[]string{"--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--issuer-url", "http://app.example.com",
 			"--cards-url", "http://cards.example.com"}, "shares the domain example.com"},
-		{[]string{"--listen", "0.0.0.0:0", "--cards-listen", "127.0.0.1:0"}, "issuer-url: --listen 0.0.0.0:0 is every interface"},
-		{[]string{"--listen", "127.0.0.1:0", "--cards-listen", "0.0.0.0:0"}, "cards-url: --cards-listen 0.0.0.0:"},
+		{[]string{"--listen", "0.0.0.0:0", "--cards-listen", "127.0.0.1:0"}, "--issuer-url: --listen 0.0.0.0:0 is every interface"},
+		{[]string{"--listen", "127.0.0.1:0", "--cards-listen", "0.0.0.0:0"}, "--cards-url: --cards-listen 0.0.0.0:"},
 		{[]string{"--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--allowed-hosts", "http://x"}, "allowed-hosts: "},
 	} {
 		_, _, err := run(t, env, append([]string{"issuer"}, tc.args...)...)

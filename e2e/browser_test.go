@@ -146,13 +146,21 @@ func TestBrowser(t *testing.T) {
 	// sender writes to the log.
 	b.host(t, `document.getElementById('signout').click()`)
 	b.waitHost(t, `!document.getElementById('phone-form').hidden`)
+	// A number that is not one gets a sentence, not the API's field name.
+	b.host(t, `document.getElementById('phone').value = '415 555';
+		document.getElementById('phone-form').requestSubmit()`)
+	b.waitHost(t, `document.getElementById('signin-message').textContent ===
+		'Enter the number in international form, like +14155550123.'`)
 	b.host(t, `document.getElementById('phone').value = '+1 415 555 0102';
 		document.getElementById('phone-form').requestSubmit()`)
 	b.waitHost(t, `!document.getElementById('code-form').hidden`)
+	// The code screen names the number the code went to.
+	b.waitHost(t, `document.querySelector('label[for=code]').textContent ===
+		'Enter the 6-digit code we texted to +14155550102'`)
 	code := d.code(t, "+14155550102")
 	b.host(t, `document.getElementById('code').value = '000000' === '`+code+`' ? '111111' : '000000';
 		document.getElementById('code-form').requestSubmit()`)
-	b.waitHost(t, `document.getElementById('signin-message').textContent.includes('wrong code; 4 tries left')`)
+	b.waitHost(t, `document.getElementById('signin-message').textContent === 'Wrong code; 4 tries left.'`)
 	b.host(t, `document.getElementById('code').value = '`+code+`'; document.getElementById('code-form').requestSubmit()`)
 	b.waitHost(t, `document.getElementById('me-name').textContent === 'Bob Barros'`)
 }

@@ -420,8 +420,9 @@ func (s *Service) RefreshKeys(ctx context.Context, interval time.Duration) {
 // token's exp; zero means the longest a token can live from now.
 func (s *Service) RevokeToken(ctx context.Context, jti string, expires time.Time) (*cardgate.Revocation, error) {
 	defer s.invalidate()
-	if jti == "" || len(jti) > 128 {
-		return nil, cardgate.Errorf(cardgate.EINVALID, "jti: must be 1 to 128 characters")
+	if !token.ValidJTI(jti) {
+		// Not echoed: a whole token pasted by mistake is a credential.
+		return nil, cardgate.Errorf(cardgate.EINVALID, "jti: is no id of a token this issuer minted: those are 22 characters of base64url, like 3q2-7wQXxW1sTQ2aY8Jb0g")
 	}
 	now := s.now().UTC()
 	if expires.IsZero() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -99,9 +100,13 @@ func (db *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.Aud
 		limit = 100
 	}
 	args = append(args, min(limit, 10_000))
+	order := "id"
+	if q.Newest {
+		order = "id DESC"
+	}
 	rows, err := db.pool.Query(ctx, `SELECT id, at, user_id, package_id, route, method, status, upstream_status,
 		error_code, latency_ns, bytes_in, bytes_out, forward_auth FROM audit
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT $`+strconv.Itoa(len(args)), args...)
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read audit: %w", err)
 	}
@@ -121,6 +126,9 @@ func (db *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.Aud
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: read audit: %w", err)
+	}
+	if q.Newest {
+		slices.Reverse(out)
 	}
 	return out, nil
 }

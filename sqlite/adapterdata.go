@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,13 +99,17 @@ func (s *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.Audi
 	if !q.Since.IsZero() {
 		where, args = append(where, "at >= ?"), append(args, q.Since.UnixMicro())
 	}
+	order := "id"
+	if q.Newest {
+		order = "id DESC"
+	}
 	rows, err := s.read.QueryContext(ctx, `SELECT id, at, user_id, package_id, route, method, status, upstream_status,
 		error_code, latency_ns, bytes_in, bytes_out, forward_auth FROM audit
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`, append(args, auditLimit(q.Limit))...)
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT ?`, append(args, auditLimit(q.Limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read audit: %w", err)
 	}
-	return collect(rows, func(row scanner) (*cardgate.AuditRecord, error) {
+	recs, err := collect(rows, func(row scanner) (*cardgate.AuditRecord, error) {
 		var (
 			r       cardgate.AuditRecord
 			at, lat int64
@@ -114,6 +119,10 @@ func (s *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.Audi
 		r.Time, r.Latency = time.UnixMicro(at).UTC(), time.Duration(lat)
 		return &r, err
 	}, "read audit")
+	if q.Newest {
+		slices.Reverse(recs)
+	}
+	return recs, err
 }
 
 // auditLimit applies AuditQuery's default and a ceiling.

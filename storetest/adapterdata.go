@@ -83,6 +83,8 @@ func testAudit(t *testing.T, s cardgate.Store) {
 		{"since", cardgate.AuditQuery{Since: t0.Add(3 * time.Second)}, []int{3, 4}},
 		{"after id", cardgate.AuditQuery{AfterID: recs[1].ID}, []int{2, 3, 4}},
 		{"limit", cardgate.AuditQuery{Limit: 2}, []int{0, 1}},
+		{"newest", cardgate.AuditQuery{Limit: 2, Newest: true}, []int{3, 4}},
+		{"newest of a user", cardgate.AuditQuery{UserID: u1, Limit: 2, Newest: true}, []int{2, 4}},
 		{"user and since", cardgate.AuditQuery{UserID: u1, Since: t0.Add(time.Second)}, []int{2, 4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

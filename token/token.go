@@ -122,6 +122,14 @@ func newJTI() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// ValidJTI reports whether s has the form of the ids newJTI makes: 128
+// bits, base64url without padding (22 characters). Tokens are not stored,
+// so this is as far as a revocation can check that an id is a token's.
+func ValidJTI(s string) bool {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil && len(b) == 16
+}
+
 // Keys finds the public key for a kid. It is how a Verifier learns which
 // keys to trust: the issuer's keyring, or a JWKS fetched by package verify.
 type Keys interface {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -257,13 +258,17 @@ func TestExitStatus(t *testing.T) {
 		stderr string
 	}{
 		{[]string{"--help"}, 0, ""},
-		{[]string{"users", "add", "--help"}, 0, "Usage: cardgate users add"},
+		{[]string{"users", "add", "--help"}, 0, ""},
 		{[]string{}, 2, "no command given"},
 		{[]string{"frobnicate"}, 2, `cardgate: unknown command "frobnicate"`},
-		{[]string{"users", "add", "--nmae", "x"}, 2, "flag provided but not defined: -nmae"},
+		{[]string{"users", "add", "--nmae", "x"}, 2, "cardgate: users add: unknown flag -nmae; see cardgate users add --help\n"},
+		{[]string{"users", "add", "--name", "A", "--data", data}, 2, "cardgate: users add: --phone is required"},
 		{[]string{"revoke", "--data", data}, 2, "exactly one of --jti, --user, --package"},
-		{[]string{"users", "add", "--name", "A", "--phone", "12345", "--data", data}, 1, "cardgate: phoneNumber: must be in E.164 form"},
-		{[]string{"packages", "add", "--id", "orders", "--name", "A", "--data", data}, 1, "cardgate: id: must be in reverse-DNS form"},
+		{[]string{"users", "add", "--name", "A", "--phone", "12345", "--data", data}, 1, "cardgate: --phone: must be in E.164 form"},
+		{[]string{"users", "add", "--name", "A", "--phone", "12345", "--data", data, "--json"}, 1,
+			`{"error":{"code":"InvalidRequest","message":"--phone: must be in E.164 form`},
+		{[]string{"users", "list", "--bogus", "--json"}, 2, `{"error":{"code":"Usage","message":"users list: unknown flag -bogus`},
+		{[]string{"packages", "add", "--id", "orders", "--name", "A", "--data", data}, 1, "cardgate: --id: must be in reverse-DNS form"},
 	}
 	for _, tt := range tests {
 		cmd := exec.Command(bin, tt.args...)
@@ -284,5 +289,26 @@ func TestExitStatus(t *testing.T) {
 		if strings.Contains(stderr.String(), "cardgate: cardgate:") {
 			t.Errorf("cardgate %s: doubled prefix: %s", strings.Join(tt.args, " "), stderr.String())
 		}
+		// A mistake is reported once, in one line.
+		if status != 0 && len(tt.args) > 0 && strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("cardgate %s: want one line on stderr, got:\n%s", strings.Join(tt.args, " "), stderr.String())
+		}
+	}
+}
+
+// A built binary tells its version, the commit it was built from (go build
+// in a checkout stamps it) and its Go version; go run says "(devel)".
+func TestVersionBinary(t *testing.T) {
+	needBinary(t)
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, err := exec.Command(bin, args...).Output()
+		if err != nil || !regexp.MustCompile(`^cardgate \(devel\) (commit [0-9a-f]{40}( \(modified\))? )?go1\.\d+`).Match(out) {
+			t.Errorf("cardgate %s: %q %v", args[0], out, err)
+		}
+	}
+	out, err := exec.Command(bin, "version", "--json").Output()
+	var v struct{ Version, Commit, Go string }
+	if err != nil || json.Unmarshal(out, &v) != nil || v.Version == "" || !strings.HasPrefix(v.Go, "go1.") {
+		t.Errorf("cardgate version --json: %q %v", out, err)
 	}
 }

@@ -47,6 +47,29 @@
     m.classList.toggle("error", !!isError);
   }
 
+  // sentence is what a person reads for an error. The API's messages start
+  // with the field they are about ("phoneNumber: must be ..."), which means
+  // nothing on this page: the fields a person fills in get a sentence of
+  // their own, and a message about any other field is the page's fault,
+  // not theirs.
+  function sentence(err) {
+    const m = /^([A-Za-z]+): /.exec(err.message || "");
+    switch (m && m[1]) {
+      case "phoneNumber":
+        return "Enter the number in international form, like +14155550123.";
+      case "code":
+        return "Enter the 6-digit code from the text message.";
+    }
+    if (err.code === undefined) return "The page cannot reach the server. Check your connection and try again.";
+    if (m || err.status >= 500) return "Something went wrong on our side. Try again in a moment.";
+    const text = err.message.charAt(0).toUpperCase() + err.message.slice(1);
+    return /[.!?]$/.test(text) ? text : text + ".";
+  }
+
+  // e164 is the number as the server reads it: people type spaces, dashes,
+  // dots and brackets.
+  const e164 = (s) => s.replace(/[\s\-().]/g, "");
+
   function showSignIn() {
     $("chat").hidden = true;
     $("signin").hidden = false;
@@ -62,12 +85,14 @@
     try {
       const r = await api("POST", "/host/api/signin/code", { phoneNumber: phone });
       say(r.message);
+      // Name the number the code went to, so that a typo shows.
+      $("code-sent-to").textContent = e164(phone);
       $("phone-form").hidden = true;
       $("code-form").hidden = false;
       $("code").value = "";
       $("code").focus();
     } catch (err) {
-      say(err.message, true);
+      say(sentence(err), true);
     }
   });
 
@@ -78,7 +103,7 @@
       say("");
       start();
     } catch (err) {
-      say(err.message, true);
+      say(sentence(err), true);
     }
   });
 
@@ -104,7 +129,7 @@
               await api("POST", "/host/api/demo/signin", { userId: u.id });
               start();
             } catch (err) {
-              say(err.message, true);
+              say(sentence(err), true);
             }
           });
           const li = document.createElement("li");
@@ -114,7 +139,7 @@
       );
       $("demo-users").hidden = users.length === 0;
     } catch (err) {
-      say(err.message, true);
+      say(sentence(err), true);
     }
   }
 
@@ -172,7 +197,7 @@
       me = await api("GET", "/host/api/me");
     } catch (err) {
       if (err.status === 401) return showSignIn();
-      document.body.textContent = `The host is unavailable: ${err.message}`;
+      document.body.textContent = `The page cannot load: ${sentence(err)}`;
       return;
     }
     $("signin").hidden = true;

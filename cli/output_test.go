@@ -1,0 +1,253 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/cli"
+	"github.com/cardgate/cardgate/sqlite"
+)
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out := mustRun(t, nil, args...)
+		// A test binary, like `go run`, has no module version.
+		if !strings.HasPrefix(out, "cardgate (devel) ") || !strings.Contains(out, " go1.") {
+			t.Errorf("cardgate %s = %q", args[0], out)
+		}
+	}
+	var v struct{ Version, Commit, Go string }
+	if err := json.Unmarshal([]byte(mustRun(t, nil, "version", "--json")), &v); err != nil || v.Version != "(devel)" ||
+		!strings.HasPrefix(v.Go, "go1.") {
+		t.Errorf("version --json = %+v (%v)", v, err)
+	}
+}
+
+// Every admin command prints JSON with --json, lists as arrays.
+func TestJSONEverywhere(t *testing.T) {
+	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	var tok struct{ JTI string }
+	for _, tt := range []struct {
+		args  []string
+		stdin string
+		array bool
+	}{
+		{[]string{"users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101"}, "", false},
+		{[]string{"users", "list"}, "", true},
+		{[]string{"users", "disable", alice}, "", false},
+		{[]string{"users", "enable", alice}, "", false},
+		{[]string{"packages", "add", "--id", "com.contoso.orders", "--name", "Orders"}, "", false},
+		{[]string{"packages", "import", "../actionpkg/testdata/orders"}, "", false},
+		{[]string{"packages", "list"}, "", true},
+		{[]string{"packages", "disable", "com.contoso.orders"}, "", false},
+		{[]string{"packages", "enable", "com.contoso.orders"}, "", false},
+		{[]string{"hosts", "add", "web"}, "", false},
+		{[]string{"hosts", "list"}, "", true},
+		{[]string{"clients", "add", "ops", "--role", "admin"}, "", false},
+		{[]string{"clients", "list"}, "", true},
+		{[]string{"token", "--user", alice, "--package", "com.contoso.orders"}, "", false},
+		{[]string{"revoke", "--user", alice}, "", false},
+		{[]string{"keys", "rotate"}, "", false},
+		{[]string{"keys", "list"}, "", true},
+		{[]string{"secrets", "set", "erp"}, "v", false},
+		{[]string{"secrets", "list"}, "", true},
+		{[]string{"audit", "query"}, "", true},
+		{[]string{"version"}, "", false},
+	} {
+		out, errOut, err := runIn(t, env, tt.stdin, append(tt.args, "--json")...)
+		if err != nil {
+			t.Fatalf("%s: %v %s", tt.args, err, errOut)
+		}
+		if !json.Valid([]byte(out)) || (tt.array != strings.HasPrefix(out, "[")) || (!tt.array && !strings.HasPrefix(out, "{")) {
+			t.Errorf("cardgate %s --json printed %q; want a JSON %s", strings.Join(tt.args, " "), out, map[bool]string{true: "array", false: "object"}[tt.array])
+		}
+		if tt.args[0] == "token" {
+			json.Unmarshal([]byte(out), &tok)
+		}
+	}
+	mustRun(t, env, "revoke", "--jti", tok.JTI)
+	var list []map[string]any
+	json.Unmarshal([]byte(mustRun(t, env, "hosts", "list", "--json")), &list)
+	out := mustRun(t, env, "hosts", "remove", list[0]["id"].(string), "--json")
+	if !json.Valid([]byte(out)) {
+		t.Errorf("hosts remove --json = %q", out)
+	}
+}
+
+// With --json an error is {"error":{"code","message"}}; without, one line.
+func TestReportError(t *testing.T) {
+	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	for _, tt := range []struct {
+		args       []string
+		code, want string
+	}{
+		{[]string{"users", "add", "--name", "A", "--phone", "12", "--json"}, cardgate.EINVALID, "--phone: must be in E.164 form"},
+		{[]string{"users", "list", "--bogus", "--json"}, "Usage", "unknown flag -bogus"},
+		{[]string{"token", "--json", "--user", alice, "--package", "com.a.b"}, cardgate.ENOTFOUND, "--user: no such user"},
+	} {
+		_, _, err := run(t, env, tt.args...)
+		var buf bytes.Buffer
+		cli.Report(&buf, append([]string{"cardgate"}, tt.args...), err)
+		var body struct {
+			Error struct{ Code, Message string }
+		}
+		if jerr := json.Unmarshal(buf.Bytes(), &body); jerr != nil || body.Error.Code != tt.code || body.Error.Message == "" ||
+			!strings.Contains(body.Error.Message, tt.want) || strings.HasPrefix(body.Error.Message, "cardgate:") {
+			t.Errorf("%s: reported %q, want code %s and %q", tt.args, buf.String(), tt.code, tt.want)
+		}
+		buf.Reset()
+		cli.Report(&buf, []string{"cardgate", "users", "list"}, err)
+		if !strings.HasPrefix(buf.String(), "cardgate: ") || strings.Count(buf.String(), "\n") != 1 || strings.Contains(buf.String(), "cardgate: cardgate:") {
+			t.Errorf("text report = %q", buf.String())
+		}
+	}
+	if cli.ExitCode(nil) != 0 || cli.ExitCode(errors.New("x")) != 1 {
+		t.Error("exit codes")
+	}
+}
+
+// A jti that cardgate never mints is refused, not recorded, and not echoed
+// (a whole token pasted for it is a credential).
+func TestRevokeUnknownJTI(t *testing.T) {
+	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	for _, jti := range []string{"x", "not-a-token-id", "3q2-7wQz1xYc0Yl0b9Vb7A==", "eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJ4In0.c2ln"} {
+		_, _, err := run(t, env, "revoke", "--jti", jti)
+		if err == nil || !strings.Contains(err.Error(), "--jti: is no id of a token") || cardgate.ErrorCode(err) != cardgate.EINVALID ||
+			(len(jti) > 3 && strings.Contains(err.Error(), jti)) {
+			t.Errorf("revoke --jti %q: %v", jti, err)
+		}
+	}
+	if out := mustRun(t, env, "revoke", "--jti", "3q2-7wQz1xYc0Yl0b9Vb7A"); !strings.Contains(out, "revoked token 3q2-7wQz1xYc0Yl0b9Vb7A") {
+		t.Errorf("a well-formed jti: %q", out)
+	}
+	// Kept as long as any issuer's token may live, 24 h, plus an hour: the
+	// CLI does not know the running issuer's --token-lifetime.
+	var rev struct{ ExpiresAt time.Time }
+	json.Unmarshal([]byte(mustRun(t, env, "revoke", "--jti", "3q2-7wQXxW1sTQ2aY8Jb0g", "--json")), &rev)
+	if d := time.Until(rev.ExpiresAt); d < 24*time.Hour+59*time.Minute || d > 25*time.Hour {
+		t.Errorf("the revocation expires in %v, want 25h", d)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// audit tail starts at the end of the log, unless --since says where.
+func TestAuditTailStartsNow(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CARDGATE_DATA": dir}
+	mustRun(t, env, "users", "list") // creates the store
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "cardgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Now().UTC()
+	store.AppendAudit(context.Background(), []*cardgate.AuditRecord{
+		{Time: now.Add(-2 * time.Hour), Route: "old", Method: "GET", Status: 200},
+		{Time: now.Add(-time.Minute), Route: "recent", Method: "GET", Status: 200},
+	})
+	tail := func(args ...string) (*syncBuffer, func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		out := new(syncBuffer)
+		done := make(chan error, 1)
+		go func() {
+			done <- cli.Run(ctx, append([]string{"cardgate", "audit", "tail"}, args...), func(k string) string { return env[k] },
+				strings.NewReader(""), out, new(syncBuffer))
+		}()
+		return out, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("audit tail %v: %v", args, err)
+			}
+		}
+	}
+	waitFor := func(out *syncBuffer, s string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), s); {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in:\n%s", s, out.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	out, stop := tail()
+	waitFor(out, "TIME ") // the header: it has read where the log ends
+	store.AppendAudit(context.Background(), []*cardgate.AuditRecord{{Time: time.Now().UTC(), Route: "fresh", Method: "POST", Status: 201}})
+	waitFor(out, "fresh")
+	stop()
+	if s := out.String(); strings.Contains(s, "old") || strings.Contains(s, "recent") {
+		t.Errorf("audit tail printed records from before it started:\n%s", s)
+	}
+	out, stop = tail("--since", "10m", "--json")
+	waitFor(out, "fresh")
+	stop()
+	if s := out.String(); !strings.Contains(s, `"route":"recent"`) || strings.Contains(s, `"route":"old"`) || strings.Count(s, "\n") != 2 {
+		t.Errorf("audit tail --since 10m --json:\n%s", s)
+	}
+}
+
+// Every listener a server needs is tried before it starts, and every
+// conflict is reported at once with the flag that moves it.
+func TestPortConflicts(t *testing.T) {
+	busy := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		return ln.Addr().String()
+	}
+	a, b, c, d := busy(), busy(), busy(), busy()
+	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	adapterYAML := filepath.Join(t.TempDir(), "adapter.yaml")
+	os.WriteFile(adapterYAML, []byte(`issuer: {url: "http://127.0.0.1:1"}
+routes:
+  - {name: in, match: /in, policy: {packages: [com.contoso.orders]}, upstream: {url: "http://127.0.0.1:1"}}
+`), 0o600)
+	for _, tt := range []struct {
+		args  []string
+		flags []string
+	}{
+		{[]string{"issuer", "--listen", a, "--cards-listen", b}, []string{"--listen " + a, "--cards-listen " + b}},
+		{[]string{"issuer", "--listen", "127.0.0.1:0", "--cards-listen", b}, []string{"--cards-listen " + b}},
+		{[]string{"demo", "--data", t.TempDir(), "--listen", a, "--adapter-listen", b, "--cards-listen", c, "--contoso-listen", d},
+			[]string{"--listen " + a, "--adapter-listen " + b, "--cards-listen " + c, "--contoso-listen " + d}},
+		{[]string{"adapter", "--config", adapterYAML, "--listen", a, "--ops-listen", b},
+			[]string{"--listen " + a, "--ops-listen " + b}},
+	} {
+		_, _, err := run(t, env, tt.args...)
+		if err == nil {
+			t.Fatalf("%s started on busy ports", tt.args)
+		}
+		for _, f := range tt.flags {
+			flag := strings.Fields(f)[0]
+			if !strings.Contains(err.Error(), f+": ") || !strings.Contains(err.Error(), "pass "+flag+" host:port") {
+				t.Errorf("%s: %v\nwant it to name %s and how to move it", tt.args[0], err, f)
+			}
+		}
+		if strings.Contains(err.Error(), "listen tcp") {
+			t.Errorf("%s: the address is repeated: %v", tt.args[0], err)
+		}
+	}
+}
