@@ -47,6 +47,12 @@ func TestAdminCommands(t *testing.T) {
 	if !strings.Contains(out, "added user "+alice) {
 		t.Errorf("users add said %q", out)
 	}
+	// A number names one person: another user cannot take Alice's, however
+	// it is written.
+	if _, _, err := run(t, env, "users", "add", "--name", "Mallory", "--phone", "+1 (415) 555-0101"); err == nil ||
+		!strings.Contains(err.Error(), "+14155550101 is user "+alice+"'s number already") {
+		t.Errorf("users add with Alice's number: %v", err)
+	}
 	var users []map[string]any
 	json.Unmarshal([]byte(mustRun(t, env, "users", "list", "--json")), &users)
 	if len(users) != 1 || users[0]["name"] != "Alice" || users[0]["phoneNumber"] != "+14155550101" {
@@ -141,7 +147,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"frobnicate"}, true, `unknown command "frobnicate"`},
 		{[]string{"users", "explode"}, true, `unknown subcommand "explode"`},
 		{[]string{"users", "add", "--bogus"}, true, "flag provided but not defined: -bogus"},
-		{[]string{"users", "add", "--name", "X", "--phone", "555-1234"}, false, "phoneNumber: must be in E.164 form"},
+		{[]string{"users", "add", "--name", "X", "--phone", "555-1234"}, false, "phoneNumber: must be a real phone number in international form"},
+		{[]string{"users", "add", "--name", "X", "--phone", "+1415555"}, false, "phoneNumber: must be a real phone number in international form"},
 		{[]string{"users", "add", "--name", "X", "--phone", "+1415555", "--id", "nope"}, false, "id: must be a lower-case GUID"},
 		{[]string{"packages", "add", "--id", "Orders", "--name", "X"}, false, "id: must be in reverse-DNS form"},
 		{[]string{"users", "disable"}, true, "want 1 argument(s)"},

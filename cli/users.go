@@ -14,7 +14,7 @@ func runUsers(ctx context.Context, env *Env, args []string) error {
 			return adminCmd(ctx, env, args, "users add", 0, func(fs flagSet) {
 				id = fs.String("id", "", "user id, a GUID (default: a new one)")
 				name = fs.String("name", "", "display name (required)")
-				phone = fs.String("phone", "", "phone number in E.164 form, like +14155550123 (required)")
+				phone = fs.String("phone", "", "phone number in international form, like +14155550123; one no other user has (required)")
 				picture = fs.String("picture", "", "profile picture URL")
 			}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
 				u := &cardgate.User{ID: *id, Name: *name, PhoneNumber: *phone, PictureURL: *picture}

@@ -121,22 +121,17 @@ func New(cfg Config) (*Service, error) {
 	return &Service{cfg: cfg, log: log}, nil
 }
 
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
-
 // NormalizePhone accepts a phone number as people type it ("+1 415-555
-// 0123") and returns it in E.164 form, or an EINVALID error naming the field.
+// 0123") and returns it in E.164 form, or an EINVALID error naming the field
+// in a sentence a person understands. Only real numbers pass (see
+// cardgate.NormalizePhone); the answer depends on the number alone, never
+// on whether anyone has it, so it tells nothing about accounts.
 func NormalizePhone(s string) (string, error) {
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '-', '(', ')', '.':
-			return -1
-		}
-		return r
-	}, s)
-	if !e164.MatchString(s) {
-		return "", cardgate.Errorf(cardgate.EINVALID, "phoneNumber: must be a number in international form, like +14155550123")
+	p, err := cardgate.NormalizePhone(s)
+	if err != nil {
+		return "", cardgate.Errorf(cardgate.EINVALID, "phoneNumber: enter the number in international form, with + and the country code, like +14155550123")
 	}
-	return s, nil
+	return p, nil
 }
 
 // Start sends a sign-in code to phone, from the client at address client

@@ -241,8 +241,10 @@ func TestUnknownNumberGetsTheSameAnswer(t *testing.T) {
 	if f.sent() != 0 {
 		t.Fatalf("sent codes to %v", f.out.codes)
 	}
-	err := f.svc.Start(t.Context(), "415 555", "c")
-	wantErr(t, err, cardgate.EINVALID, "phoneNumber: must be a number in international form")
+	for _, bad := range []string{"415 555", "+1415555"} { // the second has E.164's shape, but no one has it
+		err := f.svc.Start(t.Context(), bad, "c")
+		wantErr(t, err, cardgate.EINVALID, "phoneNumber: enter the number in international form, with + and the country code")
+	}
 }
 
 func TestRateLimits(t *testing.T) {

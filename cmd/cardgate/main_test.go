@@ -262,7 +262,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"frobnicate"}, 2, `cardgate: unknown command "frobnicate"`},
 		{[]string{"users", "add", "--nmae", "x"}, 2, "flag provided but not defined: -nmae"},
 		{[]string{"revoke", "--data", data}, 2, "exactly one of --jti, --user, --package"},
-		{[]string{"users", "add", "--name", "A", "--phone", "12345", "--data", data}, 1, "cardgate: phoneNumber: must be in E.164 form"},
+		{[]string{"users", "add", "--name", "A", "--phone", "12345", "--data", data}, 1, "cardgate: phoneNumber: must be a real phone number"},
 		{[]string{"packages", "add", "--id", "orders", "--name", "A", "--data", data}, 1, "cardgate: id: must be in reverse-DNS form"},
 	}
 	for _, tt := range tests {
