@@ -199,6 +199,7 @@ func TestUpgradeKeepsSigningKeys(t *testing.T) {
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for _, q := range []string{
 		"DELETE FROM schema_migrations WHERE version >= 5",
+		"DROP TABLE settings", // undo 8
 		"DROP INDEX users_phone_number_unique", // undo 7
 		"ALTER TABLE users DROP COLUMN phone_shared",
 		"ALTER TABLE signing_keys DROP COLUMN activates_at",
@@ -237,6 +238,7 @@ func TestUpgradeKeepsSharedPhoneNumbers(t *testing.T) {
 	}
 	for _, q := range []string{
 		"DELETE FROM schema_migrations WHERE version >= 7",
+		"DROP TABLE settings",
 		"DROP INDEX users_phone_number_unique",
 		"ALTER TABLE users DROP COLUMN phone_shared",
 		"INSERT INTO users (id, name, phone_number, created_at, updated_at) VALUES " +

@@ -79,6 +79,7 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() cardgate.Store)) {
 		{"PackageContent", testPackageContent},
 		{"UserByPhone", testUserByPhone},
 		{"UniquePhoneNumbers", testUniquePhoneNumbers},
+		{"Settings", testSettings},
 		{"LoginCodes", testLoginCodes},
 		{"LoginCodeAttemptsConcurrent", testLoginCodeAttemptsConcurrent},
 		{"Sessions", testSessions},
