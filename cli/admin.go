@@ -32,7 +32,7 @@ func adminCmd(ctx context.Context, env *Env, args []string, usage string, npos i
 	if err != nil {
 		return err
 	}
-	sys, err := open(ctx, cfg, env, cfg.issuer(""), quietLogger(env))
+	sys, err := open(ctx, cfg, env, openOptions{mode: useInstall}, quietLogger(env))
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,9 @@
 // (a postgres:// URL selects PostgreSQL). Settings come from, in rising
 // order, defaults, a YAML file (--config), CARDGATE_* environment variables
 // and flags; see Config. The master key is CARDGATE_MASTER_KEY, or else the
-// file master.key in the data directory, created with mode 0600.
+// file master.key in the data directory, created with mode 0600. Only
+// issuer, demo and init create an installation; every other command opens
+// an existing one and creates nothing (see openMode).
 //
 // The demo keeps its state in ./cardgate-demo, in the current directory,
 // where a user sees it and can delete it, and ignores the environment that
@@ -43,6 +45,7 @@ func commands() map[string]command {
 		"issuer":   {"run the Integration Service", runIssuer},
 		"adapter":  {"run the adapter: an identity-aware proxy to business systems", runAdapter},
 		"demo":     {"run the demo: a seeded Integration Service on loopback", runDemo},
+		"init":     {"create an installation: data directory, master key, database", runInit},
 		"users":    {"add, list, disable or enable users", runUsers},
 		"packages": {"add, list, disable or enable action packages", runPackages},
 		"hosts":    {"add, list or remove chat hosts (clients that mint tokens)", runHosts},
