@@ -204,14 +204,14 @@ func openStore(ctx context.Context, cfg Config, env *Env, mode openMode) (cardga
 			return nil, nil, nil, err
 		}
 		if made {
-			created = append(created, "data directory "+cfg.Data)
+			created = append(created, "data directory "+absPath(cfg.Data))
 		}
 		// SQLite makes its -wal and -shm files with the database's mode:
 		// creating the file 0600 first keeps all three private.
 		f, err := os.OpenFile(sqlitePath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err == nil {
 			f.Close()
-			created = append(created, "database "+sqlitePath)
+			created = append(created, "database "+absPath(sqlitePath))
 		} else if !errors.Is(err, fs.ErrExist) {
 			return nil, nil, nil, fmt.Errorf("data: %w", err)
 		}
@@ -235,7 +235,7 @@ func openStore(ctx context.Context, cfg Config, env *Env, mode openMode) (cardga
 		return nil, nil, nil, err
 	}
 	if madeKey {
-		created = append(created, "master key "+keyFile)
+		created = append(created, "master key "+absPath(keyFile))
 	}
 	if cfg.Store != "" && mode == createInstall {
 		if fresh, err := isFresh(ctx, store); err == nil && fresh {
@@ -355,8 +355,21 @@ func wrongMasterKey(cfg Config, env *Env) error {
 
 // noInstall is the error of a command that found no installation.
 func noInstall(cfg Config, why string) error {
+	where := cfg.Data
+	if abs := absPath(cfg.Data); abs != where {
+		where += " (" + abs + ")"
+	}
 	return fmt.Errorf("no cardgate installation in %s: %s. Pass --data (env CARDGATE_DATA) naming the installation's directory, "+
-		"or create one with cardgate init --data %s", cfg.Data, why, cfg.Data)
+		"or create one with cardgate init --data %s", where, why, cfg.Data)
+}
+
+// absPath is path made absolute for messages, so that an operator in the
+// wrong working directory sees where a command looked.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 // mkdirPrivate makes dir, mode 0700, and reports whether it did.
@@ -397,7 +410,7 @@ func createdNote(sys *system, cfg Config, env *Env) string {
 	fmt.Fprintf(&b, "Created a new cardgate installation: %s.\n", strings.Join(sys.created, ", "))
 	if env.Getenv("CARDGATE_MASTER_KEY") == "" {
 		fmt.Fprintf(&b, "Back up the master key %s: it seals the signing keys and the secrets in the store, which are lost without it.\n",
-			filepath.Join(cfg.Data, "master.key"))
+			absPath(filepath.Join(cfg.Data, "master.key")))
 	} else {
 		fmt.Fprintln(&b, "The master key is CARDGATE_MASTER_KEY: keep it backed up; the signing keys and secrets in the store are lost without it.")
 	}
