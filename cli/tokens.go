@@ -73,4 +73,3 @@ func countSet(vs ...string) int {
 	}
 	return n
 }
-

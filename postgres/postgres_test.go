@@ -199,7 +199,7 @@ func TestUpgradeKeepsSigningKeys(t *testing.T) {
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for _, q := range []string{
 		"DELETE FROM schema_migrations WHERE version >= 5",
-		"DROP TABLE settings", // undo 8
+		"DROP TABLE settings",                  // undo 8
 		"DROP INDEX users_phone_number_unique", // undo 7
 		"ALTER TABLE users DROP COLUMN phone_shared",
 		"ALTER TABLE signing_keys DROP COLUMN activates_at",
