@@ -3,6 +3,7 @@ package cli_test
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -159,6 +160,26 @@ func TestWrongOrMissingMasterKey(t *testing.T) {
 	}
 	if _, err := os.Stat(keyFile); err == nil {
 		t.Error("a new master.key was made over an installation's database")
+	}
+
+	// The commands docs/architecture.md gives make keys the variable takes.
+	for _, gen := range []string{"head -c 32 /dev/urandom | base64", "openssl rand -base64 32"} {
+		if _, err := exec.LookPath(strings.Fields(gen)[0]); err != nil {
+			t.Logf("%s: not installed", gen)
+			continue
+		}
+		key, err := exec.Command("sh", "-c", gen).Output()
+		if err != nil {
+			t.Fatalf("%s: %v", gen, err)
+		}
+		fresh := map[string]string{"CARDGATE_DATA": t.TempDir(), "CARDGATE_MASTER_KEY": strings.TrimSpace(string(key))}
+		if out := mustRun(t, fresh, "init"); !strings.Contains(out, "The master key is CARDGATE_MASTER_KEY") {
+			t.Errorf("init with a key from %s said %q", gen, out)
+		}
+		if _, err := os.Stat(filepath.Join(fresh["CARDGATE_DATA"], "master.key")); err == nil {
+			t.Errorf("init wrote master.key although CARDGATE_MASTER_KEY is set")
+		}
+		mustRun(t, fresh, "users", "list")
 	}
 
 	t.Run("postgres", func(t *testing.T) {

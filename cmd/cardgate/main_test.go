@@ -83,6 +83,7 @@ func testBinary(t *testing.T, store string) {
 		}
 		return string(out)
 	}
+	cli("init")
 	cli("users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101", "--picture", "https://pics.example/a.png")
 	cli("packages", "add", "--id", orders, "--name", "Order products")
 	var host struct{ APIKey string }
@@ -199,8 +200,10 @@ type install struct {
 }
 
 func newInstall(t *testing.T) *install {
-	return &install{t: t, data: t.TempDir(),
+	in := &install{t: t, data: t.TempDir(),
 		env: append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_STORE=", "CARDGATE_DATA=", "CARDGATE_CONFIG=")}
+	in.run("", "init")
+	return in
 }
 
 // run runs one command to its end, stdin on its standard input, and
@@ -251,6 +254,11 @@ func stderrOf(err error) string {
 func TestExitStatus(t *testing.T) {
 	needBinary(t)
 	data := t.TempDir()
+	init := exec.Command(bin, "init", "--data", data)
+	init.Env = append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_STORE=", "CARDGATE_DATA=", "CARDGATE_CONFIG=")
+	if out, err := init.CombinedOutput(); err != nil {
+		t.Fatalf("cardgate init: %v %s", err, out)
+	}
 	tests := []struct {
 		args   []string
 		status int
