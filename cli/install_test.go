@@ -72,6 +72,9 @@ func TestChangingTheIssuerURLIsExplicit(t *testing.T) {
 	if _, _, err := run(t, env, "init", "--issuer-url", "https://id.example"); err == nil || !strings.Contains(err.Error(), "--change-issuer-url") {
 		t.Errorf("init with another --issuer-url: %v", err)
 	}
+	// The recorded URL on another listener: a proxy in front keeps it.
+	kept := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--issuer-url", "http://127.0.0.1:9180")
+	kept.stop()
 	srv := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--change-issuer-url")
 	if log := srv.stderr.String(); !strings.Contains(log, "changed the installation's issuer URL") ||
 		!strings.Contains(log, `"from":"http://127.0.0.1:9180"`) || !strings.Contains(log, `"to":"`+srv.base+`"`) {
