@@ -203,6 +203,12 @@ func TestWrongOrMissingMasterKey(t *testing.T) {
 				t.Fatalf("%s created %v", args[0], entries)
 			}
 		}
+		// A database with no installation in it is not written to.
+		empty := pgtest.URL(t)
+		if _, _, err := run(t, map[string]string{"CARDGATE_STORE": empty, "CARDGATE_MASTER_KEY": seal.GenerateText()},
+			"users", "add", "--name", "A", "--phone", "+14155550101"); err == nil || !strings.Contains(err.Error(), "no cardgate installation in the store") {
+			t.Errorf("users add into an empty database: %v", err)
+		}
 		// With the key in the variable, it works from anywhere.
 		mustRun(t, map[string]string{"CARDGATE_STORE": url, "CARDGATE_MASTER_KEY": strings.TrimSpace(string(key))}, "users", "list")
 		if _, _, err := run(t, map[string]string{"CARDGATE_STORE": url, "CARDGATE_MASTER_KEY": seal.GenerateText()}, "users", "list"); err == nil ||

@@ -237,6 +237,18 @@ func openStore(ctx context.Context, cfg Config, env *Env, mode openMode) (cardga
 	if madeKey {
 		created = append(created, "master key "+absPath(keyFile))
 	}
+	if mode == useInstall {
+		// A store that holds no installation (an empty PostgreSQL
+		// database, say) is not one to write users or keys into.
+		fresh, err := isFresh(ctx, store)
+		if err == nil && fresh {
+			err = fmt.Errorf("no cardgate installation in the store (%s): create one with cardgate init", storeName(cfg))
+		}
+		if err != nil {
+			store.Close()
+			return nil, nil, nil, err
+		}
+	}
 	if cfg.Store != "" && mode == createInstall {
 		if fresh, err := isFresh(ctx, store); err == nil && fresh {
 			created = append(created, "the installation in PostgreSQL "+redactURL(cfg.Store))

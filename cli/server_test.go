@@ -223,7 +223,7 @@ func TestIssuerSignInLimitsInRedis(t *testing.T) {
 	b := start(t, env2, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
 	// Fresh buckets on every run: a random number, and the loopback
 	// address's bucket, which earlier runs spent, emptied first.
-	phone := fmt.Sprintf("+1415%07d", mrand.IntN(10_000_000))
+	phone := fmt.Sprintf("+141555501%02d", mrand.IntN(100)) // a real number (sign-in refuses others)
 	keys := []string{"cardgate:signin:phone:" + phone, "cardgate:signin:client:127.0.0.1"}
 	c.Del(t.Context(), keys...)
 	t.Cleanup(func() { c.Del(context.Background(), keys...) })
