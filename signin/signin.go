@@ -163,7 +163,7 @@ func (s *Service) Start(ctx context.Context, phone, client string) error {
 	case cardgate.ENOTFOUND:
 		s.log.LogAttrs(ctx, slog.LevelInfo, "sign-in code not sent: no user has the number")
 	case cardgate.ECONFLICT:
-		s.log.LogAttrs(ctx, slog.LevelWarn, "sign-in code not sent: several users share the number; give each their own")
+		s.log.LogAttrs(ctx, slog.LevelWarn, "sign-in code not sent: several users share the number (added before numbers had to be unique); it signs none of them in")
 	default:
 		return err
 	}
