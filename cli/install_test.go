@@ -247,6 +247,23 @@ func TestInstallationFilesArePrivate(t *testing.T) {
 	}
 	srv.stop()
 
+	// Files an older cardgate left readable by others are made private,
+	// and the issuer says so.
+	for _, f := range []string{"cardgate.db", "cardgate.db-wal", "cardgate.db-shm"} {
+		os.Chmod(filepath.Join(dir, f), 0o644)
+	}
+	os.Chmod(dir, 0o755)
+	srv = start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--issuer-url", srv.base)
+	if out := srv.stdout.String(); !strings.Contains(out, "Made private, readable by others before: ") ||
+		!strings.Contains(out, filepath.Join(dir, "cardgate.db")+" (-rw-r--r--, now -rw-------)") {
+		t.Errorf("the issuer did not say it made the database private: %q", out)
+	}
+	private(t, dir, 0o700)
+	for _, f := range []string{"master.key", "cardgate.db", "cardgate.db-wal", "cardgate.db-shm"} {
+		private(t, filepath.Join(dir, f), 0o600)
+	}
+	srv.stop()
+
 	demo := filepath.Join(t.TempDir(), "demo")
 	d := start(t, nil, demoArgs(demo)...)
 	private(t, demo, 0o700)

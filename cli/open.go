@@ -38,6 +38,9 @@ type system struct {
 	issuerGiven bool
 	// created lists what opening made, for the command to say so.
 	created []string
+	// tightened lists files of an older installation that others could
+	// read, made private on opening.
+	tightened []string
 }
 
 func (s *system) Close() error { return s.store.Close() }
@@ -77,6 +80,9 @@ func open(ctx context.Context, cfg Config, env *Env, o openOptions, log *slog.Lo
 		return nil, err
 	}
 	sys := &system{store: store, master: master, created: created}
+	if o.mode == createInstall && cfg.Store == "" {
+		sys.tightened = tighten(cfg.Data)
+	}
 	iss, recorded, err := settleIssuerURL(ctx, store, cfg, o, log)
 	if err != nil {
 		store.Close()
@@ -412,13 +418,38 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
+// tighten makes an installation's files private that an older cardgate
+// left readable by others (it made the database with the umask's mode),
+// and lists what it changed. SQLite gives new -wal and -shm files the
+// database's mode, so they stay private after.
+func tighten(dir string) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		mode fs.FileMode
+	}{{"", 0o700}, {"cardgate.db", 0o600}, {"cardgate.db-wal", 0o600}, {"cardgate.db-shm", 0o600}} {
+		path := filepath.Join(dir, f.name)
+		st, err := os.Stat(path)
+		if err != nil || st.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if os.Chmod(path, f.mode) == nil {
+			out = append(out, fmt.Sprintf("%s (%v, now %v)", absPath(path), st.Mode().Perm(), f.mode))
+		}
+	}
+	return out
+}
+
 // createdNote says what an installation's creation made, and what its
 // operator must do about the master key; "" when nothing was made.
 func createdNote(sys *system, cfg Config, env *Env) string {
-	if len(sys.created) == 0 {
-		return ""
-	}
 	var b strings.Builder
+	if len(sys.tightened) > 0 {
+		fmt.Fprintf(&b, "Made private, readable by others before: %s.\n", strings.Join(sys.tightened, ", "))
+	}
+	if len(sys.created) == 0 {
+		return b.String()
+	}
 	fmt.Fprintf(&b, "Created a new cardgate installation: %s.\n", strings.Join(sys.created, ", "))
 	if env.Getenv("CARDGATE_MASTER_KEY") == "" {
 		fmt.Fprintf(&b, "Back up the master key %s: it seals the signing keys and the secrets in the store, which are lost without it.\n",
