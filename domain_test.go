@@ -27,7 +27,11 @@ func TestUserValidate(t *testing.T) {
 		{"no name", func(u *cardgate.User) { u.Name = "  " }, "name:"},
 		{"long name", func(u *cardgate.User) { u.Name = strings.Repeat("n", 129) }, "name:"},
 		{"local phone", func(u *cardgate.User) { u.PhoneNumber = "4155550101" }, "phoneNumber:"},
-		{"phone with spaces", func(u *cardgate.User) { u.PhoneNumber = "+1 415 555 0101" }, "phoneNumber:"},
+		{"phone with spaces", func(u *cardgate.User) { u.PhoneNumber = "+1 415 555 0101" }, ""},
+		{"phone of E.164's shape but no real number", func(u *cardgate.User) { u.PhoneNumber = "+1415555" }, "phoneNumber:"},
+		{"phone with an unknown country code", func(u *cardgate.User) { u.PhoneNumber = "+999123456789" }, "phoneNumber:"},
+		{"phone without +", func(u *cardgate.User) { u.PhoneNumber = "14155550101" }, "phoneNumber:"},
+		{"phone with letters", func(u *cardgate.User) { u.PhoneNumber = "+1415555CALL" }, "phoneNumber:"},
 		{"phone too long", func(u *cardgate.User) { u.PhoneNumber = "+1234567890123456" }, "phoneNumber:"},
 		{"phone leading zero", func(u *cardgate.User) { u.PhoneNumber = "+0415555" }, "phoneNumber:"},
 		{"script picture", func(u *cardgate.User) { u.PictureURL = "javascript:alert(1)" }, "pictureUrl:"},
@@ -49,6 +53,30 @@ func TestUserValidate(t *testing.T) {
 				t.Fatalf("err = %v, want EINVALID naming %s", err, tt.field)
 			}
 		})
+	}
+}
+
+// TestNormalizePhone: numbers as people type them come out in E.164 form;
+// only real numbers pass, and the error does not repeat the input.
+func TestNormalizePhone(t *testing.T) {
+	for in, want := range map[string]string{
+		"+14155550101":      "+14155550101",
+		"+1 (415) 555-0101": "+14155550101",
+		"+44 7911 123456":   "+447911123456",
+		"+44 07911 123456":  "+447911123456", // the national 0, which people type, goes
+		"+49 30 123456":     "+4930123456",
+	} {
+		if got, err := cardgate.NormalizePhone(in); err != nil || got != want {
+			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "+", "+1415555", "+12345", "+0415555", "+1234567890123456", "4155550101", "+1 415 555 01O1"} {
+		got, err := cardgate.NormalizePhone(in)
+		if cardgate.ErrorCode(err) != cardgate.EINVALID || !strings.HasPrefix(cardgate.ErrorMessage(err), "phoneNumber:") {
+			t.Errorf("NormalizePhone(%q) = %q, %v; want EINVALID naming phoneNumber", in, got, err)
+		} else if in == "+1 415 555 01O1" && strings.Contains(err.Error(), "01O1") {
+			t.Errorf("NormalizePhone(%q): error repeats the input: %v", in, err)
+		}
 	}
 }
 

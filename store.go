@@ -103,7 +103,21 @@ type Store interface {
 	// error.
 	DeleteSession(ctx context.Context, idHash []byte) error
 
+	// Setting returns the installation's setting name (SettingIssuerURL);
+	// one never set is ENOTFOUND.
+	Setting(ctx context.Context, name string) (string, error)
+	// InitSetting stores value as setting name unless it is set already,
+	// and returns the value stored, in one atomic step: of several nodes
+	// starting at once, one value wins and all of them get it.
+	InitSetting(ctx context.Context, name, value string, at time.Time) (string, error)
+	// PutSetting sets setting name to value, replacing any earlier value.
+	PutSetting(ctx context.Context, name, value string, at time.Time) error
+
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// SettingIssuerURL is the installation's issuer URL: the iss of every token
+// it mints and the only one it accepts.
+const SettingIssuerURL = "issuer_url"

@@ -47,15 +47,11 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	store, master, err := openStore(ctx, cfg, env)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	vault := &secret.Vault{Store: store, Key: master}
 	lookupEnv := func(k string) (string, bool) { v := env.Getenv(k); return v, v != "" }
-
 	if *check {
+		// The store only if a store: secret needs it, and never a new one.
+		vault := &lazyVault{cfg: cfg, env: env}
+		defer vault.Close()
 		if err := adapter.Check(ctx, *file, adapter.Options{Secrets: vault, LookupEnv: lookupEnv}); err != nil {
 			return err
 		}
@@ -68,6 +64,12 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	if *online {
 		return usagef("adapter: --online goes with --check")
 	}
+	store, master, _, err := openStore(ctx, cfg, env, useInstall)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	vault := &secret.Vault{Store: store, Key: master}
 
 	log := newLogger(env.Stderr, cfg.LogLevel)
 	acfg, err := adapter.Load(*file)

@@ -14,7 +14,7 @@ import (
 )
 
 func TestSecretsSetFromStdin(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t)
 	const value = "erp-api-key-4f9a1c"
 	out, errOut, err := runIn(t, env, value+"\n", "secrets", "set", "erp-key")
 	if err != nil {
@@ -49,7 +49,7 @@ func TestSecretsSetFromStdin(t *testing.T) {
 func TestAuditQuery(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"CARDGATE_DATA": dir}
-	mustRun(t, env, "users", "list") // creates the store
+	mustRun(t, env, "init")
 	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "cardgate.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestAuditQuery(t *testing.T) {
 }
 
 func TestPackagesImport(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t)
 	out := mustRun(t, env, "packages", "import", "../actionpkg/testdata/orders")
 	if !strings.Contains(out, "imported package com.contoso.orders (Order products) version 1.0.0, 3 files") {
 		t.Errorf("import said %q", out)

@@ -20,7 +20,7 @@ import (
 // slow body gets 408 at readTimeout, idle connections close at
 // idleTimeout; and with no server: section, the documented defaults.
 func TestAdapterServerSettings(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t)
 	mustRun(t, env, "users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
 	mustRun(t, env, "packages", "add", "--id", "com.contoso.orders", "--name", "Orders")
 	var host struct{ APIKey string }

@@ -35,7 +35,7 @@ func adminCmd(ctx context.Context, env *Env, args []string, h help, kind flagKin
 	if err != nil {
 		return settingError(err)
 	}
-	sys, err := open(ctx, cfg, env, cfg.issuer(""), quietLogger(env))
+	sys, err := open(ctx, cfg, env, openOptions{mode: useInstall}, quietLogger(env))
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,9 @@
 // (a postgres:// URL selects PostgreSQL). Settings come from, in rising
 // order, defaults, a YAML file (--config), CARDGATE_* environment variables
 // and flags; see Config. The master key is CARDGATE_MASTER_KEY, or else the
-// file master.key in the data directory, created with mode 0600.
+// file master.key in the data directory, created with mode 0600. Only
+// issuer, demo and init create an installation; every other command opens
+// an existing one and creates nothing (see openMode).
 //
 // Each command declares its help (a line of what it does, an example) and
 // the groups of shared flags it uses (flagKind), so that its --help lists
@@ -50,6 +52,7 @@ func commands() map[string]command {
 		"issuer":   {"run the Integration Service, its card host and the cards origin", runIssuer},
 		"adapter":  {"run the adapter: an identity-aware proxy to business systems", runAdapter},
 		"demo":     {"run the demo: a seeded Integration Service on loopback", runDemo},
+		"init":     {"create an installation: data directory, master key, database", runInit},
 		"users":    {"add, list, disable or enable users", runUsers},
 		"packages": {"add, import, list, disable or enable action packages", runPackages},
 		"hosts":    {"add, list or remove chat hosts (clients that mint tokens)", runHosts},

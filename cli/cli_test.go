@@ -41,11 +41,26 @@ func mustRun(t *testing.T, env map[string]string, args ...string) string {
 
 const alice = "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10"
 
-func TestAdminCommands(t *testing.T) {
+// newInstall makes an installation in a fresh directory with cardgate
+// init and its flags, and returns the environment that names it.
+func newInstall(t *testing.T, flags ...string) map[string]string {
+	t.Helper()
 	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	mustRun(t, env, append([]string{"init"}, flags...)...)
+	return env
+}
+
+func TestAdminCommands(t *testing.T) {
+	env := newInstall(t, "--issuer-url", "https://id.example")
 	out := mustRun(t, env, "users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
 	if !strings.Contains(out, "added user "+alice) {
 		t.Errorf("users add said %q", out)
+	}
+	// A number names one person: another user cannot take Alice's, however
+	// it is written.
+	if _, _, err := run(t, env, "users", "add", "--name", "Mallory", "--phone", "+1 (415) 555-0101"); err == nil ||
+		!strings.Contains(err.Error(), "+14155550101 is user "+alice+"'s number already") {
+		t.Errorf("users add with Alice's number: %v", err)
 	}
 	var users []map[string]any
 	json.Unmarshal([]byte(mustRun(t, env, "users", "list", "--json")), &users)
@@ -132,7 +147,7 @@ func TestAdminCommands(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t)
 	tests := []struct {
 		args  []string
 		usage bool
@@ -141,13 +156,14 @@ func TestBadInput(t *testing.T) {
 		{[]string{"frobnicate"}, true, `unknown command "frobnicate"`},
 		{[]string{"users", "explode"}, true, `unknown subcommand "explode"`},
 		{[]string{"users", "add", "--bogus"}, true, "unknown flag -bogus"},
-		{[]string{"users", "add", "--name", "X", "--phone", "555-1234"}, false, "--phone: must be in E.164 form"},
-		{[]string{"users", "add", "--name", "X", "--phone", "+1415555", "--id", "nope"}, false, "--id: must be a lower-case GUID"},
+		{[]string{"users", "add", "--name", "X", "--phone", "555-1234"}, false, "--phone: must be a real phone number in international form"},
+		{[]string{"users", "add", "--name", "X", "--phone", "+1415555"}, false, "--phone: must be a real phone number in international form"},
+		{[]string{"users", "add", "--name", "X", "--phone", "+14155550123", "--id", "nope"}, false, "--id: must be a lower-case GUID"},
 		{[]string{"packages", "add", "--id", "Orders", "--name", "X"}, false, "--id: must be in reverse-DNS form"},
 		{[]string{"users", "disable"}, true, "users disable: want ID"},
 		{[]string{"revoke"}, true, "exactly one of --jti, --user, --package"},
 		{[]string{"clients", "add", "x", "--role", "root"}, false, "--role: must be one of"},
-		{[]string{"token", "--user", alice, "--package", "com.nope.x"}, false, "--user: no such user"},
+		{[]string{"token", "--user", alice, "--package", "com.nope.x", "--issuer-url", "https://id.example"}, false, "--user: no such user"},
 		{[]string{"issuer", "--token-lifetime", "1s"}, false, "tokenLifetime: must be between 1m and 24h"},
 		{[]string{"issuer", "--store", "mysql://x"}, false, "store: must be a postgres:// URL"},
 		{[]string{"issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--trusted-proxies", "10.0.0.0/8, proxy"}, false,
@@ -184,6 +200,8 @@ func TestConfigFileAndEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "cardgate.yaml")
 	os.WriteFile(cfgFile, []byte("data: "+filepath.Join(dir, "fromfile")+"\n"), 0o600)
+	mustRun(t, map[string]string{"CARDGATE_CONFIG": cfgFile}, "init")
+	mustRun(t, map[string]string{"CARDGATE_DATA": filepath.Join(dir, "fromflag")}, "init")
 	mustRun(t, map[string]string{"CARDGATE_CONFIG": cfgFile}, "packages", "add", "--id", "com.a.b", "--name", "A")
 	if _, err := os.Stat(filepath.Join(dir, "fromfile", "cardgate.db")); err != nil {
 		t.Errorf("config file's data dir not used: %v", err)
@@ -198,7 +216,7 @@ func TestConfigFileAndEnvironment(t *testing.T) {
 	if _, _, err := run(t, map[string]string{"CARDGATE_CONFIG": cfgFile}, "users", "list"); err == nil || !strings.Contains(err.Error(), "datadir") {
 		t.Errorf("unknown config field: %v", err)
 	}
-	if _, _, err := run(t, map[string]string{"CARDGATE_DATA": dir, "CARDGATE_MASTER_KEY": "not-a-key"}, "users", "list"); err == nil ||
+	if _, _, err := run(t, map[string]string{"CARDGATE_DATA": filepath.Join(dir, "fromflag"), "CARDGATE_MASTER_KEY": "not-a-key"}, "users", "list"); err == nil ||
 		!strings.Contains(err.Error(), "CARDGATE_MASTER_KEY") || strings.Contains(err.Error(), "not-a-key") {
 		t.Errorf("bad master key: %v", err)
 	}
@@ -207,6 +225,7 @@ func TestConfigFileAndEnvironment(t *testing.T) {
 func TestPostgresStore(t *testing.T) {
 	url := pgtest.URL(t)
 	env := map[string]string{"CARDGATE_DATA": t.TempDir(), "CARDGATE_STORE": url}
+	mustRun(t, env, "init")
 	mustRun(t, env, "users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
 	if out := mustRun(t, env, "users", "list"); !strings.Contains(out, alice) {
 		t.Errorf("users list on PostgreSQL = %q", out)
@@ -214,7 +233,7 @@ func TestPostgresStore(t *testing.T) {
 }
 
 func TestRemoveAndEnable(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t, "--issuer-url", "https://id.example")
 	var admin, host struct{ ID, Role, APIKey string }
 	json.Unmarshal([]byte(mustRun(t, env, "clients", "add", "ops", "--role", "admin", "--json")), &admin)
 	json.Unmarshal([]byte(mustRun(t, env, "hosts", "add", "web", "--json")), &host)

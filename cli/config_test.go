@@ -34,6 +34,7 @@ func TestConfigPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "cardgate.yaml")
 	os.WriteFile(cfgFile, []byte("# the operator's settings\ndata: "+dir+"\nissuerUrl: https://file.example\ntokenLifetime: 45m\n"), 0o600)
+	mustRun(t, map[string]string{"CARDGATE_DATA": dir}, "init") // records no issuer URL: the test sets it three ways
 	env := map[string]string{"CARDGATE_CONFIG": cfgFile}
 	mustRun(t, env, "users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
 	mustRun(t, env, "packages", "add", "--id", "com.contoso.orders", "--name", "Orders")
@@ -58,8 +59,7 @@ func TestConfigPrecedence(t *testing.T) {
 	// --config beats CARDGATE_CONFIG.
 	other := filepath.Join(dir, "other.yaml")
 	os.WriteFile(other, []byte("data: "+filepath.Join(dir, "other")+"\n"), 0o600)
-	mustRun(t, env, "users", "list", "--config", other)
-	if _, err := os.Stat(filepath.Join(dir, "other", "cardgate.db")); err != nil {
+	if _, _, err := run(t, env, "users", "list", "--config", other); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "other")) {
 		t.Errorf("--config not used: %v", err)
 	}
 }

@@ -112,7 +112,10 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		lns[name] = opened[i]
 	}
 	url := func(name string) string { return "http://" + lns[name].Addr().String() }
-	sys, err := open(ctx, cfg, env, cfg.issuer(lns["issuer"].Addr().String()), log)
+	// The demo's issuer URL is wherever it serves now: its installation
+	// follows it from run to run, so that cardgate token works beside it.
+	sys, err := open(ctx, cfg, env, openOptions{mode: createInstall, serving: true,
+		listenAddr: lns["issuer"].Addr().String(), changeIssuerURL: true}, log)
 	if err != nil {
 		return err
 	}
@@ -130,6 +133,10 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer closeServers()
+	if err := sys.recordIssuerURL(ctx, true, log); err != nil {
+		return err
+	}
+	fmt.Fprint(env.Stdout, createdNote(sys, cfg, env))
 	d.walkthrough(env.Stdout)
 	return serve(ctx, log, servers, func(ctx context.Context) {
 		sys.svc.RefreshKeys(ctx, keyRefresh)

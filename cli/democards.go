@@ -112,7 +112,12 @@ routes:
       clientSecret: "store:%[5]s"
     cors: {origins: [%[6]s]}
 `, d.base, d.contosoURL, DemoOrders, demoContosoKey, demoContosoSecret, cors, demoContosoClient)
-	return os.WriteFile(filepath.Join(d.dir, demoAdapterFile), []byte(conf), 0o600)
+	path := filepath.Join(d.dir, demoAdapterFile)
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600) // WriteFile sets the mode of a new file only
+
 }
 
 func walkCards(w io.Writer, d *demo) {

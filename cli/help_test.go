@@ -47,7 +47,7 @@ func TestHelpWalk(t *testing.T) {
 	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
 	top := helpOf(t, env)
 	cmds := listed(top, "Commands:")
-	for _, want := range []string{"adapter", "audit", "clients", "demo", "hosts", "issuer", "keys", "packages", "revoke",
+	for _, want := range []string{"adapter", "audit", "clients", "demo", "hosts", "init", "issuer", "keys", "packages", "revoke",
 		"secrets", "token", "users", "version"} {
 		if !slices.Contains(cmds, want) {
 			t.Errorf("cardgate --help does not list %s:\n%s", want, top)
@@ -57,7 +57,7 @@ func TestHelpWalk(t *testing.T) {
 	// offer them.
 	servers := []string{"issuer", "demo", "adapter"}
 	uses := map[string][]string{
-		"issuer-url":     {"issuer", "demo", "token"},
+		"issuer-url":     {"issuer", "demo", "token", "init"},
 		"token-lifetime": {"issuer", "demo", "token"},
 		"listen":         servers,
 		"log-level":      servers,
@@ -132,7 +132,7 @@ func TestHelpWalk(t *testing.T) {
 // Mistakes in the command line are reported once, in one line that names
 // the flag, with the usage error's status.
 func TestUsageMistakes(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t) // some mistakes are found once the store is open
 	for _, tt := range []struct {
 		args []string
 		msg  string
@@ -169,12 +169,12 @@ func TestUsageMistakes(t *testing.T) {
 
 // Errors name the flag the user typed, never the API's field.
 func TestErrorsNameFlags(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t, "--issuer-url", "https://id.example")
 	for _, tt := range []struct {
 		args      []string
 		want, not string
 	}{
-		{[]string{"users", "add", "--name", "A", "--phone", "555-1234"}, "--phone: must be in E.164 form", "phoneNumber"},
+		{[]string{"users", "add", "--name", "A", "--phone", "555-1234"}, "--phone: must be a real phone number in international form", "phoneNumber"},
 		{[]string{"users", "add", "--name", "A", "--phone", "+14155550123", "--picture", "x"}, "--picture: must be", "pictureUrl"},
 		{[]string{"users", "add", "--name", "A", "--phone", "+14155550123", "--id", "nope"}, "--id: must be a lower-case GUID", ""},
 		{[]string{"token", "--user", alice, "--package", "com.nope.x"}, "--user: no such user", "userId"},

@@ -35,7 +35,7 @@ func TestVersion(t *testing.T) {
 
 // Every admin command prints JSON with --json, lists as arrays.
 func TestJSONEverywhere(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t, "--issuer-url", "https://id.example")
 	var tok struct{ JTI string }
 	for _, tt := range []struct {
 		args  []string
@@ -86,12 +86,12 @@ func TestJSONEverywhere(t *testing.T) {
 
 // With --json an error is {"error":{"code","message"}}; without, one line.
 func TestReportError(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t, "--issuer-url", "https://id.example")
 	for _, tt := range []struct {
 		args       []string
 		code, want string
 	}{
-		{[]string{"users", "add", "--name", "A", "--phone", "12", "--json"}, cardgate.EINVALID, "--phone: must be in E.164 form"},
+		{[]string{"users", "add", "--name", "A", "--phone", "12", "--json"}, cardgate.EINVALID, "--phone: must be a real phone number in international form"},
 		{[]string{"users", "list", "--bogus", "--json"}, "Usage", "unknown flag -bogus"},
 		{[]string{"token", "--json", "--user", alice, "--package", "com.a.b"}, cardgate.ENOTFOUND, "--user: no such user"},
 	} {
@@ -119,7 +119,7 @@ func TestReportError(t *testing.T) {
 // A jti that cardgate never mints is refused, not recorded, and not echoed
 // (a whole token pasted for it is a credential).
 func TestRevokeUnknownJTI(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t, "--issuer-url", "https://id.example")
 	for _, jti := range []string{"x", "not-a-token-id", "3q2-7wQz1xYc0Yl0b9Vb7A==", "eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJ4In0.c2ln"} {
 		_, _, err := run(t, env, "revoke", "--jti", jti)
 		if err == nil || !strings.Contains(err.Error(), "--jti: is no id of a token") || cardgate.ErrorCode(err) != cardgate.EINVALID ||
@@ -156,7 +156,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 func TestAuditTailStartsNow(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"CARDGATE_DATA": dir}
-	mustRun(t, env, "users", "list") // creates the store
+	mustRun(t, env, "init")
 	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "cardgate.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +219,7 @@ func TestPortConflicts(t *testing.T) {
 		return ln.Addr().String()
 	}
 	a, b, c, d := busy(), busy(), busy(), busy()
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t, "--issuer-url", "https://id.example")
 	adapterYAML := filepath.Join(t.TempDir(), "adapter.yaml")
 	os.WriteFile(adapterYAML, []byte(`issuer: {url: "http://127.0.0.1:1"}
 routes:

@@ -15,7 +15,7 @@ import (
 // and then says what it replaced by what.
 func TestPackagesImportKaizalaSample(t *testing.T) {
 	zip := kaizalatest.File(t, "actions/sample-response-action.zip")
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t, "--issuer-url", "https://id.example")
 	out, errOut, err := run(t, env, "packages", "import", zip)
 	if err != nil {
 		t.Fatalf("import: %v\n%s", err, errOut)

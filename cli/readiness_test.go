@@ -76,7 +76,7 @@ func waitStatus(t *testing.T, what, url string, want int, has ...string) string 
 // `adapter --check --online` reaches the issuer and says what it found,
 // or fails naming it; in local mode it also proves the resource-server key.
 func TestAdapterReadiness(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t) // the issuer records its own address
 	var rs struct{ APIKey string }
 	json.Unmarshal([]byte(mustRun(t, env, "clients", "add", "gate", "--role", "resource-server", "--json")), &rs)
 	issuer := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
@@ -142,7 +142,7 @@ func TestReadinessStoreDown(t *testing.T) {
 	relay := newRelay(t, u.Host)
 	u.Host = relay.addr
 	env := map[string]string{"CARDGATE_DATA": t.TempDir(), "CARDGATE_STORE": u.String()}
-	mustRun(t, env, "users", "list")
+	mustRun(t, env, "init")
 	issuer := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
 	_, ops := startAdapter(t, env, adapterConfig(t, issuer.base, "remote"))
 	waitStatus(t, "issuer /readyz", issuer.base+"/readyz", 200, `{"status":"ready"}`)

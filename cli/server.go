@@ -40,6 +40,8 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	webhook := fs.String("sms-webhook", "", "`URL` that sign-in codes are posted to (env CARDGATE_SMS_WEBHOOK; default: the log)")
 	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP, behind a proxy that ends TLS")
 	redisURL := fs.String("redis-url", "", "Redis `URL` (redis://host:6379/0) that sign-in's rate limits are kept in, shared by\nevery node; default: each node's memory (env CARDGATE_REDIS_URL)")
+	changeIssuer := fs.Bool("change-issuer-url", false, "make this issuer's URL (--issuer-url, else http://<listen>) the installation's, replacing the\n"+
+		"one recorded in the store; tokens issued under the old URL then fail (see docs/architecture.md)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated `CIDRs` of proxies in front of the host, whose X-Forwarded-For names\nthe client for sign-in's limits (env CARDGATE_TRUSTED_PROXIES)")
 	if pos, err := parse(env, fs, h, args); err != nil {
 		return err
@@ -69,7 +71,8 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	sys, err := open(ctx, cfg, env, cfg.issuer(ln.Addr().String()), log)
+	sys, err := open(ctx, cfg, env, openOptions{mode: createInstall, serving: true,
+		listenAddr: ln.Addr().String(), changeIssuerURL: *changeIssuer}, log)
 	if err != nil {
 		return err
 	}
@@ -109,9 +112,13 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := sys.recordIssuerURL(ctx, *changeIssuer, log); err != nil {
+		return err
+	}
 	hup := notifyHangup() // before "listening": a SIGHUP from then on must not kill the issuer
 	defer signal.Stop(hup)
 	fmt.Fprintf(env.Stdout, "listening on http://%s\ncards origin on http://%s (%s)\n", ln.Addr(), cardsLn.Addr(), publicCards)
+	fmt.Fprint(env.Stdout, createdNote(sys, cfg, env))
 	return serve(ctx, log, []listener{
 		{"issuer", ln, issuerH, 30 * time.Second},
 		{"cards", cardsLn, cardsH, 30 * time.Second},

@@ -118,7 +118,7 @@ func mint(t *testing.T, base, hostKey, user, pkg string) string {
 }
 
 func TestIssuerInProcess(t *testing.T) {
-	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
+	env := newInstall(t)
 	mustRun(t, env, "users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
 	mustRun(t, env, "packages", "add", "--id", "com.contoso.orders", "--name", "Orders")
 	var host struct{ APIKey string }
@@ -215,12 +215,15 @@ func TestIssuerSignInLimitsInRedis(t *testing.T) {
 		}
 		t.Skipf("no redis at 127.0.0.1:6379 (%v); start one to run this test", err)
 	}
+	// Two installations (nodes of one would share an --issuer-url), so
+	// that nothing but Redis is shared.
 	env := map[string]string{"CARDGATE_DATA": t.TempDir(), "CARDGATE_REDIS_URL": "redis://127.0.0.1:6379/0"}
+	env2 := map[string]string{"CARDGATE_DATA": t.TempDir(), "CARDGATE_REDIS_URL": "redis://127.0.0.1:6379/0"}
 	a := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
-	b := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
+	b := start(t, env2, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
 	// Fresh buckets on every run: a random number, and the loopback
 	// address's bucket, which earlier runs spent, emptied first.
-	phone := fmt.Sprintf("+1415%07d", mrand.IntN(10_000_000))
+	phone := fmt.Sprintf("+141555501%02d", mrand.IntN(100)) // a real number (sign-in refuses others)
 	keys := []string{"cardgate:signin:phone:" + phone, "cardgate:signin:client:127.0.0.1"}
 	c.Del(t.Context(), keys...)
 	t.Cleanup(func() { c.Del(context.Background(), keys...) })

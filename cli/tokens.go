@@ -21,6 +21,12 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		user = fs.String("user", "", "user `id`")
 		pkg = fs.String("package", "", "action package `id`")
 	}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
+		// A token carries the installation's issuer URL, which its issuer
+		// recorded; a default would make tokens the issuer refuses.
+		if !sys.issuerRecorded && !sys.issuerGiven {
+			return fmt.Errorf("token: this installation has no issuer URL yet, and a token must carry the one its issuer checks: " +
+				"start cardgate issuer once (it records its URL), or record it with cardgate init --issuer-url URL")
+		}
 		raw, c, err := sys.svc.Mint(ctx, *user, *pkg)
 		if err != nil {
 			return err

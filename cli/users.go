@@ -20,7 +20,7 @@ func runUsers(ctx context.Context, env *Env, args []string) error {
 			return adminCmd(ctx, env, args, h, storeFlags, 0, func(fs flagSet) {
 				id = fs.String("id", "", "user id, a lower-case GUID (default: a new one)")
 				name = fs.String("name", "", "display `name`")
-				phone = fs.String("phone", "", "phone `number` in international (E.164) form, like +14155550123")
+				phone = fs.String("phone", "", "phone `number` in international (E.164) form, like +14155550123; one no other user has")
 				picture = fs.String("picture", "", "profile picture `URL`")
 			}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
 				u := &cardgate.User{ID: *id, Name: *name, PhoneNumber: *phone, PictureURL: *picture}

@@ -10,7 +10,7 @@ func TestAdminAPI(t *testing.T) {
 	e := newEnv(t)
 	admin := bearer(e.adminKey)
 
-	res := e.do("POST", "/v1/admin/users", admin, `{"name":"Carol","phoneNumber":"+447700900123"}`)
+	res := e.do("POST", "/v1/admin/users", admin, `{"name":"Carol","phoneNumber":"+447911123456"}`)
 	if res.status != http.StatusCreated {
 		t.Fatalf("create user: %d %s", res.status, res.body)
 	}
@@ -19,7 +19,7 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("created = %v, want a GUID id and disabled false", carol)
 	}
 	got := e.do("GET", "/v1/admin/users/"+carol["id"].(string), admin, "").json(t)
-	if got["name"] != "Carol" || got["phoneNumber"] != "+447700900123" {
+	if got["name"] != "Carol" || got["phoneNumber"] != "+447911123456" {
 		t.Errorf("read back = %v", got)
 	}
 	if n := len(e.do("GET", "/v1/admin/users", admin, "").json(t)["users"].([]any)); n != 3 {
@@ -46,10 +46,12 @@ func TestAdminAPI(t *testing.T) {
 		status                   int
 		msg                      string
 	}{
-		{"bad phone", "POST", "/v1/admin/users", `{"name":"X","phoneNumber":"555-1234"}`, 400, "phoneNumber: must be in E.164 form"},
+		{"bad phone", "POST", "/v1/admin/users", `{"name":"X","phoneNumber":"555-1234"}`, 400, "phoneNumber: must be a real phone number in international form"},
+		{"phone of no country", "POST", "/v1/admin/users", `{"name":"X","phoneNumber":"+1415555"}`, 400, "phoneNumber: must be a real phone number"},
 		{"no name", "POST", "/v1/admin/users", `{"phoneNumber":"+14155550199"}`, 400, "name: must not be empty"},
 		{"bad picture", "POST", "/v1/admin/users", `{"name":"X","phoneNumber":"+14155550199","pictureUrl":"javascript:alert(1)"}`, 400, "pictureUrl:"},
 		{"bad id", "POST", "/v1/admin/users", `{"id":"123","name":"X","phoneNumber":"+14155550199"}`, 400, "id: must be a lower-case GUID"},
+		{"phone taken", "POST", "/v1/admin/users", `{"name":"X","phoneNumber":"+1 415 555 0101"}`, 409, "phoneNumber: +14155550101 is user " + alice},
 		{"duplicate user", "POST", "/v1/admin/users", `{"id":"` + alice + `","name":"X","phoneNumber":"+14155550199"}`, 409, ""},
 		{"wrong type", "POST", "/v1/admin/users", `{"name":7,"phoneNumber":"+14155550199"}`, 400, "name: must be string"},
 		{"bad package id", "POST", "/v1/admin/packages", `{"id":"Orders!","displayName":"X"}`, 400, "id: must be in reverse-DNS form"},

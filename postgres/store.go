@@ -38,12 +38,20 @@ func scanPackage(row pgx.Row) (*cardgate.ActionPackage, error) {
 	return &p, nil
 }
 
-// CreateUser stores a new user; an existing ID is ECONFLICT.
+// CreateUser stores a new user; an existing ID is ECONFLICT, and so is a
+// phone number another user has (see migration 0007). Two users adding the
+// same number at once meet at the unique index users_phone_number_unique.
 func (db *DB) CreateUser(ctx context.Context, u *cardgate.User) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	tag, err := db.pool.Exec(ctx, `INSERT INTO users (`+userCols+`) SELECT $1, $2, $3, $4, $5, $6, $7, $8
+		WHERE NOT EXISTS (SELECT 1 FROM users WHERE phone_number = $3)`,
 		u.ID, u.Name, u.PhoneNumber, u.PictureURL, u.Disabled, ts(u.RevokedBefore), ts(u.CreatedAt), ts(u.UpdatedAt))
-	if isUniqueViolation(err) {
-		return cardgate.Errorf(cardgate.ECONFLICT, "user %s already exists", u.ID)
+	if isUniqueViolation(err) || err == nil && tag.RowsAffected() == 0 {
+		var owner string
+		qerr := db.pool.QueryRow(ctx, `SELECT id FROM users WHERE phone_number = $1 ORDER BY id = $2 DESC LIMIT 1`, u.PhoneNumber, u.ID).Scan(&owner)
+		if qerr != nil && !errors.Is(qerr, pgx.ErrNoRows) {
+			return fmt.Errorf("postgres: create user: %w", qerr)
+		}
+		return cardgate.UserConflict(u, owner)
 	} else if err != nil {
 		return fmt.Errorf("postgres: create user: %w", err)
 	}

@@ -121,22 +121,17 @@ func New(cfg Config) (*Service, error) {
 	return &Service{cfg: cfg, log: log}, nil
 }
 
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
-
 // NormalizePhone accepts a phone number as people type it ("+1 415-555
-// 0123") and returns it in E.164 form, or an EINVALID error naming the field.
+// 0123") and returns it in E.164 form, or an EINVALID error naming the field
+// in a sentence a person understands. Only real numbers pass (see
+// cardgate.NormalizePhone); the answer depends on the number alone, never
+// on whether anyone has it, so it tells nothing about accounts.
 func NormalizePhone(s string) (string, error) {
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '-', '(', ')', '.':
-			return -1
-		}
-		return r
-	}, s)
-	if !e164.MatchString(s) {
-		return "", cardgate.Errorf(cardgate.EINVALID, "phoneNumber: must be a number in international form, like +14155550123")
+	p, err := cardgate.NormalizePhone(s)
+	if err != nil {
+		return "", cardgate.Errorf(cardgate.EINVALID, "phoneNumber: enter the number in international form, with + and the country code, like +14155550123")
 	}
-	return s, nil
+	return p, nil
 }
 
 // Start sends a sign-in code to phone, from the client at address client
@@ -168,7 +163,7 @@ func (s *Service) Start(ctx context.Context, phone, client string) error {
 	case cardgate.ENOTFOUND:
 		s.log.LogAttrs(ctx, slog.LevelInfo, "sign-in code not sent: no user has the number")
 	case cardgate.ECONFLICT:
-		s.log.LogAttrs(ctx, slog.LevelWarn, "sign-in code not sent: several users share the number; give each their own")
+		s.log.LogAttrs(ctx, slog.LevelWarn, "sign-in code not sent: several users share the number (added before numbers had to be unique); it signs none of them in")
 	default:
 		return err
 	}

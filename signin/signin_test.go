@@ -3,6 +3,7 @@ package signin_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/ratelimit"
 	"github.com/cardgate/cardgate/signin"
+	"github.com/cardgate/cardgate/sqlite"
 	"github.com/cardgate/cardgate/sqlite/sqlitetest"
 )
 
@@ -241,8 +243,10 @@ func TestUnknownNumberGetsTheSameAnswer(t *testing.T) {
 	if f.sent() != 0 {
 		t.Fatalf("sent codes to %v", f.out.codes)
 	}
-	err := f.svc.Start(t.Context(), "415 555", "c")
-	wantErr(t, err, cardgate.EINVALID, "phoneNumber: must be a number in international form")
+	for _, bad := range []string{"415 555", "+1415555"} { // the second has E.164's shape, but no one has it
+		err := f.svc.Start(t.Context(), bad, "c")
+		wantErr(t, err, cardgate.EINVALID, "phoneNumber: enter the number in international form, with + and the country code")
+	}
 }
 
 func TestRateLimits(t *testing.T) {
@@ -394,12 +398,23 @@ func TestSignInDoesNotTellWhoHasAnAccount(t *testing.T) {
 	for _, u := range []*cardgate.User{
 		{ID: "0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40", Name: "Bob", PhoneNumber: "+14155550102"},
 		{ID: "1b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b41", Name: "Carol", PhoneNumber: "+14155550103"},
-		{ID: "2b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b42", Name: "Dan", PhoneNumber: "+14155550103"},
 	} {
 		u.CreatedAt, u.UpdatedAt = now, now
 		if err := f.store.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Dan shares Carol's number, as users added before migration 7 may:
+	// the store no longer lets anyone add such a user.
+	raw, err := sql.Open("sqlite", f.store.(*sqlite.DB).Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE users SET phone_shared = 1 WHERE phone_number = '+14155550103';
+		INSERT INTO users (id, name, phone_number, phone_shared, created_at, updated_at)
+		VALUES ('2b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b42', 'Dan', '+14155550103', 1, 1, 1)`); err != nil {
+		t.Fatal(err)
 	}
 	if err := f.store.SetUserDisabled(ctx, "0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40", true, now); err != nil {
 		t.Fatal(err)

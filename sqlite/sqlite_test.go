@@ -251,7 +251,7 @@ func writeUntilKilled(path string) {
 	}
 	now := time.Now()
 	for i := 0; ; i++ {
-		u := &cardgate.User{ID: killTestUser(i), Name: "U", PhoneNumber: "+14155550100", CreatedAt: now, UpdatedAt: now}
+		u := &cardgate.User{ID: killTestUser(i), Name: "U", PhoneNumber: fmt.Sprintf("+1%010d", i), CreatedAt: now, UpdatedAt: now}
 		if err := db.CreateUser(context.Background(), u); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -302,6 +302,9 @@ func TestUpgradeKeepsSigningKeys(t *testing.T) {
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for _, q := range []string{
 		"DELETE FROM schema_migrations WHERE version >= 5",
+		"DROP TABLE settings",                  // undo 8
+		"DROP INDEX users_phone_number_unique", // undo 7
+		"ALTER TABLE users DROP COLUMN phone_shared",
 		"ALTER TABLE signing_keys DROP COLUMN activates_at",
 		fmt.Sprintf("INSERT INTO signing_keys (id, public_key, sealed_private_key, created_at) VALUES ('k1', x'00', x'00', %d)", created.UnixMicro()),
 	} {
@@ -319,4 +322,42 @@ func TestUpgradeKeepsSigningKeys(t *testing.T) {
 	if err != nil || len(keys) != 1 || !keys[0].ActivatesAt.Equal(created) || !keys[0].SigningAt(created) {
 		t.Fatalf("keys after the upgrade: %+v, %v", keys, err)
 	}
+}
+
+// TestUpgradeKeepsSharedPhoneNumbers: users who shared a phone number
+// before migration 7 made numbers unique keep it (the upgrade neither fails
+// nor drops them); their number still signs no one in, and no new user can
+// take it nor any other number in use.
+func TestUpgradeKeepsSharedPhoneNumbers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardgate.db")
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"DELETE FROM schema_migrations WHERE version >= 7",
+		"DROP TABLE settings",
+		"DROP INDEX users_phone_number_unique",
+		"ALTER TABLE users DROP COLUMN phone_shared",
+		"INSERT INTO users (id, name, phone_number, created_at, updated_at) VALUES " +
+			"('6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10', 'A', '+14155550101', 1, 1), " +
+			"('0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40', 'B', '+14155550101', 1, 1), " +
+			"('c0ffee00-1234-4abc-8def-0123456789ab', 'C', '+14155550103', 1, 1)",
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+	db, err = sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("the upgrade failed over a shared number: %v", err)
+	}
+	defer db.Close()
+	storetest.CheckSharedPhoneNumbers(t, db, "+14155550101", "+14155550103")
 }

@@ -40,16 +40,36 @@ func scanPackage(row scanner) (*cardgate.ActionPackage, error) {
 	return &p, nil
 }
 
-// CreateUser stores a new user; an existing ID is ECONFLICT.
+// CreateUser stores a new user; an existing ID is ECONFLICT, and so is a
+// phone number another user has (see migration 0007). The check and the
+// insert are one statement on the one writer, so two users cannot both
+// take a number.
 func (s *DB) CreateUser(ctx context.Context, u *cardgate.User) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := s.write.ExecContext(ctx, `INSERT INTO users (`+userCols+`) SELECT ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE NOT EXISTS (SELECT 1 FROM users WHERE phone_number = ?3)`,
 		u.ID, u.Name, u.PhoneNumber, u.PictureURL, u.Disabled, micros(u.RevokedBefore), micros(u.CreatedAt), micros(u.UpdatedAt))
 	if isConstraint(err) {
-		return cardgate.Errorf(cardgate.ECONFLICT, "user %s already exists", u.ID)
+		return s.userConflict(ctx, u)
 	} else if err != nil {
 		return fmt.Errorf("sqlite: create user: %w", err)
 	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: create user: %w", err)
+	} else if n == 0 {
+		return s.userConflict(ctx, u)
+	}
 	return nil
+}
+
+// userConflict says why u could not be added: its ID or its phone number
+// is taken.
+func (s *DB) userConflict(ctx context.Context, u *cardgate.User) error {
+	var owner string
+	err := s.write.QueryRowContext(ctx, `SELECT id FROM users WHERE phone_number = ? ORDER BY id = ? DESC LIMIT 1`, u.PhoneNumber, u.ID).Scan(&owner)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: create user: %w", err)
+	}
+	return cardgate.UserConflict(u, owner)
 }
 
 // User returns the user with the given ID.

@@ -25,6 +25,8 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"testing"
@@ -76,6 +78,8 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() cardgate.Store)) {
 		{"Audit", testAudit},
 		{"PackageContent", testPackageContent},
 		{"UserByPhone", testUserByPhone},
+		{"UniquePhoneNumbers", testUniquePhoneNumbers},
+		{"Settings", testSettings},
 		{"LoginCodes", testLoginCodes},
 		{"LoginCodeAttemptsConcurrent", testLoginCodeAttemptsConcurrent},
 		{"Sessions", testSessions},
@@ -125,9 +129,17 @@ const (
 
 var t0 = time.Date(2026, 11, 25, 9, 30, 0, 123_000_000, time.UTC)
 
+// user makes a user with a phone number of its own: no two users share one.
 func user(id string) *cardgate.User {
-	return &cardgate.User{ID: id, Name: "Name " + id[:4], PhoneNumber: "+14155550100",
+	return &cardgate.User{ID: id, Name: "Name " + id[:4], PhoneNumber: phoneOf(id),
 		PictureURL: "https://pics.example/" + id[:4] + ".png", CreatedAt: t0, UpdatedAt: t0}
+}
+
+// phoneOf is a phone number made from a user ID, the same for the same ID.
+func phoneOf(id string) string {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return fmt.Sprintf("+1%010d", h.Sum64()%1e10)
 }
 
 func pkg(id string) *cardgate.ActionPackage {

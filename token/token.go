@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,10 +145,10 @@ var (
 	ErrType        = errors.New("token: wrong typ")
 	ErrUnknownKey  = errors.New("token: unknown kid")
 	ErrSignature   = errors.New("token: bad signature")
-	ErrIssuer      = errors.New("token: wrong issuer")
+	ErrIssuer      = errors.New("token: wrong issuer (claim iss)")
 	ErrClaims      = errors.New("token: missing or malformed claim")
-	ErrExpired     = errors.New("token: expired")
-	ErrNotYetValid = errors.New("token: not valid yet")
+	ErrExpired     = errors.New("token: expired (claim exp)")
+	ErrNotYetValid = errors.New("token: not valid yet (claim nbf)")
 )
 
 // Client-facing messages. One message covers every reason but expiry, so a
@@ -208,7 +209,7 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 		return nil, reject(ErrAlgorithm, "")
 	}
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != Type {
-		return nil, reject(ErrType, "")
+		return nil, reject(ErrType, fmt.Sprintf("typ is %s, want %q", quoteClaim(typ), Type))
 	}
 	if h.JSONWebKey != nil {
 		// A key embedded in the header would let the token vouch for itself.
@@ -226,11 +227,12 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 		return nil, reject(ErrMalformed, err.Error())
 	}
 	if w.Issuer != v.Issuer {
-		return nil, reject(ErrIssuer, "")
+		// The operator's clue when a token is minted with one issuer URL
+		// and checked against another: both URLs, never the token.
+		return nil, reject(ErrIssuer, fmt.Sprintf("iss is %s, want %q", quoteClaim(w.Issuer), v.Issuer))
 	}
-	if w.Subject == "" || w.ActionPackageID == "" || w.ID == "" ||
-		w.IssuedAt == nil || w.NotBefore == nil || w.Expiry == nil {
-		return nil, reject(ErrClaims, "")
+	if missing := missingClaims(&w); missing != "" {
+		return nil, reject(ErrClaims, "missing "+missing)
 	}
 	c := &Claims{
 		Issuer:          w.Issuer,
@@ -252,12 +254,39 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 	}
 	t := now()
 	if !t.Before(c.ExpiresAt.Add(leeway)) {
-		return nil, reject(ErrExpired, "")
+		return nil, reject(ErrExpired, "exp "+c.ExpiresAt.Format(time.RFC3339)+", leeway "+leeway.String())
 	}
 	if t.Add(leeway).Before(c.NotBefore) {
-		return nil, reject(ErrNotYetValid, "")
+		return nil, reject(ErrNotYetValid, "nbf "+c.NotBefore.Format(time.RFC3339)+", leeway "+leeway.String())
 	}
 	return c, nil
+}
+
+// missingClaims names the required claims w lacks, or returns "".
+func missingClaims(w *wire) string {
+	var m []string
+	for _, c := range []struct {
+		name    string
+		missing bool
+	}{
+		{"sub", w.Subject == ""}, {"apid", w.ActionPackageID == ""}, {"jti", w.ID == ""},
+		{"iat", w.IssuedAt == nil}, {"nbf", w.NotBefore == nil}, {"exp", w.Expiry == nil},
+	} {
+		if c.missing {
+			m = append(m, c.name)
+		}
+	}
+	return strings.Join(m, ", ")
+}
+
+// quoteClaim quotes a value taken from a token for the log, cut short: the
+// token is anyone's to write.
+func quoteClaim(s string) string {
+	const max = 200
+	if len(s) > max {
+		return strconv.Quote(s[:max]) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // StaticKeys is a fixed set of public keys by kid.

@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -71,8 +72,8 @@ func newIssuer(t testing.TB) *issuerEnv {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	e.srv = srv
-	for _, u := range []string{alice, bob} {
-		if err := svc.CreateUser(ctx, &cardgate.User{ID: u, Name: "User " + u[:4], PhoneNumber: "+14155550101"}); err != nil {
+	for i, u := range []string{alice, bob} {
+		if err := svc.CreateUser(ctx, &cardgate.User{ID: u, Name: "User " + u[:4], PhoneNumber: fmt.Sprintf("+1415555010%d", i+1)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -84,6 +84,7 @@ func testBinary(t *testing.T, store string) {
 		}
 		return string(out)
 	}
+	cli("init")
 	cli("users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101", "--picture", "https://pics.example/a.png")
 	cli("packages", "add", "--id", orders, "--name", "Order products")
 	var host struct{ APIKey string }
@@ -200,8 +201,10 @@ type install struct {
 }
 
 func newInstall(t *testing.T) *install {
-	return &install{t: t, data: t.TempDir(),
+	in := &install{t: t, data: t.TempDir(),
 		env: append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_STORE=", "CARDGATE_DATA=", "CARDGATE_CONFIG=")}
+	in.run("", "init")
+	return in
 }
 
 // run runs one command to its end, stdin on its standard input, and
@@ -252,6 +255,11 @@ func stderrOf(err error) string {
 func TestExitStatus(t *testing.T) {
 	needBinary(t)
 	data := t.TempDir()
+	init := exec.Command(bin, "init", "--data", data)
+	init.Env = append(os.Environ(), "CARDGATE_MASTER_KEY=", "CARDGATE_STORE=", "CARDGATE_DATA=", "CARDGATE_CONFIG=")
+	if out, err := init.CombinedOutput(); err != nil {
+		t.Fatalf("cardgate init: %v %s", err, out)
+	}
 	tests := []struct {
 		args   []string
 		status int
@@ -264,9 +272,9 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"users", "add", "--nmae", "x"}, 2, "cardgate: users add: unknown flag -nmae; see cardgate users add --help\n"},
 		{[]string{"users", "add", "--name", "A", "--data", data}, 2, "cardgate: users add: --phone is required"},
 		{[]string{"revoke", "--data", data}, 2, "exactly one of --jti, --user, --package"},
-		{[]string{"users", "add", "--name", "A", "--phone", "12345", "--data", data}, 1, "cardgate: --phone: must be in E.164 form"},
+		{[]string{"users", "add", "--name", "A", "--phone", "12345", "--data", data}, 1, "cardgate: --phone: must be a real phone number"},
 		{[]string{"users", "add", "--name", "A", "--phone", "12345", "--data", data, "--json"}, 1,
-			`{"error":{"code":"InvalidRequest","message":"--phone: must be in E.164 form`},
+			`{"error":{"code":"InvalidRequest","message":"--phone: must be a real phone number`},
 		{[]string{"users", "list", "--bogus", "--json"}, 2, `{"error":{"code":"Usage","message":"users list: unknown flag -bogus`},
 		{[]string{"packages", "add", "--id", "orders", "--name", "A", "--data", data}, 1, "cardgate: --id: must be in reverse-DNS form"},
 	}
