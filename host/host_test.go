@@ -207,7 +207,7 @@ func TestSignInAndMint(t *testing.T) {
 		t.Fatalf("me: %d %s; want Alice with one card (the package with no files is no card)", a.status, a.raw)
 	}
 	card := cards[0].(map[string]any)
-	if card["id"] != orders || card["url"] != cardsOrigin+"/"+orders+"/index.html" || card["iconUrl"] != cardsOrigin+"/"+orders+"/icon.svg" ||
+	if card["id"] != orders || card["url"] != cardsOrigin+"/frame/"+orders+"/index.html" || card["iconUrl"] != cardsOrigin+"/"+orders+"/icon.svg" ||
 		card["origin"] != cardsOrigin {
 		t.Errorf("card = %v", card)
 	}
@@ -519,7 +519,7 @@ func TestPerPackageCardOrigins(t *testing.T) {
 	a := b.call("GET", "/host/api/me", nil)
 	card := a.body["cards"].([]any)[0].(map[string]any)
 	want := "http://" + cards.Label(orders) + ".cards.localhost:8082"
-	if card["origin"] != want || card["url"] != want+"/"+orders+"/index.html" {
+	if card["origin"] != want || card["url"] != want+"/frame/"+orders+"/index.html" {
 		t.Errorf("card = %v, want it on %s", card, want)
 	}
 	res, err := http.Get(e.srv.URL + "/")
