@@ -15,6 +15,9 @@
   const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
   const METHODS = new Set(["getIntegrationServiceToken"]);
   const MAX_INFLIGHT = 8;
+  // Kaizala's pages fire several commands at once (strings, user, form):
+  // they get a budget of their own.
+  const MAX_KAIZALA_INFLIGHT = 32;
 
   function isPlainObject(v) {
     return v !== null && typeof v === "object" && Object.prototype.toString.call(v) === "[object Object]";
@@ -119,11 +122,11 @@
         reply({ error: { code: "InvalidRequest", message: "a Kaizala request needs method \"kaizala\", a command name and an args array" } });
         return;
       }
-      if (frame.inflight >= MAX_INFLIGHT) {
+      if (frame.kaizalaInflight >= MAX_KAIZALA_INFLIGHT) {
         reply({ failure: [JSON.stringify({ ec: 429, em: "too many requests from this card at once" })] });
         return;
       }
-      frame.inflight++;
+      frame.kaizalaInflight++;
       Promise.resolve()
         .then(() => (kaizala ? kaizala(frame.packageId, d.command, d.args) : unsupported(d.command)))
         .then(
@@ -138,7 +141,7 @@
           },
         )
         .then((msg) => {
-          frame.inflight--;
+          frame.kaizalaInflight--;
           if (frames.get(source) === frame) reply(msg);
         });
     }
@@ -153,7 +156,7 @@
           throw new TypeError("attach: frame window and package id are required");
         }
         if (typeof origin !== "string" || !origin) throw new TypeError("attach: the card's origin is required");
-        frames.set(frameWindow, { packageId, origin, inflight: 0 });
+        frames.set(frameWindow, { packageId, origin, inflight: 0, kaizalaInflight: 0 });
       },
       // event sends a host event (hardwareBackPress) to an attached frame.
       event(frameWindow, name) {

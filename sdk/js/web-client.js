@@ -10,6 +10,12 @@
   "use strict";
 
   const PROTOCOL = 2;
+  // What getClientSupportedSDKVersion answers, here, without a round trip:
+  // KASClient.js asks it before its first command and shows its
+  // "incompatible client" screen if the answer fails or is lower than a
+  // command's version. Above every version it knows; commands the host
+  // lacks answer 999 instead.
+  const SDK_VERSION = "9999";
   const TIMEOUT_MS = 30000;
   const pending = new Map(); // id -> {ok, fail, timer}
 
@@ -49,6 +55,10 @@
     const fail = once(onError);
     if (typeof command !== "string" || !command) {
       Promise.resolve().then(() => fail([kaizalaError(400, "command: must be a non-empty string")]));
+      return;
+    }
+    if (command === "getClientSupportedSDKVersion") {
+      Promise.resolve().then(() => ok([SDK_VERSION]));
       return;
     }
     if (command === "performHTTPRequest") {

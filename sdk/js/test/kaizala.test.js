@@ -199,3 +199,27 @@ test("bridge.event posts host events to attached frames only", async () => {
   bridge.event(postTarget({}), "hardwareBackPress");
   assert.deepEqual(frame.posted, [{ data: golden("kaizala-event.json"), targetOrigin: CARDS_ORIGIN }]);
 });
+
+test("the frame page answers the SDK version itself, above every version KASClient.js knows", async () => {
+  const { window, host } = framePage();
+  const got = [];
+  window.excecuteCommand("getClientSupportedSDKVersion", null, (r) => got.push(r), (e) => got.push(e));
+  assert.deepEqual(got, [], "never synchronously");
+  await tick();
+  assert.deepEqual(JSON.parse(JSON.stringify(got)), [[SDK_VERSION]]);
+  assert.equal(host.posted.length, 0);
+});
+
+test("Kaizala commands have a budget of their own: the 33rd at once is refused, not dropped", async () => {
+  let release;
+  const gate = new Promise((r) => (release = r));
+  const { frame, send } = setup(async () => (await gate, { result: [] }));
+  for (let i = 0; i < 33; i++) send({ ...golden("kaizala-request.json"), id: "k" + i });
+  await tick();
+  assert.equal(frame.posted.length, 1);
+  assert.equal(JSON.parse(frame.posted[0].data.failure[0]).ec, 429);
+  release();
+  await tick();
+  await tick();
+  assert.equal(frame.posted.length, 33);
+});
