@@ -74,6 +74,18 @@ func TestKaizalaSDK(t *testing.T) {
 		t.Errorf("host commands answered %+v", got)
 	}
 
+	// Native messages and the progress bar show in the host; the SDK's
+	// date helpers need no host.
+	b.card(t, `KASClient.App.showNativeErrorMessage("Something went wrong"); KASClient.App.showProgressBar(); true`, nil)
+	b.waitHost(t, `document.getElementById('toast').textContent === 'Something went wrong' && !document.getElementById('toast').hidden &&
+		!document.querySelector('.card-progress').hidden`)
+	b.card(t, `KASClient.App.hideProgressBar(); true`, nil)
+	b.waitHost(t, `document.querySelector('.card-progress').hidden`)
+	var date string
+	b.card(t, `KASClient.getDateString(new Date(2026, 0, 5, 9, 30))`, &date)
+	if date != "Mon 05 Jan, 09:30 AM" {
+		t.Errorf("KASClient.getDateString: %q", date)
+	}
 	if p := b.problems(t); len(p) > 0 {
 		t.Errorf("the card's page saw: %q", p)
 	}
@@ -165,6 +177,11 @@ func TestKaizalaSDK(t *testing.T) {
 	if note != nil {
 		t.Fatalf("the orders card reads the Kaizala card's storage: %q", *note)
 	}
+
+	// Kaizala's dismissCurrentScreen closes the card.
+	b.openCard(t, cli.DemoKaizala)
+	b.card(t, `KASClient.App.dismissCurrentScreen(); true`, nil)
+	b.waitHost(t, `document.querySelector('.message-card') === null && !document.getElementById('empty').hidden`)
 }
 
 // TestKaizalaSamples opens Microsoft's two sample packages, imported by the
