@@ -117,7 +117,7 @@ func readCard(fsys fs.FS, adapterURL string, extra ...fstest.MapFS) (*actionpkg.
 // configuration for this run's addresses.
 func seedAdapter(ctx context.Context, d *demo) error {
 	origins, _ := cards.ParseOrigins(d.cardsURL) // checked by runDemo, or made by it
-	// Both cards may call both routes from the browser (CORS is not
+	// Every demo card may call both routes from the browser (CORS is not
 	// authorization: the policy is); the survey card must read its 403.
 	cors := origins.For(DemoOrders)
 	for _, pkg := range []string{DemoSurvey, DemoKaizala} {
