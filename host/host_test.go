@@ -446,7 +446,7 @@ func TestPageAndAssets(t *testing.T) {
 		}
 	}
 	for path, status := range map[string]int{
-		"/host/app.js": 200, "/host/host-bridge.js": 200, "/sdk/cardgate.js": 200,
+		"/host/app.js": 200, "/host/host-bridge.js": 200, "/host/kaizala-host.js": 200, "/sdk/cardgate.js": 200,
 		"/host/index.html": 404, "/host/nope.js": 404,
 		"/.well-known/jwks.json": 200, // the Integration Service's API shares the origin
 	} {
