@@ -63,6 +63,9 @@ type Store interface {
 	// PackageManifest returns the manifest an action package was imported
 	// with; ENOTFOUND if it has none.
 	PackageManifest(ctx context.Context, id string) ([]byte, error)
+	// PackageFileCount returns how many files an action package holds
+	// (0 for one never imported).
+	PackageFileCount(ctx context.Context, id string) (int, error)
 	// PackageFile returns one file of an imported action package.
 	PackageFile(ctx context.Context, id, path string) ([]byte, error)
 

@@ -19,7 +19,7 @@ func TestLoadFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Manifest.ID != "com.contoso.orders" || p.Manifest.Views["main"].SourceLocation != "index.html" || len(p.Files) != 3 {
+	if p.Manifest.ID != "com.contoso.orders" || p.Manifest.EntryPage() != "index.html" || len(p.Files) != 3 {
 		t.Errorf("package = %+v, %d files", p.Manifest, len(p.Files))
 	}
 	// The same package zipped, inside a folder as zip tools make it.
@@ -51,7 +51,7 @@ func manifest(edit func(m map[string]any)) string {
 	m := map[string]any{
 		"id": "com.contoso.orders", "schemaVersion": 1, "displayName": "Orders", "version": "1.0.0",
 		"description": "d", "providerName": "Contoso", "icon": "icon.svg",
-		"views":        map[string]any{"main": map[string]any{"sourceLocation": "index.html"}},
+		"views":        map[string]any{"CreationView": map[string]any{"sourceLocation": "index.html"}},
 		"externalUrls": []string{"https://api.contoso.example", "http://127.0.0.1:8081"},
 	}
 	if edit != nil {
@@ -74,27 +74,37 @@ func TestManifestValidation(t *testing.T) {
 		{"bad id", manifest(func(m map[string]any) { m["id"] = "orders" }), "package.json: id: must be in reverse-DNS form"},
 		{"long id", manifest(func(m map[string]any) { m["id"] = "com." + strings.Repeat("a", 61) }), "at most 64"},
 		{"unknown schema", manifest(func(m map[string]any) { m["schemaVersion"] = 7 }), "schemaVersion: 7 is not supported"},
-		{"no displayName", manifest(func(m map[string]any) { m["displayName"] = " " }), "displayName: required"},
+		{"no displayName", manifest(func(m map[string]any) { m["displayName"] = " " }), "displayName: must not be empty"},
 		{"bad version", manifest(func(m map[string]any) { m["version"] = "one" }), "version: \"one\" is not a version"},
 		{"no provider", manifest(func(m map[string]any) { delete(m, "providerName") }), "providerName: required"},
-		{"no views", manifest(func(m map[string]any) { m["views"] = map[string]any{} }), "views: at least one"},
+		{"no views", manifest(func(m map[string]any) { m["views"] = map[string]any{} }), "views.CreationView: required"},
 		{"view outside", manifest(func(m map[string]any) {
-			m["views"] = map[string]any{"main": map[string]any{"sourceLocation": "../../etc/passwd.html"}}
-		}), "views.main.sourceLocation: \"../../etc/passwd.html\": must not contain .."},
+			m["views"] = map[string]any{"CreationView": map[string]any{"sourceLocation": "../../etc/passwd.html"}}
+		}), "views.CreationView.sourceLocation: \"../../etc/passwd.html\": must not contain .."},
 		{"view missing", manifest(func(m map[string]any) {
-			m["views"] = map[string]any{"main": map[string]any{"sourceLocation": "nope.html"}}
-		}), "views.main.sourceLocation: nope.html is not in the package"},
+			m["views"] = map[string]any{"CreationView": map[string]any{"sourceLocation": "nope.html"}}
+		}), "views.CreationView.sourceLocation: nope.html is not in the package"},
 		{"view not html", manifest(func(m map[string]any) {
-			m["views"] = map[string]any{"main": map[string]any{"sourceLocation": "icon.svg"}}
-		}), "must be an .html page"},
+			m["views"] = map[string]any{"CreationView": map[string]any{"sourceLocation": "icon.svg"}}
+		}), "views.CreationView.sourceLocation: must be a .html or .htm file"},
+		{"legacy view outside", manifest(func(m map[string]any) {
+			m["views"] = map[string]any{"main": map[string]any{"sourceLocation": "../x.html"}}
+		}), "views.main.sourceLocation: \"../x.html\": must not contain .."},
+		{"card view layout outside", manifest(func(m map[string]any) {
+			m["views"].(map[string]any)["ChatCanvasCardView"] = map[string]any{"sourceLocation": "../card.json"}
+		}), "views.ChatCanvasCardView.sourceLocation: \"../card.json\": must not contain .."},
+		{"app model missing", manifest(func(m map[string]any) { m["appModel"] = "AppModel.json" }), "appModel: AppModel.json is not in the package"},
+		{"kaizala external url", manifest(func(m map[string]any) { m["externalUrls"] = []any{map[string]any{"url": "http://evil.example"}} }), "externalUrls[0].url: \"http://evil.example\": http is allowed only on loopback"},
 		{"icon missing", manifest(func(m map[string]any) { m["icon"] = "logo.png" }), "icon: logo.png is not in the package"},
 		{"http external", manifest(func(m map[string]any) { m["externalUrls"] = []string{"http://api.contoso.example"} }), "externalUrls[0]: \"http://api.contoso.example\": http is allowed only on loopback"},
 		{"CSP injection", manifest(func(m map[string]any) { m["externalUrls"] = []string{"https://a.example; script-src *"} }), "externalUrls[0]"},
 		{"wildcard", manifest(func(m map[string]any) { m["externalUrls"] = []string{"https://*.example"} }), "externalUrls[0]"},
 		{"javascript url", manifest(func(m map[string]any) { m["externalUrls"] = []string{"javascript:alert(1)"} }), "externalUrls[0]"},
-		{"unknown field", manifest(func(m map[string]any) { m["permissions"] = "all" }), "permissions: unknown field"},
-		{"wrong type", manifest(func(m map[string]any) { m["externalUrls"] = "https://a.example" }), "externalUrls: must be []string"},
+		{"wrong type", manifest(func(m map[string]any) { m["externalUrls"] = "https://a.example" }), "externalUrls: must be a list of URLs"},
 		{"malformed", `{"id":`, "package.json: empty or cut short"},
+		{"syntax", "{\n  \"id\": \"com.a.b\"\n  \"version\": 1\n}", "package.json: malformed JSON at line 3, column 3"},
+		{"not an object", `["id"]`, "package.json: must be a JSON object"},
+		{"trailing data", manifest(nil) + "{}", "must hold one JSON object and nothing after it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

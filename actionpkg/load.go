@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"sort"
 	"strings"
 )
 
@@ -27,6 +28,24 @@ var DefaultLimits = Limits{MaxFiles: 500, MaxFileBytes: 5 << 20, MaxTotalBytes: 
 type Package struct {
 	Manifest *Manifest
 	Files    map[string][]byte
+	// Warnings name the manifest's fields that Kaizala does not define:
+	// kept, not used.
+	Warnings []Problem
+	// Skipped lists the files a zip tool or desktop adds (__MACOSX/,
+	// .DS_Store, ._* AppleDouble files, Thumbs.db), left out of the package.
+	Skipped []string
+	// Folder is the one folder the package's files were in ("" when they
+	// were at the top): a zip of a folder, as zip tools make it.
+	Folder string
+}
+
+// isJunk reports whether a clean path is a file an archiver or a desktop
+// adds beside the package's own: macOS resource forks and folder settings,
+// Windows thumbnails.
+func isJunk(clean string) bool {
+	base := path.Base(clean)
+	return clean == "__MACOSX" || strings.HasPrefix(clean, "__MACOSX/") ||
+		base == ".DS_Store" || base == "Thumbs.db" || strings.HasPrefix(base, "._")
 }
 
 // Load reads a package from a folder or a .zip file.
@@ -48,15 +67,20 @@ func Load(p string, lim Limits) (*Package, error) {
 
 // collector gathers files while enforcing the limits.
 type collector struct {
-	lim   Limits
-	files map[string][]byte
-	total int64
+	lim     Limits
+	files   map[string][]byte
+	skipped []string
+	total   int64
 }
 
 func (c *collector) add(name string, r io.Reader) error {
 	clean, err := CleanPath(name)
 	if err != nil {
 		return invalid("package: file %v", err)
+	}
+	if isJunk(clean) { // checked as a path first: a junk name is no way out
+		c.skipped = append(c.skipped, clean)
+		return nil
 	}
 	if _, dup := c.files[clean]; dup {
 		return invalid("package: %s appears twice", clean)
@@ -96,8 +120,12 @@ func ReadZip(r io.ReaderAt, size int64, lim Limits) (*Package, error) {
 		mode := f.Mode()
 		switch {
 		case mode.IsDir():
-			if _, err := CleanPath(strings.TrimSuffix(f.Name, "/")); err != nil {
+			clean, err := CleanPath(strings.TrimSuffix(f.Name, "/"))
+			if err != nil {
 				return nil, invalid("package: folder %v", err)
+			}
+			if isJunk(clean) {
+				c.skipped = append(c.skipped, clean+"/")
 			}
 			continue
 		case mode&fs.ModeSymlink != 0:
@@ -115,7 +143,7 @@ func ReadZip(r io.ReaderAt, size int64, lim Limits) (*Package, error) {
 			return nil, err
 		}
 	}
-	return finish(c.files)
+	return finish(c)
 }
 
 // ReadFS reads a package from a folder. Links are refused, so that a
@@ -127,6 +155,9 @@ func ReadFS(fsys fs.FS, lim Limits) (*Package, error) {
 			return invalid("package: %v", err)
 		}
 		switch {
+		case d.IsDir() && p != "." && isJunk(p):
+			c.skipped = append(c.skipped, p+"/")
+			return fs.SkipDir
 		case d.IsDir():
 			return nil
 		case d.Type()&fs.ModeSymlink != 0:
@@ -144,14 +175,14 @@ func ReadFS(fsys fs.FS, lim Limits) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	return finish(c.files)
+	return finish(c)
 }
 
 // finish finds the manifest (at the top, or in the one folder a zip of a
 // folder has), strips that folder, and validates.
-func finish(files map[string][]byte) (*Package, error) {
+func finish(c *collector) (*Package, error) {
+	files, prefix := c.files, ""
 	if _, ok := files[ManifestFile]; !ok {
-		prefix := ""
 		for name := range files {
 			if path.Base(name) == ManifestFile && strings.Count(name, "/") == 1 {
 				prefix = path.Dir(name) + "/"
@@ -177,10 +208,12 @@ func finish(files map[string][]byte) (*Package, error) {
 	for name := range files {
 		present[name] = true
 	}
-	if err := m.Validate(present); err != nil {
+	warnings, err := m.Validate(present)
+	if err != nil {
 		return nil, err
 	}
-	return &Package{Manifest: m, Files: files}, nil
+	sort.Strings(c.skipped)
+	return &Package{Manifest: m, Files: files, Warnings: warnings, Skipped: c.skipped, Folder: strings.TrimSuffix(prefix, "/")}, nil
 }
 
 // Zip writes p as a zip archive, for tests and for exporting a package.

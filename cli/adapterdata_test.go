@@ -85,8 +85,9 @@ func TestPackagesImport(t *testing.T) {
 	if !strings.Contains(out, "imported package com.contoso.orders (Order products) version 1.0.0, 3 files") {
 		t.Errorf("import said %q", out)
 	}
-	// Importing again replaces the content and keeps one package.
-	mustRun(t, env, "packages", "import", "../actionpkg/testdata/orders")
+	// Importing again replaces the content (with --replace, see
+	// packages_test.go) and keeps one package.
+	mustRun(t, env, "packages", "import", "--replace", "../actionpkg/testdata/orders")
 	var ps []map[string]any
 	json.Unmarshal([]byte(mustRun(t, env, "packages", "list", "--json")), &ps)
 	if len(ps) != 1 || ps[0]["displayName"] != "Order products" {
@@ -94,7 +95,7 @@ func TestPackagesImport(t *testing.T) {
 	}
 	bad := t.TempDir()
 	os.WriteFile(filepath.Join(bad, "package.json"), []byte(`{"id":"orders"}`), 0o600)
-	if _, _, err := run(t, env, "packages", "import", bad); err == nil || !strings.Contains(err.Error(), "package.json: id:") {
+	if _, _, err := run(t, env, "packages", "import", bad); err == nil || !strings.Contains(err.Error(), "id: must be in reverse-DNS form") {
 		t.Errorf("bad manifest: %v", err)
 	}
 }

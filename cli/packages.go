@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/actionpkg"
 	"github.com/cardgate/cardgate/cards"
+	"github.com/cardgate/cardgate/issuer"
 )
 
 func runPackages(ctx context.Context, env *Env, args []string) error {
@@ -29,19 +31,22 @@ func runPackages(ctx context.Context, env *Env, args []string) error {
 			})
 		},
 		"import": func(ctx context.Context, env *Env, args []string) error {
-			return adminCmd(ctx, env, args, "packages import DIR|ZIP", 1, nil, func(ctx context.Context, sys *system, pos []string, asJSON bool) error {
+			var replace *bool
+			return adminCmd(ctx, env, args, "packages import DIR|ZIP", 1, func(fs flagSet) {
+				replace = fs.Bool("replace", false, "replace the package if its id is already imported (its record, state and revocations are kept)")
+			}, func(ctx context.Context, sys *system, pos []string, asJSON bool) error {
 				pkg, err := actionpkg.Load(pos[0], actionpkg.DefaultLimits)
 				if err != nil {
 					return err
 				}
-				p, err := sys.svc.ImportPackage(ctx, pkg)
+				imp, err := sys.svc.Import(ctx, pkg, *replace)
 				if err != nil {
 					return err
 				}
 				if asJSON {
-					return printJSON(env.Stdout, p)
+					return printJSON(env.Stdout, importReport{imp, pkg.Manifest.EntryPage(), pkg.Folder, pkg.Skipped, orEmpty(pkg.Warnings)})
 				}
-				fmt.Fprintf(env.Stdout, "imported package %s (%s) version %s, %d files\n", p.ID, p.DisplayName, pkg.Manifest.Version, len(pkg.Files))
+				printImport(env, imp, pkg)
 				return nil
 			})
 		},
@@ -107,5 +112,52 @@ func setPackage(disabled bool) func(context.Context, *Env, []string) error {
 			fmt.Fprintf(env.Stdout, "package %s %sd\n", pos[0], verb)
 			return nil
 		})
+	}
+}
+
+// importReport is `packages import --json`.
+type importReport struct {
+	*issuer.Imported
+	EntryPage string              `json:"entryPage"`
+	Folder    string              `json:"folder,omitempty"`
+	Skipped   []string            `json:"skipped,omitempty"`
+	Warnings  []actionpkg.Problem `json:"warnings"`
+}
+
+func orEmpty(p []actionpkg.Problem) []actionpkg.Problem {
+	if p == nil {
+		return []actionpkg.Problem{}
+	}
+	return p
+}
+
+// printImport says what an import skipped, warned of, and replaced.
+func printImport(env *Env, imp *issuer.Imported, pkg *actionpkg.Package) {
+	if len(pkg.Skipped) > 0 {
+		var listed []string
+		macos := 0
+		for _, s := range pkg.Skipped {
+			if strings.HasPrefix(s, "__MACOSX/") {
+				macos++
+			} else {
+				listed = append(listed, s)
+			}
+		}
+		if macos > 0 {
+			listed = append([]string{fmt.Sprintf("__MACOSX/ (%d entries)", macos)}, listed...)
+		}
+		fmt.Fprintf(env.Stdout, "skipped %d entries a zip tool or desktop adds: %s\n", len(pkg.Skipped), strings.Join(listed, ", "))
+	}
+	if pkg.Folder != "" {
+		fmt.Fprintf(env.Stdout, "read the package from its folder %q\n", pkg.Folder+"/")
+	}
+	for _, w := range pkg.Warnings {
+		fmt.Fprintf(env.Stderr, "warning: package.json: %s\n", w)
+	}
+	p := imp.Package
+	fmt.Fprintf(env.Stdout, "imported package %s (%s) version %s, %d files; it opens at %s\n",
+		p.ID, pkg.Manifest.DisplayName, imp.Version, imp.Files, pkg.Manifest.EntryPage())
+	if r := imp.Replaced; r != nil {
+		fmt.Fprintf(env.Stdout, "replaced version %s (%d files) with version %s (%d files)\n", r.Version, r.Files, imp.Version, imp.Files)
 	}
 }

@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/cardgate/cardgate/cli"
 	"github.com/cardgate/cardgate/examples/contoso-products/contoso"
+	"github.com/cardgate/cardgate/internal/kaizalatest"
 )
 
 // TestKaizalaSDK runs a card written as a Kaizala card is (inline script,
@@ -240,23 +240,12 @@ func TestKaizalaSamples(t *testing.T) {
 	}
 }
 
-// kaizalaDir is Kaizala's SDK and samples (kaizala-docs' actions/):
-// CARDGATE_KAIZALA, or ../shared/kaizala/actions beside the repository.
-// Without it the test skips, saying where to put it; under CI it fails.
+// kaizalaDir is Kaizala's SDK and samples (kaizala-docs' actions/), from
+// ../shared/kaizala beside the repository or $CARDGATE_KAIZALA_DIR; without
+// it the test skips, and under CI it fails (kaizalatest.Dir).
 func kaizalaDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("CARDGATE_KAIZALA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "kaizala", "actions")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "KASClient.js")); err != nil {
-		msg := "no Kaizala SDK at " + dir + ": put kaizala-docs' actions/ at ../shared/kaizala/actions beside the repository, or set CARDGATE_KAIZALA to it"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	abs, _ := filepath.Abs(dir)
+	abs, _ := filepath.Abs(filepath.Join(kaizalatest.Dir(t), "actions"))
 	return abs
 }
 

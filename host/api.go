@@ -374,19 +374,8 @@ func (h *handler) frameURL(pkg, file string) string {
 	return h.cfg.Cards.For(pkg) + "/frame/" + url.PathEscape(pkg) + "/" + (&url.URL{Path: file}).EscapedPath()
 }
 
-// entryPage is the page a card opens on: the view named "main", or else the
-// first view by name.
-func entryPage(m *actionpkg.Manifest) string {
-	if v, ok := m.Views["main"]; ok {
-		return v.SourceLocation
-	}
-	names := make([]string, 0, len(m.Views))
-	for n := range m.Views {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return m.Views[names[0]].SourceLocation // validation requires one view
-}
+// entryPage is the page a card opens at: Kaizala's CreationView.
+func entryPage(m *actionpkg.Manifest) string { return m.EntryPage() }
 
 // localeRE is a BCP 47 language tag, as far as a file name needs it.
 var localeRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$`)

@@ -44,6 +44,15 @@ func (db *DB) PackageManifest(ctx context.Context, id string) ([]byte, error) {
 	return b, nil
 }
 
+// PackageFileCount implements cardgate.Store.
+func (db *DB) PackageFileCount(ctx context.Context, id string) (int, error) {
+	var n int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM package_files WHERE package_id = $1`, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count package files: %w", err)
+	}
+	return n, nil
+}
+
 // PackageFile implements cardgate.Store.
 func (db *DB) PackageFile(ctx context.Context, id, path string) ([]byte, error) {
 	var b []byte

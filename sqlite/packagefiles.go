@@ -49,6 +49,15 @@ func (s *DB) PackageManifest(ctx context.Context, id string) ([]byte, error) {
 	return b, nil
 }
 
+// PackageFileCount implements cardgate.Store.
+func (s *DB) PackageFileCount(ctx context.Context, id string) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM package_files WHERE package_id = ?`, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count package files: %w", err)
+	}
+	return n, nil
+}
+
 // PackageFile implements cardgate.Store.
 func (s *DB) PackageFile(ctx context.Context, id, path string) ([]byte, error) {
 	var b []byte

@@ -22,6 +22,12 @@ func testPackageContent(t *testing.T, s cardgate.Store) {
 	if string(m) != `{"id":"v1"}` {
 		t.Errorf("manifest = %s", m)
 	}
+	if n, err := s.PackageFileCount(ctx, p1); err != nil || n != 2 {
+		t.Errorf("PackageFileCount = %d, %v; want 2", n, err)
+	}
+	if n, err := s.PackageFileCount(ctx, p2); err != nil || n != 0 {
+		t.Errorf("PackageFileCount of a package never imported = %d, %v; want 0", n, err)
+	}
 	if b, err := s.PackageFile(ctx, p1, "js/app.js"); err != nil || string(b) != "\x00\x01\x02\xff" {
 		t.Errorf("js/app.js = %v, %v", b, err)
 	}
