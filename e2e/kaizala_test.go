@@ -90,6 +90,22 @@ func TestKaizalaSDK(t *testing.T) {
 		t.Errorf("the card's page saw: %q", p)
 	}
 
+	// openUrl (later SDK builds): the host asks first, naming the URL; if
+	// declined the card hears so, if accepted the URL opens in a new tab.
+	target := d.contosoURL + "/backoffice/orders"
+	for _, accept := range []bool{false, true} {
+		b.card(t, `window.__opened = undefined; parent.executeCommand("openUrl", ["`+target+`"],
+			(r) => (window.__opened = "ok"), (e) => (window.__opened = e[0])); true`, nil)
+		b.answerDialog(t, target, accept)
+		b.waitCard(t, `window.__opened !== undefined`)
+		var opened string
+		b.card(t, `window.__opened`, &opened)
+		if accept && opened != "ok" || !accept && !strings.Contains(opened, `"ec":400`) {
+			t.Errorf("openUrl, accepted %v: the card heard %q", accept, opened)
+		}
+	}
+	b.waitTab(t, target)
+
 	// Outside externalUrls: the card's connect-src refuses it, and the SDK
 	// answers in Kaizala's error shape.
 	var outside struct {
@@ -247,6 +263,50 @@ func kaizalaDir(t *testing.T) string {
 	t.Helper()
 	abs, _ := filepath.Abs(filepath.Join(kaizalatest.Dir(t), "actions"))
 	return abs
+}
+
+// answerDialog waits for the host page's confirmation, checks that it
+// names url, and accepts or declines it.
+func (b *browser) answerDialog(t *testing.T, url string, accept bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	for ev, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {
+		if err != nil {
+			t.Fatalf("no confirmation in the host: %v", err)
+		}
+		if ev.Type != page.DialogTypeConfirm || !strings.Contains(ev.Message, url) {
+			t.Errorf("the host asks %s %q; want a confirmation naming %s", ev.Type, ev.Message, url)
+		}
+		if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept})
+			return err
+		})); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+}
+
+// waitTab waits for a tab showing url.
+func (b *browser) waitTab(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		infos, err := chromedp.Targets(b.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, info := range infos {
+			if info.Type == "page" && info.URL == url {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no tab opened %s", url)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // problemRecorder records, in each page the card's frame loads, its CSP
