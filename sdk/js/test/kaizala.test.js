@@ -223,3 +223,26 @@ test("Kaizala commands have a budget of their own: the 33rd at once is refused, 
   await tick();
   assert.equal(frame.posted.length, 33);
 });
+
+// docs/kaizala.md's table of commands is what the host answers: every row
+// marked unsupported answers 999, every other row something else.
+test("docs/kaizala.md's command table matches the host's answers", async () => {
+  const doc = fs.readFileSync(require("node:path").join(__dirname, "..", "..", "..", "docs", "kaizala.md"), "utf8");
+  const table = doc.slice(doc.indexOf("| command | here |"), doc.indexOf("What needs no command"));
+  const { k } = kaizalaHost({ openUrl: () => true });
+  let rows = 0;
+  for (const line of table.split("\n").slice(2)) {
+    if (!line.startsWith("| ")) continue;
+    const [names, here] = line.slice(2).split(" | ");
+    const unsupported = here.startsWith("unsupported");
+    for (const [, name] of names.matchAll(/`([A-Za-z][A-Za-z0-9]*)`/g)) {
+      if (name === "performHTTPRequest") continue; // the frame page's (tested above)
+      rows++;
+      const args = name === "openUrl" ? ["https://example.com/"] : [];
+      const r = await k("p", name, args);
+      const is999 = Array.isArray(r.failure) && JSON.parse(r.failure[0]).ec === 999;
+      assert.equal(is999, unsupported, `${name}: ${JSON.stringify(r)}; the table says ${here}`);
+    }
+  }
+  assert.ok(rows >= 76, `${rows} commands in the table`);
+});
