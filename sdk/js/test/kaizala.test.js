@@ -130,7 +130,7 @@ test("a failed mint answers Kaizala's error callback", async () => {
 
 // The frame page, in a fake window whose parent is the host and whose
 // child frame is the card.
-function framePage() {
+function framePage({ setTimeout: st = setTimeout } = {}) {
   const src = fs.readFileSync(require.resolve("../web-client.js"), "utf8");
   const host = postTarget({});
   const card = postTarget({});
@@ -139,7 +139,7 @@ function framePage() {
     KASClient: { App: { performHTTPRequest: (url, params, cb) => setImmediate(() => cb(JSON.stringify({ HttpResponseCode: 200, url }), null)) } },
   };
   const document = { getElementById: (id) => (id === "cardgate-card" ? { contentWindow: card } : null) };
-  vm.runInNewContext(src, { window, document, location: window.location, parent: host, crypto, setTimeout, clearTimeout, Promise, console });
+  vm.runInNewContext(src, { window, document, location: window.location, parent: host, crypto, setTimeout: st, clearTimeout, Promise, console });
   return { window, host, card };
 }
 
@@ -245,4 +245,15 @@ test("docs/kaizala.md's command table matches the host's answers", async () => {
     }
   }
   assert.ok(rows >= 76, `${rows} commands in the table`);
+});
+
+test("the frame page fails a command the host never answers, after 30 s, with ec 100", async () => {
+  const timers = [];
+  const { window } = framePage({ setTimeout: (fn, ms) => (timers.push(ms), setImmediate(fn), 0) });
+  const got = [];
+  window.excecuteCommand("getCurrentUserId", null, (r) => got.push(["ok", r]), (e) => got.push(["err", e]));
+  await tick();
+  assert.deepEqual(timers, [30000]);
+  assert.equal(got.length, 1);
+  assert.equal(JSON.parse(got[0][1][0]).ec, 100);
 });
