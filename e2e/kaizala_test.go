@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,9 +95,10 @@ func TestKaizalaSDK(t *testing.T) {
 	// declined the card hears so, if accepted the URL opens in a new tab.
 	target := d.contosoURL + "/backoffice/orders"
 	for _, accept := range []bool{false, true} {
+		answer := b.expectDialog(t)
 		b.card(t, `window.__opened = undefined; parent.executeCommand("openUrl", ["`+target+`"],
 			(r) => (window.__opened = "ok"), (e) => (window.__opened = e[0])); true`, nil)
-		b.answerDialog(t, target, accept)
+		answer(target, accept)
 		b.waitCard(t, `window.__opened !== undefined`)
 		var opened string
 		b.card(t, `window.__opened`, &opened)
@@ -265,13 +267,23 @@ func kaizalaDir(t *testing.T) string {
 	return abs
 }
 
-// answerDialog waits for the host page's confirmation, checks that it
-// names url, and accepts or declines it.
-func (b *browser) answerDialog(t *testing.T, url string, accept bool) {
+// expectDialog listens for the host page's next dialog; the func it
+// returns waits for it, checks that it is a confirmation naming url, and
+// accepts or declines it.
+func (b *browser) expectDialog(t *testing.T) func(url string, accept bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	for ev, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {
+	events := chromedp.Events(ctx, page.JavascriptDialogOpening) // subscribed now, before the dialog
+	return func(url string, accept bool) {
+		t.Helper()
+		defer cancel()
+		answerDialog(t, ctx, events, url, accept)
+	}
+}
+
+func answerDialog(t *testing.T, ctx context.Context, events iter.Seq2[page.EventJavascriptDialogOpening, error], url string, accept bool) {
+	t.Helper()
+	for ev, err := range events {
 		if err != nil {
 			t.Fatalf("no confirmation in the host: %v", err)
 		}
