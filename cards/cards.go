@@ -3,8 +3,8 @@
 // cookies or pages (nor, with an origin per package, another card's). Every
 // answer carries a Content-Security-Policy built from the package's
 // manifest: the card may connect only to the URLs its package declares
-// (externalUrls), may be framed only by the host, and may load scripts only
-// from itself and the SDK's origin.
+// (externalUrls) and may be framed only by the host (through its own
+// frame page, see frame.go).
 package cards
 
 import (
@@ -44,6 +44,9 @@ type Options struct {
 func NewHandler(store Store, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{pkg}/{file...}", serveFile(store, opts))
+	// The frame page that holds a card and speaks Kaizala's web client to
+	// it. "frame" is no package ID (they are reverse-DNS, with a dot).
+	mux.Handle("GET /frame/{pkg}/{file...}", serveFrame(store, opts))
 	// The SDK, from the cards' own origin, so that a card can load it with
 	// script-src 'self' wherever the issuer lives.
 	mux.Handle("GET /sdk/{file}", http.StripPrefix("/sdk", sdk.Handler()))
@@ -73,29 +76,12 @@ var errNotFound = cardgate.Errorf(cardgate.ENOTFOUND, "no card file here")
 func serveFile(store Store, opts Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, file := r.PathValue("pkg"), r.PathValue("file")
-		clean, err := actionpkg.CleanPath(file)
-		if cardgate.ValidatePackageID("package", id) != nil || err != nil || clean != file ||
-			!opts.Origins.serves(r.Host, id) { // another card's origin
-			httpjson.Error(w, errNotFound)
-			return
-		}
-		ctx := r.Context()
-		p, err := store.Package(ctx, id)
-		if err != nil || p.Disabled { // a disabled card is not served
-			httpjson.Error(w, notFoundOr(err))
-			return
-		}
-		raw, err := store.PackageManifest(ctx, id)
+		m, err := servedPackage(r, store, opts, id, file)
 		if err != nil {
-			httpjson.Error(w, notFoundOr(err))
+			httpjson.Error(w, err)
 			return
 		}
-		m, err := actionpkg.ParseManifest(raw)
-		if err != nil {
-			httpjson.Error(w, cardgate.WrapError(cardgate.EINTERNAL, "the stored manifest does not parse", err))
-			return
-		}
-		b, err := store.PackageFile(ctx, id, file)
+		b, err := store.PackageFile(r.Context(), id, file)
 		if err != nil {
 			httpjson.Error(w, notFoundOr(err))
 			return
@@ -110,6 +96,30 @@ func serveFile(store Store, opts Options) http.Handler {
 	})
 }
 
+// servedPackage checks that id's file is served here, on id's own origin,
+// and returns id's manifest.
+func servedPackage(r *http.Request, store Store, opts Options, id, file string) (*actionpkg.Manifest, error) {
+	clean, err := actionpkg.CleanPath(file)
+	if cardgate.ValidatePackageID("package", id) != nil || err != nil || clean != file ||
+		!opts.Origins.serves(r.Host, id) { // another card's origin
+		return nil, errNotFound
+	}
+	ctx := r.Context()
+	p, err := store.Package(ctx, id)
+	if err != nil || p.Disabled { // a disabled card is not served
+		return nil, notFoundOr(err)
+	}
+	raw, err := store.PackageManifest(ctx, id)
+	if err != nil {
+		return nil, notFoundOr(err)
+	}
+	m, err := actionpkg.ParseManifest(raw)
+	if err != nil {
+		return nil, cardgate.WrapError(cardgate.EINTERNAL, "the stored manifest does not parse", err)
+	}
+	return m, nil
+}
+
 func notFoundOr(err error) error {
 	if err == nil || cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
 		return errNotFound
@@ -117,24 +127,46 @@ func notFoundOr(err error) error {
 	return err
 }
 
-// Policy returns the Content-Security-Policy of a card. connect-src is the
-// package's externalUrls and nothing else ('none' when it declares none):
-// that, not the SDK, is what keeps a card's requests to its own services.
+// Policy returns the Content-Security-Policy of a card's files. connect-src
+// is the package's externalUrls and nothing else ('none' when it declares
+// none): that, not the SDK, is what keeps a card's requests to its own
+// services. Scripts may be inline and may eval: Kaizala's pages use
+// <body onload> and inline <script>, and Kaizala's SDK calls back through
+// new Function. The origin holds this package's files alone, so inline
+// code can do nothing the package's own script files could not (see
+// docs/kaizala.md). A card's page sits in its frame page (FramePolicy), on
+// the same origin, inside the host: both are its ancestors.
 func Policy(m *actionpkg.Manifest, opts Options) string {
-	connect := "'none'"
-	if len(m.ExternalURLs) > 0 {
-		connect = strings.Join(m.ExternalURLs, " ")
-	}
-	scripts := "'self'"
+	scripts := "'self' 'unsafe-inline' 'unsafe-eval'"
 	if opts.SDKOrigin != "" {
 		scripts += " " + opts.SDKOrigin
 	}
 	ancestors := "'none'"
 	if opts.HostOrigin != "" {
-		ancestors = opts.HostOrigin
+		ancestors = "'self' " + opts.HostOrigin
 	}
 	return "default-src 'none'; script-src " + scripts + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-		"font-src 'self'; connect-src " + connect + "; frame-ancestors " + ancestors + "; base-uri 'none'; form-action 'none'"
+		"font-src 'self'; connect-src " + connectSrc(m) + "; frame-ancestors " + ancestors + "; base-uri 'none'; form-action 'none'"
+}
+
+// FramePolicy is the policy of the frame page: the project's own code only
+// (script-src 'self', nothing inline; its one style inline), the card's connect-src (it performs
+// Kaizala's performHTTPRequest for the card), framing only the card's own
+// pages and framed only by the host.
+func FramePolicy(m *actionpkg.Manifest, opts Options) string {
+	ancestors := "'none'"
+	if opts.HostOrigin != "" {
+		ancestors = opts.HostOrigin
+	}
+	return "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; " +
+		"connect-src " + connectSrc(m) + "; frame-ancestors " + ancestors + "; base-uri 'none'; form-action 'none'"
+}
+
+func connectSrc(m *actionpkg.Manifest) string {
+	if len(m.ExternalURLs) == 0 {
+		return "'none'"
+	}
+	return strings.Join(m.ExternalURLs, " ")
 }
 
 // contentType names a file's type from its extension; unknown types are

@@ -61,8 +61,10 @@ func TestCardsOrigin(t *testing.T) {
 		t.Fatalf("index.html: %d %s", res.StatusCode, body)
 	}
 	csp := res.Header.Get("Content-Security-Policy")
-	for _, want := range []string{"connect-src http://127.0.0.1:8081;", "frame-ancestors http://127.0.0.1:8080;",
-		"default-src 'none'", "script-src 'self' http://127.0.0.1:8080;", "form-action 'none'"} {
+	// Kaizala's pages run inline code and its SDK evals; framed by their
+	// frame page, on their own origin, inside the host.
+	for _, want := range []string{"connect-src http://127.0.0.1:8081;", "frame-ancestors 'self' http://127.0.0.1:8080;",
+		"default-src 'none'", "script-src 'self' 'unsafe-inline' 'unsafe-eval' http://127.0.0.1:8080;", "form-action 'none'", "base-uri 'none'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)
 		}
@@ -86,10 +88,32 @@ func TestCardsOrigin(t *testing.T) {
 			t.Errorf("%s: %d %s, want a JSON 404", path, res.StatusCode, body)
 		}
 	}
-	// A disabled card is not served.
+	// The frame page around the card: the project's own scripts only, the
+	// card's connect-src, framed by the host alone.
+	res, body = get("/frame/com.contoso.orders/index.html")
+	if res.StatusCode != 200 || !strings.Contains(body, `<iframe id="cardgate-card" title="card" src="/com.contoso.orders/index.html">`) ||
+		!strings.Contains(body, `<script src="/sdk/web-client.js"></script>`) {
+		t.Fatalf("frame page: %d %s", res.StatusCode, body)
+	}
+	if csp, want := res.Header.Get("Content-Security-Policy"), "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; "+
+		"frame-src 'self'; connect-src http://127.0.0.1:8081; frame-ancestors http://127.0.0.1:8080; base-uri 'none'; form-action 'none'"; csp != want {
+		t.Errorf("frame page CSP\n%s, want\n%s", csp, want)
+	}
+	if res, _ := get("/sdk/web-client.js"); res.StatusCode != 200 {
+		t.Errorf("web-client.js: %d", res.StatusCode)
+	}
+	for _, path := range []string{"/frame/com.contoso.orders/nope.html", "/frame/com.other.card/index.html", "/frame/com.contoso.orders/../x",
+		"/frame/not-a-package/index.html"} {
+		if res, body := get(path); res.StatusCode != 404 || !strings.Contains(body, `"NotFound"`) {
+			t.Errorf("%s: %d %s, want a JSON 404", path, res.StatusCode, body)
+		}
+	}
+	// A disabled card is not served, nor its frame page.
 	svc.SetPackageDisabled(ctx, "com.contoso.orders", true)
-	if res, _ := get("/com.contoso.orders/index.html"); res.StatusCode != 404 {
-		t.Errorf("disabled card: %d", res.StatusCode)
+	for _, path := range []string{"/com.contoso.orders/index.html", "/frame/com.contoso.orders/index.html"} {
+		if res, _ := get(path); res.StatusCode != 404 {
+			t.Errorf("disabled card: %s: %d", path, res.StatusCode)
+		}
 	}
 }
 

@@ -54,8 +54,12 @@ func TestPerPackageOrigins(t *testing.T) {
 	origins, _ := cards.ParseOrigins("http://cards.localhost:8082")
 	srv := httptest.NewServer(cards.NewHandler(store, cards.Options{HostOrigin: "http://127.0.0.1:8080", Origins: origins}))
 	defer srv.Close()
-	get := func(host string) int {
-		req, _ := http.NewRequest("GET", srv.URL+"/com.contoso.orders/index.html", nil)
+	get := func(host string, path ...string) int {
+		p := "/com.contoso.orders/index.html"
+		if len(path) > 0 {
+			p = path[0]
+		}
+		req, _ := http.NewRequest("GET", srv.URL+p, nil)
 		req.Host = host
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -68,9 +72,16 @@ func TestPerPackageOrigins(t *testing.T) {
 	if s := get(own); s != 200 {
 		t.Errorf("on its own origin: %d", s)
 	}
+	if s := get(own, "/frame/com.contoso.orders/index.html"); s != 200 {
+		t.Errorf("frame page on its own origin: %d", s)
+	}
+	// Nor is its frame page served elsewhere: another card's origin cannot
+	// hold this card's frame, nor its bridge.
 	for _, host := range []string{strings.TrimPrefix(origins.For("com.contoso.survey"), "http://"), "cards.localhost:8082", "127.0.0.1:8082"} {
-		if s := get(host); s != 404 {
-			t.Errorf("on %s: %d, want 404", host, s)
+		for _, path := range []string{"/com.contoso.orders/index.html", "/frame/com.contoso.orders/index.html"} {
+			if s := get(host, path); s != 404 {
+				t.Errorf("%s on %s: %d, want 404", path, host, s)
+			}
 		}
 	}
 }

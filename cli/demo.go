@@ -24,6 +24,10 @@ type demo struct {
 	// The URLs of the demo's listeners: the Integration Service and card
 	// host, the adapter, the cards origin and the business system.
 	base, adapterURL, cardsURL, contosoURL string
+	// kaizalaDir holds Kaizala's KASClient.js and sample packages
+	// (--kaizala); kaizalaNotes says what of it the demo installed.
+	kaizalaDir   string
+	kaizalaNotes []string
 }
 
 // demoPart is one part of the demo. Its servers are started by runDemo.
@@ -81,6 +85,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		"per card, under *.localhost, which Chromium and Firefox resolve to loopback; in other\n"+
 		"browsers give http://127.0.0.1:<port>, one origin shared by every card, with --issuer-url\n"+
 		"http://localhost:<port>: cards are never on the host's host name)")
+	kaizalaDir := fs.String("kaizala", "", "a `directory` with Kaizala's KASClient.js and sample-*.zip packages (like kaizala-docs'\n"+
+		"actions/): adds a card written with Kaizala's SDK and Kaizala's samples beside the demo's cards")
 	if pos, err := parse(env, fs, h, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
@@ -120,7 +126,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer sys.Close()
-	d := &demo{dir: cfg.Data, sys: sys, base: sys.svc.Issuer(), adapterURL: url("adapter"), cardsURL: *cardsURL, contosoURL: url("contoso")}
+	d := &demo{dir: cfg.Data, sys: sys, base: sys.svc.Issuer(), adapterURL: url("adapter"), cardsURL: *cardsURL, contosoURL: url("contoso"), kaizalaDir: *kaizalaDir}
 	if d.cardsURL == "" {
 		_, port, _ := net.SplitHostPort(lns["cards"].Addr().String())
 		d.cardsURL = "http://cards.localhost:" + port

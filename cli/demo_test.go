@@ -209,3 +209,13 @@ func TestDemoChecksHost(t *testing.T) {
 		t.Errorf("demo --cards-url http://127.0.0.1:8082: %v", err)
 	}
 }
+
+// --kaizala names a directory with Kaizala's KASClient.js; without it the
+// demo does not start, and says which flag is wrong.
+func TestDemoKaizalaNeedsKASClient(t *testing.T) {
+	dir := t.TempDir()
+	_, _, err := run(t, nil, append(demoArgs(filepath.Join(dir, "demo")), "--kaizala", dir)...)
+	if err == nil || !strings.Contains(err.Error(), "--kaizala") || !strings.Contains(err.Error(), "KASClient.js") {
+		t.Fatalf("demo --kaizala with no KASClient.js: %v", err)
+	}
+}

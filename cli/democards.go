@@ -9,10 +9,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing/fstest"
 	"time"
 
@@ -49,13 +51,54 @@ func seedCards(ctx context.Context, d *demo) error {
 			return err
 		}
 	}
+	if d.kaizalaDir != "" {
+		return seedKaizala(ctx, d)
+	}
+	return nil
+}
+
+// DemoKaizala is the demo's card written with Kaizala's own SDK.
+const DemoKaizala = "com.contoso.kaizala"
+
+// seedKaizala installs, from --kaizala's directory, the Kaizala SDK card
+// (its KASClient.js added as it is) and Kaizala's sample packages, each
+// zip as it is. Kaizala's files are not in this repository. A sample that
+// does not import is noted in the walkthrough, not fatal.
+func seedKaizala(ctx context.Context, d *demo) error {
+	sdk, err := os.ReadFile(filepath.Join(d.kaizalaDir, "KASClient.js"))
+	if err != nil {
+		return fmt.Errorf("--kaizala: %w", err)
+	}
+	p, err := readCard(cardfiles.Kaizala, d.adapterURL, fstest.MapFS{"KASClient.js": {Data: sdk, Mode: 0o644}})
+	if err != nil {
+		return err
+	}
+	if _, err := d.sys.svc.ImportPackage(ctx, p); err != nil {
+		return err
+	}
+	d.kaizalaNotes = append(d.kaizalaNotes, fmt.Sprintf("%q (%s), with Kaizala's KASClient.js", p.Manifest.DisplayName, DemoKaizala))
+	zips, _ := filepath.Glob(filepath.Join(d.kaizalaDir, "sample-*.zip"))
+	for _, z := range zips {
+		p, err := actionpkg.Load(z, actionpkg.DefaultLimits)
+		if err == nil {
+			_, err = d.sys.svc.ImportPackage(ctx, p)
+		}
+		if err != nil {
+			d.kaizalaNotes = append(d.kaizalaNotes, fmt.Sprintf("not installed: %s: %v", filepath.Base(z), err))
+			continue
+		}
+		d.kaizalaNotes = append(d.kaizalaNotes, fmt.Sprintf("%q (%s), Kaizala's sample %s", p.Manifest.DisplayName, p.Manifest.ID, filepath.Base(z)))
+	}
 	return nil
 }
 
 // readCard reads a card's folder with the adapter's URL put in place of the
-// default one the card is written with.
-func readCard(fsys fs.FS, adapterURL string) (*actionpkg.Package, error) {
+// default one the card is written with, plus the files of extra as they are.
+func readCard(fsys fs.FS, adapterURL string, extra ...fstest.MapFS) (*actionpkg.Package, error) {
 	m := fstest.MapFS{}
+	for _, x := range extra {
+		maps.Copy(m, x)
+	}
 	err := fs.WalkDir(fsys, ".", func(p string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return err
@@ -74,11 +117,13 @@ func readCard(fsys fs.FS, adapterURL string) (*actionpkg.Package, error) {
 // configuration for this run's addresses.
 func seedAdapter(ctx context.Context, d *demo) error {
 	origins, _ := cards.ParseOrigins(d.cardsURL) // checked by runDemo, or made by it
-	// Both cards may call both routes from the browser (CORS is not
+	// Every demo card may call both routes from the browser (CORS is not
 	// authorization: the policy is); the survey card must read its 403.
 	cors := origins.For(DemoOrders)
-	if o := origins.For(DemoSurvey); o != cors {
-		cors += ", " + o
+	for _, pkg := range []string{DemoSurvey, DemoKaizala} {
+		if o := origins.For(pkg); !strings.Contains(cors, o) {
+			cors += ", " + o
+		}
 	}
 	vault := &secret.Vault{Store: d.sys.store, Key: d.sys.master}
 	for _, name := range []string{demoContosoKey, demoContosoSecret} {
@@ -97,7 +142,7 @@ issuer: {url: %[1]s}
 routes:
   - name: products
     match: GET /products
-    policy: {packages: [%[3]s]}
+    policy: {packages: [%[3]s, %[8]s]}
     upstream: {url: %[2]s/api}
     credential: {type: header, header: X-Api-Key, value: "store:%[4]s"}
     cors: {origins: [%[6]s]}
@@ -111,7 +156,7 @@ routes:
       clientId: %[7]s
       clientSecret: "store:%[5]s"
     cors: {origins: [%[6]s]}
-`, d.base, d.contosoURL, DemoOrders, demoContosoKey, demoContosoSecret, cors, demoContosoClient)
+`, d.base, d.contosoURL, DemoOrders, demoContosoKey, demoContosoSecret, cors, demoContosoClient, DemoKaizala)
 	path := filepath.Join(d.dir, demoAdapterFile)
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return err
@@ -121,6 +166,11 @@ routes:
 }
 
 func walkCards(w io.Writer, d *demo) {
+	defer func() {
+		if len(d.kaizalaNotes) > 0 {
+			fmt.Fprintf(w, "\nFrom Kaizala (--kaizala %s):\n  %s\n", d.kaizalaDir, strings.Join(d.kaizalaNotes, "\n  "))
+		}
+	}()
 	fmt.Fprintf(w, `
 In a browser, open %[1]s and sign in as Alice with one click (or
 with her number, +14155550101: the one-time code appears in this terminal's

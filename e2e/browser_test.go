@@ -189,6 +189,7 @@ type demo struct {
 	base, adapterURL, cardsURL, contosoURL string
 	dir                                    string
 	log                                    *syncbuf.Buffer
+	out                                    string // the walkthrough
 }
 
 var (
@@ -196,15 +197,15 @@ var (
 	otherLine = regexp.MustCompile(`(adapter is|cards origin|Contoso, the sample business system,) on (http://[a-z0-9.]+:[0-9]+)`)
 )
 
-func startDemo(t *testing.T) *demo {
+func startDemo(t *testing.T, extra ...string) *demo {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, log := new(syncbuf.Buffer), new(syncbuf.Buffer)
 	d := &demo{dir: filepath.Join(t.TempDir(), "demo"), log: log}
 	done := make(chan error, 1)
 	go func() {
-		done <- cli.Run(ctx, []string{"cardgate", "demo", "--data", d.dir, "--listen", "127.0.0.1:0",
-			"--adapter-listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--contoso-listen", "127.0.0.1:0"},
+		done <- cli.Run(ctx, append([]string{"cardgate", "demo", "--data", d.dir, "--listen", "127.0.0.1:0",
+			"--adapter-listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--contoso-listen", "127.0.0.1:0"}, extra...),
 			func(string) string { return "" }, strings.NewReader(""), out, log)
 	}()
 	t.Cleanup(func() {
@@ -229,6 +230,7 @@ func startDemo(t *testing.T) *demo {
 			t.Fatalf("demo did not start within 30 s\n%s", log)
 		}
 	}
+	d.out = out.String()
 	d.base = hostLine.FindStringSubmatch(out.String())[1]
 	for _, m := range otherLine.FindAllStringSubmatch(out.String(), -1) {
 		switch m[1] {
@@ -385,12 +387,27 @@ func (b *browser) host(t *testing.T, script string, v ...any) {
 	b.run(t, b.ctx, script, v...)
 }
 
+// card runs script in the open card's page. The host frames each card's
+// frame page (cards/frame.go), which holds the card's page in a frame of
+// its own, on the same origin: script runs there, in the card's realm,
+// under the card's policy.
 func (b *browser) card(t *testing.T, script string, v any) {
 	t.Helper()
 	if b.frame == nil {
 		t.Fatal("no card is open")
 	}
+	b.run(t, b.frame, inCard(script), v)
+}
+
+// frame runs script in the open card's frame page.
+func (b *browser) framePage(t *testing.T, script string, v any) {
+	t.Helper()
 	b.run(t, b.frame, script, v)
+}
+
+func inCard(script string) string {
+	js, _ := json.Marshal(script)
+	return `(0, document.getElementById("cardgate-card").contentWindow.eval)(` + string(js) + `)`
 }
 
 func (b *browser) run(t *testing.T, page context.Context, script string, v ...any) {
@@ -428,7 +445,10 @@ func (b *browser) wait(t *testing.T, page context.Context, cond string) {
 }
 
 func (b *browser) waitHost(t *testing.T, cond string) { t.Helper(); b.wait(t, b.ctx, cond) }
-func (b *browser) waitCard(t *testing.T, cond string) { t.Helper(); b.wait(t, b.frame, cond) }
+func (b *browser) waitCard(t *testing.T, cond string) {
+	t.Helper()
+	b.wait(t, b.frame, inCard("!!("+cond+")"))
+}
 
 // openCard clicks a card in the host's list, attaches to its frame and
 // waits for the card's page.

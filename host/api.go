@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"mime"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -166,7 +168,7 @@ func (h *handler) writeCookie(w http.ResponseWriter, r *http.Request, path, doma
 }
 
 // apiPaths are the paths of the host's API that read the session cookie.
-var apiPaths = []string{"/host/api/me", "/host/api/tokens", "/host/api/signout", "/host/api/signin/code",
+var apiPaths = []string{"/host/api/me", "/host/api/tokens", "/host/api/cards", "/host/api/signout", "/host/api/signin/code",
 	"/host/api/demo/users", "/host/api/demo/signin"}
 
 // cookiePaths are the cookie paths that match a request for one of
@@ -342,7 +344,7 @@ func (h *handler) cards(ctx context.Context) ([]card, error) {
 			return nil, err
 		}
 		c := card{ID: p.ID, DisplayName: m.DisplayName, Description: m.Description, ProviderName: m.ProviderName,
-			Version: m.Version, URL: h.fileURL(p.ID, entryPage(m)), Origin: h.cfg.Cards.For(p.ID)}
+			Version: m.Version, URL: h.frameURL(p.ID, entryPage(m)), Origin: h.cfg.Cards.For(p.ID)}
 		if m.Icon != "" {
 			c.IconURL = h.fileURL(p.ID, m.Icon)
 		}
@@ -366,8 +368,65 @@ func (h *handler) fileURL(pkg, file string) string {
 	return h.cfg.Cards.For(pkg) + "/" + url.PathEscape(pkg) + "/" + (&url.URL{Path: file}).EscapedPath()
 }
 
+// frameURL is the frame page around a card's page (cards/frame.go): what
+// the host frames, on the card's origin.
+func (h *handler) frameURL(pkg, file string) string {
+	return h.cfg.Cards.For(pkg) + "/frame/" + url.PathEscape(pkg) + "/" + (&url.URL{Path: file}).EscapedPath()
+}
+
 // entryPage is the page a card opens at: Kaizala's CreationView.
 func entryPage(m *actionpkg.Manifest) string { return m.EntryPage() }
+
+// localeRE is a BCP 47 language tag, as far as a file name needs it.
+var localeRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$`)
+
+// cardStrings answers Kaizala's getLocalizedStrings for the host page's
+// bridge: the package's strings_<locale>.json, else the one of the
+// locale's language (strings_fr.json for fr-CA), else strings_en.json,
+// else {}. The page names the package of the frame it opened.
+func (h *handler) cardStrings() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id, locale := r.PathValue("pkg"), r.URL.Query().Get("locale")
+		if err := cardgate.ValidatePackageID("package", id); err != nil {
+			h.error(w, r, err)
+			return
+		}
+		if locale == "" {
+			locale = "en"
+		}
+		if !localeRE.MatchString(locale) {
+			h.error(w, r, cardgate.Errorf(cardgate.EINVALID, "locale: must be a language tag like en or fr-CA"))
+			return
+		}
+		if _, err := h.manifest(ctx, id); cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+			h.error(w, r, cardgate.Errorf(cardgate.ENOTFOUND, "package: no card %s is installed", id))
+			return
+		} else if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		lang, _, _ := strings.Cut(locale, "-")
+		for _, name := range []string{"strings_" + locale + ".json", "strings_" + lang + ".json", "strings_en.json"} {
+			b, err := h.cfg.Store.PackageFile(ctx, id, name)
+			if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+				continue
+			} else if err != nil {
+				h.error(w, r, err)
+				return
+			}
+			var v map[string]any
+			if err := json.Unmarshal(b, &v); err != nil || v == nil {
+				h.error(w, r, cardgate.Errorf(cardgate.EINVALID, "%s of %s is not a JSON object", name, id))
+				return
+			}
+			w.Header().Set("Cache-Control", "no-store")
+			httpjson.Write(w, http.StatusOK, v)
+			return
+		}
+		httpjson.Write(w, http.StatusOK, map[string]any{})
+	})
+}
 
 type mintRequest struct {
 	ActionPackageID string `json:"actionPackageId"`

@@ -26,7 +26,7 @@ func TestCardOpensAtCreationView(t *testing.T) {
 	const id = "com.microsoft.kaizala.RequestResponse"
 	for _, c := range cards {
 		if card := c.(map[string]any); card["id"] == id {
-			if want := cardsOrigin + "/" + id + "/CreationView.html"; card["url"] != want {
+			if want := cardsOrigin + "/frame/" + id + "/CreationView.html"; card["url"] != want {
 				t.Errorf("url = %v, want %s", card["url"], want)
 			}
 			return

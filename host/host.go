@@ -33,6 +33,7 @@ type Store interface {
 	Packages(ctx context.Context) ([]*cardgate.ActionPackage, error)
 	Package(ctx context.Context, id string) (*cardgate.ActionPackage, error)
 	PackageManifest(ctx context.Context, id string) ([]byte, error)
+	PackageFile(ctx context.Context, id, path string) ([]byte, error)
 }
 
 // Minter mints integration service tokens; *issuer.Service is one.
@@ -113,6 +114,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	mux.Handle("POST /host/api/signout", h.csrf(h.signOut()))
 	mux.Handle("GET /host/api/me", h.session(h.me()))
 	mux.Handle("POST /host/api/tokens", h.csrf(h.session(h.mint())))
+	mux.Handle("GET /host/api/cards/{pkg}/strings", h.session(h.cardStrings()))
 	if cfg.Demo {
 		mux.Handle("GET /host/api/demo/users", h.demoUsers())
 		mux.Handle("POST /host/api/demo/signin", h.csrf(h.demoSignIn()))
@@ -145,7 +147,7 @@ func (h *handler) asset() http.Handler {
 		*r2 = *r
 		r2.URL = &url.URL{Path: "/" + name}
 		switch {
-		case name == "host-bridge.js":
+		case name == "host-bridge.js" || name == "kaizala-host.js":
 			bridge.ServeHTTP(w, r2)
 		case name != "index.html" && exists(assets, name):
 			files.ServeHTTP(w, r2)

@@ -207,7 +207,7 @@ func TestSignInAndMint(t *testing.T) {
 		t.Fatalf("me: %d %s; want Alice with one card (the package with no files is no card)", a.status, a.raw)
 	}
 	card := cards[0].(map[string]any)
-	if card["id"] != orders || card["url"] != cardsOrigin+"/"+orders+"/index.html" || card["iconUrl"] != cardsOrigin+"/"+orders+"/icon.svg" ||
+	if card["id"] != orders || card["url"] != cardsOrigin+"/frame/"+orders+"/index.html" || card["iconUrl"] != cardsOrigin+"/"+orders+"/icon.svg" ||
 		card["origin"] != cardsOrigin {
 		t.Errorf("card = %v", card)
 	}
@@ -440,13 +440,14 @@ func TestPageAndAssets(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `<meta name="cardgate-demo" content="true">`) {
 		t.Fatalf("GET /: %d\n%s", res.StatusCode, body)
 	}
-	for _, want := range []string{"frame-src " + cardsOrigin, "frame-ancestors 'none'", "script-src 'self'"} {
-		if !strings.Contains(csp, want) {
-			t.Errorf("the page's CSP %q lacks %s", csp, want)
-		}
+	// Unchanged by Kaizala's cards, which run inline code on their own
+	// origins: the host's page runs none.
+	if want := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: " + cardsOrigin + "; frame-src " + cardsOrigin +
+		"; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"; csp != want {
+		t.Errorf("the page's CSP\n%s, want\n%s", csp, want)
 	}
 	for path, status := range map[string]int{
-		"/host/app.js": 200, "/host/host-bridge.js": 200, "/sdk/cardgate.js": 200,
+		"/host/app.js": 200, "/host/host-bridge.js": 200, "/host/kaizala-host.js": 200, "/sdk/cardgate.js": 200,
 		"/host/index.html": 404, "/host/nope.js": 404,
 		"/.well-known/jwks.json": 200, // the Integration Service's API shares the origin
 	} {
@@ -519,7 +520,7 @@ func TestPerPackageCardOrigins(t *testing.T) {
 	a := b.call("GET", "/host/api/me", nil)
 	card := a.body["cards"].([]any)[0].(map[string]any)
 	want := "http://" + cards.Label(orders) + ".cards.localhost:8082"
-	if card["origin"] != want || card["url"] != want+"/"+orders+"/index.html" {
+	if card["origin"] != want || card["url"] != want+"/frame/"+orders+"/index.html" {
 		t.Errorf("card = %v, want it on %s", card, want)
 	}
 	res, err := http.Get(e.srv.URL + "/")

@@ -30,10 +30,46 @@
     return data;
   }
 
+  const mint = (packageId) => api("POST", "/host/api/tokens", { actionPackageId: packageId });
+  let me = null; // the signed-in user and their cards, from /host/api/me
+
+  let toastTimer = 0;
+  function toast(text) {
+    const t = $("toast");
+    t.textContent = text;
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => (t.hidden = true), 5000);
+  }
+
+  // Kaizala's commands (kaizala-host.js) act on the card that asked, if it
+  // is still the open one.
+  const isOpen = (packageId) => open && open.packageId === packageId;
+  const kaizala = window.cardgateKaizala.createKaizalaHost({
+    mint,
+    user: () => me.user,
+    locale: () => navigator.language || "en",
+    strings: (packageId, locale) =>
+      api("GET", `/host/api/cards/${encodeURIComponent(packageId)}/strings?locale=${encodeURIComponent(locale)}`),
+    ui: {
+      alert: (text, packageId) => isOpen(packageId) && toast(text),
+      logError: (text, packageId) => console.warn(`card ${packageId}:`, text),
+      progress: (shown, packageId) => isOpen(packageId) && (open.progress.hidden = !shown),
+      dismiss: (packageId) => isOpen(packageId) && closeCard(),
+      // A new tab, after the person has read where it goes.
+      openUrl: (url, packageId) => {
+        if (!isOpen(packageId) || !window.confirm(`The card wants to open ${url} in a new tab. Open it?`)) return false;
+        window.open(url, "_blank", "noopener,noreferrer");
+        return true;
+      },
+    },
+  });
+
   // Each card is attached with its own origin (see openCard).
   const bridge = window.cardgateHost.createHostBridge({
     window,
-    mint: (packageId) => api("POST", "/host/api/tokens", { actionPackageId: packageId }),
+    mint,
+    kaizala,
     log: (...args) => console.warn("cardgate host:", ...args),
   });
 
@@ -192,7 +228,6 @@
   }
 
   async function start() {
-    let me;
     try {
       me = await api("GET", "/host/api/me");
     } catch (err) {
@@ -223,7 +258,7 @@
     }
   }
 
-  let open = null; // {frame, message}
+  let open = null; // {frame, message, progress, packageId}
 
   function closeCard() {
     if (!open) return;
@@ -249,19 +284,29 @@
     close.title = "Close card";
     close.textContent = "×";
     close.addEventListener("click", closeCard);
-    head.append(cardIcon(c), label(c.displayName, `${c.providerName} · v${c.version}`), close);
+    // Kaizala's hardware back button: the card's registered callback.
+    const back = document.createElement("button");
+    back.type = "button";
+    back.className = "close back";
+    back.title = "Back";
+    back.textContent = "‹";
+    back.addEventListener("click", () => bridge.event(frame.contentWindow, "hardwareBackPress"));
+    head.append(back, cardIcon(c), label(c.displayName, `${c.providerName} · v${c.version}`), close);
+    const progress = document.createElement("div");
+    progress.className = "card-progress";
+    progress.hidden = true;
     const frame = document.createElement("iframe");
     frame.className = "card-frame";
     frame.title = c.displayName;
     frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms");
     frame.setAttribute("referrerpolicy", "no-referrer");
-    msg.append(head, frame);
+    msg.append(head, progress, frame);
     $("empty").hidden = true;
     $("messages").append(msg);
     // Attach before the card loads, so its first request is answered.
     bridge.attach(frame.contentWindow, c.id, c.origin);
     frame.src = c.url;
-    open = { frame, message: msg };
+    open = { frame, message: msg, progress, packageId: c.id };
     for (const b of document.querySelectorAll(".card-link")) {
       b.classList.toggle("active", b.dataset.packageId === c.id);
     }

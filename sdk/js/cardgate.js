@@ -278,10 +278,14 @@
   if (typeof window !== "undefined" && typeof document !== "undefined") {
     const cg = createCardgate(window);
     window.cardgate = cg;
-    // Merge so other KASClient members (from a Kaizala shim) survive.
+    // Add only what is missing: with Kaizala's own KASClient.js loaded
+    // first, its functions stay (they reach the host through the frame
+    // page) and this adds what that SDK lacks, like App.performHTTPRequest.
     const kas = window.KASClient && typeof window.KASClient === "object" ? window.KASClient : {};
-    kas.getIntegerationServiceToken = cg.KASClient.getIntegerationServiceToken;
-    kas.App = Object.assign(kas.App && typeof kas.App === "object" ? kas.App : {}, cg.KASClient.App);
+    if (typeof kas.getIntegerationServiceToken !== "function") kas.getIntegerationServiceToken = cg.KASClient.getIntegerationServiceToken;
+    const app = kas.App && typeof kas.App === "object" ? kas.App : {};
+    for (const [name, fn] of Object.entries(cg.KASClient.App)) if (typeof app[name] !== "function") app[name] = fn;
+    kas.App = app;
     window.KASClient = kas;
   }
 })();

@@ -5,9 +5,19 @@
   "use strict";
 
   const PROTOCOL = 1;
+  // Protocol 2 carries Kaizala's commands from a card's frame page
+  // (web-client.js): {cardgate: 2, id, method: "kaizala", command, args}.
+  // The answer holds the arguments of Kaizala's success callback (result)
+  // or of its error callback (failure), or, for a request the bridge
+  // cannot take, error {code, message}.
+  const KAIZALA_PROTOCOL = 2;
+  const COMMAND_RE = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
   const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
   const METHODS = new Set(["getIntegrationServiceToken"]);
   const MAX_INFLIGHT = 8;
+  // Kaizala's pages fire several commands at once (strings, user, form):
+  // they get a budget of their own.
+  const MAX_KAIZALA_INFLIGHT = 32;
 
   function isPlainObject(v) {
     return v !== null && typeof v === "object" && Object.prototype.toString.call(v) === "[object Object]";
@@ -34,7 +44,10 @@
 
   // cardsOrigin is the origin of every card, unless attach names a frame's
   // own (per-package origins).
-  function createHostBridge({ window: win, cardsOrigin, mint, log = () => {} } = {}) {
+  // kaizala(packageId, command, args) answers a Kaizala command for the
+  // frame's package with {result: [...]} or {failure: [...]}; without it
+  // every command is unsupported.
+  function createHostBridge({ window: win, cardsOrigin, mint, kaizala, log = () => {} } = {}) {
     if (!win || typeof win.addEventListener !== "function") throw new TypeError("createHostBridge: window is required");
     if (cardsOrigin !== undefined && (typeof cardsOrigin !== "string" || !cardsOrigin)) {
       throw new TypeError("createHostBridge: cardsOrigin must be an origin");
@@ -64,6 +77,10 @@
       const d = event.data;
       if (!isPlainObject(d) || typeof d.id !== "string" || !ID_RE.test(d.id)) return; // cannot address a reply
       const id = d.id;
+      if (d.cardgate === KAIZALA_PROTOCOL) {
+        onKaizala(source, frame, d);
+        return;
+      }
       const problem = problemWith(d);
       if (problem) {
         post(source, frame, { cardgate: PROTOCOL, id, error: { code: "InvalidRequest", message: problem } });
@@ -98,6 +115,37 @@
         });
     }
 
+    function onKaizala(source, frame, d) {
+      const id = d.id;
+      const reply = (msg) => post(source, frame, { cardgate: KAIZALA_PROTOCOL, id, ...msg });
+      if (d.method !== "kaizala" || typeof d.command !== "string" || !COMMAND_RE.test(d.command) || !Array.isArray(d.args)) {
+        reply({ error: { code: "InvalidRequest", message: "a Kaizala request needs method \"kaizala\", a command name and an args array" } });
+        return;
+      }
+      if (frame.kaizalaInflight >= MAX_KAIZALA_INFLIGHT) {
+        reply({ failure: [JSON.stringify({ ec: 429, em: "too many requests from this card at once" })] });
+        return;
+      }
+      frame.kaizalaInflight++;
+      Promise.resolve()
+        .then(() => (kaizala ? kaizala(frame.packageId, d.command, d.args) : unsupported(d.command)))
+        .then(
+          (r) => {
+            if (r && Array.isArray(r.result)) return { result: r.result };
+            if (r && Array.isArray(r.failure)) return { failure: r.failure };
+            throw new Error("the command answered nothing");
+          },
+          (err) => {
+            log("cardgate host: Kaizala command failed", d.command, err);
+            return { failure: [JSON.stringify({ ec: 300, em: String((err && err.message) || err) })] };
+          },
+        )
+        .then((msg) => {
+          frame.kaizalaInflight--;
+          if (frames.get(source) === frame) reply(msg);
+        });
+    }
+
     win.addEventListener("message", onMessage);
 
     return {
@@ -108,7 +156,12 @@
           throw new TypeError("attach: frame window and package id are required");
         }
         if (typeof origin !== "string" || !origin) throw new TypeError("attach: the card's origin is required");
-        frames.set(frameWindow, { packageId, origin, inflight: 0 });
+        frames.set(frameWindow, { packageId, origin, inflight: 0, kaizalaInflight: 0 });
+      },
+      // event sends a host event (hardwareBackPress) to an attached frame.
+      event(frameWindow, name) {
+        const frame = frames.get(frameWindow);
+        if (frame) post(frameWindow, frame, { cardgate: KAIZALA_PROTOCOL, event: name });
       },
       detach(frameWindow) {
         frames.delete(frameWindow);
@@ -120,10 +173,15 @@
     };
   }
 
+  // Kaizala's answer for an API this client does not have.
+  function unsupported(command) {
+    return { failure: [JSON.stringify({ ec: 999, em: `${command} is not supported by this client` })] };
+  }
+
   if (typeof module !== "undefined" && module.exports) {
-    module.exports = { createHostBridge };
+    module.exports = { createHostBridge, unsupported };
   }
   if (typeof window !== "undefined") {
-    window.cardgateHost = { createHostBridge };
+    window.cardgateHost = { createHostBridge, unsupported };
   }
 })();

@@ -9,7 +9,8 @@ const { golden } = require("../support/fakes.js");
 
 test("all golden files exist and parse", () => {
   const dir = path.join(__dirname, "..", "testdata", "wire");
-  const want = ["request.json", "token-result.json", "error-result.json", "perform-http-params.json", "perform-http-response.json", "perform-http-network-error.json"];
+  const want = ["request.json", "token-result.json", "error-result.json", "perform-http-params.json", "perform-http-response.json", "perform-http-network-error.json",
+    "kaizala-request.json", "kaizala-result.json", "kaizala-failure.json", "kaizala-event.json"];
   assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort(), [...want].sort());
   for (const f of want) golden(f);
 });
@@ -33,4 +34,19 @@ test("perform-http params carry a string body and a JSON string round-trips", ()
   const p = golden("perform-http-params.json");
   assert.equal(typeof p.requestBody, "string");
   assert.deepEqual(JSON.parse(JSON.stringify(p)), p);
+});
+
+test("Kaizala messages (protocol 2): one id, arrays of callback arguments, the unsupported error", () => {
+  const [req, res, fail] = ["kaizala-request.json", "kaizala-result.json", "kaizala-failure.json"].map(golden);
+  for (const m of [req, res, fail]) {
+    assert.equal(m.cardgate, 2);
+    assert.match(m.id, /^[A-Za-z0-9_-]{1,64}$/);
+    assert.equal(m.id, req.id);
+  }
+  assert.equal(req.method, "kaizala");
+  assert.ok(Array.isArray(req.args));
+  assert.ok(res.result.every((a) => typeof a === "string"));
+  assert.deepEqual(Object.keys(JSON.parse(fail.failure[0])), ["ec", "em"]);
+  assert.equal(JSON.parse(fail.failure[0]).ec, 999);
+  assert.deepEqual(golden("kaizala-event.json"), { cardgate: 2, event: "hardwareBackPress" });
 });

@@ -95,7 +95,7 @@ test("a malformed request with a usable id gets InvalidRequest naming the field"
   const { frame, minted, send } = setup();
   send(request({ method: "x" }));
   send(request({ method: undefined }));
-  send(request({ cardgate: 2 }));
+  send(request({ cardgate: 3 }));
   await tick();
   assert.deepEqual(minted, []);
   const errors = frame.posted.map((p) => p.data);

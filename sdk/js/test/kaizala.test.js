@@ -1,0 +1,259 @@
+"use strict";
+
+// Kaizala's commands: the host bridge's protocol 2, the host's answers
+// (kaizala-host.js) and the frame page's web client (web-client.js).
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const vm = require("node:vm");
+const { createHostBridge } = require("../host-bridge.js");
+const { createKaizalaHost, SDK_VERSION } = require("../kaizala-host.js");
+const { CARDS_ORIGIN, HOST_ORIGIN, golden, eventTarget, postTarget, tick } = require("../support/fakes.js");
+
+const ALICE = { id: "u-alice", name: "Alice Ahmed", phoneNumber: "+14155550101" };
+
+function kaizalaHost(extra = {}) {
+  const calls = [];
+  const ui = new Proxy({}, { get: (_, name) => (...a) => (calls.push([name, ...a]), extra[name] ? extra[name](...a) : undefined) });
+  const minted = [];
+  const k = createKaizalaHost({
+    mint: async (pkg) => (minted.push(pkg), { token: "tok-" + pkg }),
+    user: () => ALICE,
+    strings: async (pkg, locale) => ({ pkg, locale }),
+    locale: () => "fr-CA",
+    ui,
+  });
+  return { k, calls, minted };
+}
+
+function setup(kaizala) {
+  const host = eventTarget({});
+  const frame = postTarget({});
+  const bridge = createHostBridge({ window: host, mint: async () => ({ token: "t" }), kaizala });
+  bridge.attach(frame, "com.example.poll", CARDS_ORIGIN);
+  const send = (data, { source = frame, origin = CARDS_ORIGIN } = {}) => host.dispatchMessage({ source, origin, data });
+  return { bridge, frame, send };
+}
+
+test("golden request: the token for the frame's package, never the message's", async () => {
+  const { k, minted } = kaizalaHost();
+  const { frame, send } = setup(k);
+  send({ ...golden("kaizala-request.json"), packageId: "com.other", actionPackageId: "com.other" });
+  await tick();
+  await tick();
+  assert.deepEqual(minted, ["com.example.poll"]);
+  assert.equal(frame.posted.length, 1);
+  assert.equal(frame.posted[0].targetOrigin, CARDS_ORIGIN);
+  assert.deepEqual(frame.posted[0].data, { ...golden("kaizala-result.json"), result: ["tok-com.example.poll"] });
+});
+
+test("every unknown command answers Kaizala's unsupported error, once", async () => {
+  const { k } = kaizalaHost();
+  const { frame, send } = setup(k);
+  for (const command of ["getSurveyJson", "createRequest", "updateResponse", "selectAssignees", "toString", "constructor"]) {
+    send({ ...golden("kaizala-request.json"), command });
+  }
+  await tick();
+  await tick();
+  assert.equal(frame.posted.length, 6);
+  assert.deepEqual(frame.posted[0].data, golden("kaizala-failure.json"));
+  for (const p of frame.posted) assert.equal(JSON.parse(p.data.failure[0]).ec, 999);
+});
+
+test("without a kaizala option every command is unsupported", async () => {
+  const { frame, send } = setup(undefined);
+  send(golden("kaizala-request.json"));
+  await tick();
+  await tick();
+  assert.equal(JSON.parse(frame.posted[0].data.failure[0]).ec, 999);
+});
+
+test("frames not attached, or from another origin, get no answer", async () => {
+  const { k, minted } = kaizalaHost();
+  const { frame, send } = setup(k);
+  const stranger = postTarget({});
+  send(golden("kaizala-request.json"), { source: stranger });
+  send(golden("kaizala-request.json"), { origin: "http://com-other-x.cards.localhost:8082" });
+  await tick();
+  await tick();
+  assert.deepEqual(minted, []);
+  assert.equal(frame.posted.length + stranger.posted.length, 0);
+});
+
+test("malformed Kaizala requests are refused with a reason", async () => {
+  const { k } = kaizalaHost();
+  const { frame, send } = setup(k);
+  const base = golden("kaizala-request.json");
+  send({ ...base, method: "other" });
+  send({ ...base, command: "no spaces" });
+  send({ ...base, args: "x" });
+  await tick();
+  assert.equal(frame.posted.length, 3);
+  for (const p of frame.posted) assert.equal(p.data.error.code, "InvalidRequest");
+});
+
+test("host commands answer in Kaizala's shapes", async () => {
+  const { k, calls } = kaizalaHost({ openUrl: () => true });
+  assert.deepEqual(await k("p", "getClientSupportedSDKVersion", []), { result: [SDK_VERSION] });
+  assert.ok(parseInt(SDK_VERSION) >= 17, "at least every version KASClient.js knows");
+  assert.deepEqual(await k("p", "getCurrentUserId", []), { result: [ALICE.id] });
+  const users = JSON.parse((await k("p", "getUserDetails", [ALICE.id, "u-stranger"])).result[0]);
+  assert.deepEqual(Object.keys(users), [ALICE.id]);
+  assert.deepEqual(JSON.parse(users[ALICE.id]), {
+    id: ALICE.id, name: "You", originalName: "Alice Ahmed", pictureUrl: "", phoneNumber: ALICE.phoneNumber,
+    pictureBGColor: "#6264a7", pictureInitials: "AA",
+  });
+  assert.deepEqual(await k("p", "getConversationName", []), { result: ["Cards"] });
+  assert.deepEqual(JSON.parse((await k("p", "getLocalizedMiniAppStrings", [])).result[0]), { pkg: "p", locale: "fr-CA" });
+  assert.deepEqual(JSON.parse((await k("p", "getAppInfo", [])).result[0]).locale, "fr-CA");
+  assert.deepEqual(await k("p", "getPackageProperties", []), { result: ["{}"] });
+  assert.deepEqual(await k("p", "showAlert", ["Oops"]), { result: [] });
+  assert.deepEqual(await k("p", "showProgressBar", []), { result: [] });
+  assert.deepEqual(await k("p", "hideProgressBar", []), { result: [] });
+  assert.deepEqual(await k("p", "dismissScreen", []), { result: [] });
+  assert.deepEqual(await k("p", "logError", ["bad"]), { result: [] });
+  assert.deepEqual(await k("p", "openUrl", ["https://example.com/x"]), { result: [] });
+  assert.equal(JSON.parse((await k("p", "openUrl", ["javascript:alert(1)"])).failure[0]).ec, 400);
+  assert.deepEqual(calls, [
+    ["alert", "Oops", "p"], ["progress", true, "p"], ["progress", false, "p"], ["dismiss", "p"], ["logError", "bad", "p"],
+    ["openUrl", "https://example.com/x", "p"],
+  ]);
+  const { k: k2 } = kaizalaHost({ openUrl: () => false });
+  assert.equal(JSON.parse((await k2("p", "openUrl", ["https://example.com/"])).failure[0]).ec, 400, "declined");
+});
+
+test("a failed mint answers Kaizala's error callback", async () => {
+  const k = createKaizalaHost({ mint: async () => Promise.reject(new Error("card disabled")), user: () => ALICE, strings: async () => ({}) });
+  const r = await k("p", "getIntegerationServiceToken", []);
+  assert.deepEqual(JSON.parse(r.failure[0]), { ec: 100, em: "card disabled" });
+});
+
+// The frame page, in a fake window whose parent is the host and whose
+// child frame is the card.
+function framePage({ setTimeout: st = setTimeout } = {}) {
+  const src = fs.readFileSync(require.resolve("../web-client.js"), "utf8");
+  const host = postTarget({});
+  const card = postTarget({});
+  const window = eventTarget({ location: { origin: CARDS_ORIGIN, ancestorOrigins: [HOST_ORIGIN] } });
+  window.cardgate = {
+    KASClient: { App: { performHTTPRequest: (url, params, cb) => setImmediate(() => cb(JSON.stringify({ HttpResponseCode: 200, url }), null)) } },
+  };
+  const document = { getElementById: (id) => (id === "cardgate-card" ? { contentWindow: card } : null) };
+  vm.runInNewContext(src, { window, document, location: window.location, parent: host, crypto, setTimeout: st, clearTimeout, Promise, console });
+  return { window, host, card };
+}
+
+test("the frame page is Kaizala's web client and relays to the host", async () => {
+  const { window, host } = framePage();
+  assert.equal(window.__WEB_CLIENT__, true);
+  assert.equal(window.__WEB_APP__, true);
+  assert.equal(window.excecuteCommand, window.executeCommand);
+  const got = [];
+  window.excecuteCommand("getCurrentUserId", null, (r) => got.push(["ok", r]), (e) => got.push(["err", e]));
+  assert.equal(host.posted.length, 1);
+  const req = host.posted[0];
+  assert.equal(req.targetOrigin, HOST_ORIGIN);
+  assert.deepEqual(Object.keys(req.data), ["cardgate", "id", "method", "command", "args"]);
+  assert.deepEqual({ ...req.data, id: "" }, { cardgate: 2, id: "", method: "kaizala", command: "getCurrentUserId", args: [] });
+  // Not from the host: ignored. From the host: answered once.
+  window.dispatchMessage({ source: {}, origin: HOST_ORIGIN, data: { cardgate: 2, id: req.data.id, result: ["forged"] } });
+  window.dispatchMessage({ source: host, origin: HOST_ORIGIN, data: { cardgate: 2, id: req.data.id, result: ["u-alice"] } });
+  window.dispatchMessage({ source: host, origin: HOST_ORIGIN, data: { cardgate: 2, id: req.data.id, result: ["again"] } });
+  assert.deepEqual(got, [["ok", ["u-alice"]]]);
+
+  window.excecuteCommand("getSurveyJson", null, (r) => got.push(["ok", r]), (e) => got.push(["err", e]));
+  window.dispatchMessage({ source: host, origin: HOST_ORIGIN, data: { ...golden("kaizala-failure.json"), id: host.posted[1].data.id } });
+  assert.deepEqual(got[1], ["err", golden("kaizala-failure.json").failure]);
+});
+
+test("the frame page performs performHTTPRequest itself, on the card's origin", async () => {
+  const { window, host } = framePage();
+  const got = [];
+  window.excecuteCommand("performHTTPRequest", ["http://127.0.0.1:8081/api", "{}"], (r) => got.push(r), (e) => got.push(e));
+  await tick();
+  assert.equal(host.posted.length, 0, "not relayed");
+  assert.deepEqual(JSON.parse(got[0][0]), { HttpResponseCode: 200, url: "http://127.0.0.1:8081/api" });
+});
+
+test("the frame page relays a cardgate.js card's token requests both ways", async () => {
+  const { window, host, card } = framePage();
+  window.dispatchMessage({ source: card, origin: CARDS_ORIGIN, data: golden("request.json") });
+  window.dispatchMessage({ source: card, origin: "http://evil.example", data: golden("request.json") });
+  assert.deepEqual(host.posted.map((p) => [p.data, p.targetOrigin]), [[golden("request.json"), HOST_ORIGIN]]);
+  window.dispatchMessage({ source: host, origin: HOST_ORIGIN, data: golden("token-result.json") });
+  assert.deepEqual(card.posted.map((p) => [p.data, p.targetOrigin]), [[golden("token-result.json"), CARDS_ORIGIN]]);
+});
+
+test("the host's back button reaches the card's Kaizala callback", async () => {
+  const { window, host, card } = framePage();
+  let pressed = 0;
+  card.KASClient = { App: { OnHardwareBackPress: () => pressed++ } };
+  window.dispatchMessage({ source: host, origin: HOST_ORIGIN, data: golden("kaizala-event.json") });
+  window.dispatchMessage({ source: card, origin: CARDS_ORIGIN, data: golden("kaizala-event.json") });
+  assert.equal(pressed, 1);
+});
+
+test("bridge.event posts host events to attached frames only", async () => {
+  const { bridge, frame } = setup(undefined);
+  bridge.event(frame, "hardwareBackPress");
+  bridge.event(postTarget({}), "hardwareBackPress");
+  assert.deepEqual(frame.posted, [{ data: golden("kaizala-event.json"), targetOrigin: CARDS_ORIGIN }]);
+});
+
+test("the frame page answers the SDK version itself, above every version KASClient.js knows", async () => {
+  const { window, host } = framePage();
+  const got = [];
+  window.excecuteCommand("getClientSupportedSDKVersion", null, (r) => got.push(r), (e) => got.push(e));
+  assert.deepEqual(got, [], "never synchronously");
+  await tick();
+  assert.deepEqual(JSON.parse(JSON.stringify(got)), [[SDK_VERSION]]);
+  assert.equal(host.posted.length, 0);
+});
+
+test("Kaizala commands have a budget of their own: the 33rd at once is refused, not dropped", async () => {
+  let release;
+  const gate = new Promise((r) => (release = r));
+  const { frame, send } = setup(async () => (await gate, { result: [] }));
+  for (let i = 0; i < 33; i++) send({ ...golden("kaizala-request.json"), id: "k" + i });
+  await tick();
+  assert.equal(frame.posted.length, 1);
+  assert.equal(JSON.parse(frame.posted[0].data.failure[0]).ec, 429);
+  release();
+  await tick();
+  await tick();
+  assert.equal(frame.posted.length, 33);
+});
+
+// docs/kaizala.md's table of commands is what the host answers: every row
+// marked unsupported answers 999, every other row something else.
+test("docs/kaizala.md's command table matches the host's answers", async () => {
+  const doc = fs.readFileSync(require("node:path").join(__dirname, "..", "..", "..", "docs", "kaizala.md"), "utf8");
+  const table = doc.slice(doc.indexOf("| command | here |"), doc.indexOf("What needs no command"));
+  const { k } = kaizalaHost({ openUrl: () => true });
+  let rows = 0;
+  for (const line of table.split("\n").slice(2)) {
+    if (!line.startsWith("| ")) continue;
+    const [names, here] = line.slice(2).split(" | ");
+    const unsupported = here.startsWith("unsupported");
+    for (const [, name] of names.matchAll(/`([A-Za-z][A-Za-z0-9]*)`/g)) {
+      if (name === "performHTTPRequest") continue; // the frame page's (tested above)
+      rows++;
+      const args = name === "openUrl" ? ["https://example.com/"] : [];
+      const r = await k("p", name, args);
+      const is999 = Array.isArray(r.failure) && JSON.parse(r.failure[0]).ec === 999;
+      assert.equal(is999, unsupported, `${name}: ${JSON.stringify(r)}; the table says ${here}`);
+    }
+  }
+  assert.ok(rows >= 76, `${rows} commands in the table`);
+});
+
+test("the frame page fails a command the host never answers, after 30 s, with ec 100", async () => {
+  const timers = [];
+  const { window } = framePage({ setTimeout: (fn, ms) => (timers.push(ms), setImmediate(fn), 0) });
+  const got = [];
+  window.excecuteCommand("getCurrentUserId", null, (r) => got.push(["ok", r]), (e) => got.push(["err", e]));
+  await tick();
+  assert.deepEqual(timers, [30000]);
+  assert.equal(got.length, 1);
+  assert.equal(JSON.parse(got[0][1][0]).ec, 100);
+});
