@@ -54,6 +54,10 @@ func (s *session) startCardgate(ctx context.Context, upURL string, withLocal boo
 	var rsKey struct{ APIKey string }
 	steps := []func() error{
 		func() error {
+			_, err := cli("", "init") // the issuer records its own URL on its first start
+			return err
+		},
+		func() error {
 			_, err := cli("", "users", "add", "--id", benchUser, "--name", "Bench", "--phone", "+14155550101")
 			return err
 		},
