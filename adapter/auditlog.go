@@ -3,7 +3,7 @@ package adapter
 import (
 	"context"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cardgate/cardgate"
@@ -23,8 +23,8 @@ type AuditLog struct {
 	log   *slog.Logger
 	ch    chan *cardgate.AuditRecord
 
-	mu      sync.Mutex
-	dropped int
+	dropped   atomic.Uint64 // since the last flush
+	dropTotal atomic.Uint64 // since the start
 
 	stop chan struct{}
 	done chan struct{}
@@ -57,11 +57,14 @@ func (l *AuditLog) Record(_ context.Context, rec AuditRecord) {
 	select {
 	case l.ch <- &rec:
 	default:
-		l.mu.Lock()
-		l.dropped++
-		l.mu.Unlock()
+		l.dropped.Add(1)
+		l.dropTotal.Add(1)
 	}
 }
+
+// Dropped is how many records were dropped because the buffer was full;
+// the adapter exports it as cardgate_adapter_audit_dropped_total.
+func (l *AuditLog) Dropped() uint64 { return l.dropTotal.Load() }
 
 func (l *AuditLog) run() {
 	defer close(l.done)
@@ -77,12 +80,8 @@ func (l *AuditLog) run() {
 			cancel()
 			batch = batch[:0]
 		}
-		l.mu.Lock()
-		n := l.dropped
-		l.dropped = 0
-		l.mu.Unlock()
-		if n > 0 {
-			l.log.Error("audit: buffer full, records dropped", slog.Int("dropped", n))
+		if n := l.dropped.Swap(0); n > 0 {
+			l.log.Error("audit: buffer full, records dropped", slog.Uint64("dropped", n))
 		}
 	}
 	for {

@@ -3,14 +3,23 @@ package adapter_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/adapter"
+	"github.com/cardgate/cardgate/internal/syncbuf"
 	"github.com/cardgate/cardgate/sqlite/sqlitetest"
 )
 
@@ -68,4 +77,102 @@ func TestAuditLogDropsRatherThanBlocks(t *testing.T) {
 	if !strings.Contains(logs.String(), "records dropped") {
 		t.Errorf("drops not reported: %s", logs.String())
 	}
+}
+
+// TestAuditNeverBlocksARequest runs requests through an adapter whose
+// audit store never answers: every request must still be answered, at
+// once, and the drops counted in the log and in the metrics.
+func TestAuditNeverBlocksARequest(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer up.Close()
+	path := filepath.Join(t.TempDir(), "adapter.yaml")
+	os.WriteFile(path, []byte(`
+issuer: {url: "http://127.0.0.1:1"}
+routes:
+  - name: items
+    match: GET /items/
+    policy: {packages: ["*"]}
+    upstream: {url: "`+up.URL+`"}
+`), 0o600)
+	var logs syncbuf.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	store := blockingStore{release: make(chan struct{})}
+	audit := adapter.NewAuditLog(store, log, 8)
+	reg := prometheus.NewRegistry()
+	a, err := adapter.New(context.Background(), path, adapter.Options{
+		Authenticator: oneToken{}, Audit: audit, Logger: log, Metrics: reg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	done := make(chan error, 1)
+	go func() {
+		for range 400 { // more than the buffer and the batch the writer holds
+			req, _ := http.NewRequest("GET", srv.URL+"/items/1", nil)
+			req.Header.Set("Authorization", "Bearer tok")
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				done <- err
+				return
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				done <- fmt.Errorf("status %d", res.StatusCode)
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("requests blocked on a stuck audit store")
+	}
+	if got := counterValue(t, reg, "cardgate_adapter_audit_dropped_total"); got < 400-8-256 {
+		// The writer takes one batch (256) and is stuck writing it; the
+		// buffer (8) fills; the rest is dropped.
+		t.Errorf("cardgate_adapter_audit_dropped_total = %v", got)
+	}
+	close(store.release)
+	a.Close()
+	audit.Close()
+	if !strings.Contains(logs.String(), "records dropped") {
+		t.Errorf("drops not reported in the log: %s", logs.String())
+	}
+	// The audit record is the per-request record; the log line is at
+	// level debug, so that the default (info) does not pay for it.
+	if strings.Contains(logs.String(), "adapter: request") {
+		t.Errorf("per-request log line at level info: %s", logs.String())
+	}
+}
+
+type oneToken struct{}
+
+func (oneToken) Authenticate(_ context.Context, tok string) (*cardgate.Identity, error) {
+	if tok != "tok" {
+		return nil, cardgate.Errorf(cardgate.EINVALIDTOKEN, "token is not valid")
+	}
+	return &cardgate.Identity{UserID: "u1", ActionPackageID: "com.example.a"}, nil
+}
+
+// counterValue is the value of the counter of that name in reg.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

@@ -14,6 +14,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cardgate/cardgate/sqlite/sqlitetest"
 )
 
 // BenchmarkAdapterVsReverseProxy compares a request through the adapter
@@ -59,10 +63,38 @@ func BenchmarkAdapterVsReverseProxy(b *testing.B) {
 	adapted.Start()
 	defer adapted.Close()
 
+	// The adapter as `cardgate adapter` runs it by default: audit to a
+	// SQLite store, a JSON log at level info to a file, metrics registered.
+	logf, err := os.Create(filepath.Join(b.TempDir(), "adapter.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer logf.Close()
+	jsonLog := slog.New(slog.NewJSONHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	audit := NewAuditLog(sqlitetest.Open(b), jsonLog, 0)
+	defer audit.Close()
+	d, err := New(context.Background(), path, Options{
+		Authenticator: testAuth,
+		LookupEnv:     func(n string) (string, bool) { v, ok := testSecrets[n]; return v, ok },
+		Secrets:       mapStore{"basic-pw": "x"},
+		Logger:        jsonLog,
+		Audit:         audit,
+		Metrics:       prometheus.NewRegistry(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	defaulted := httptest.NewUnstartedServer(nil)
+	defaulted.Config = d.HTTPServer()
+	defaulted.Start()
+	defer defaulted.Close()
+
 	for _, bc := range []struct {
 		name, url string
 	}{
 		{"adapter", adapted.URL + "/products/42"},
+		{"adapter-default", defaulted.URL + "/products/42"},
 		{"bare", bare.URL + "/api/items/42"},
 		{"bare-pooled", bareTuned.URL + "/api/items/42"},
 	} {
