@@ -33,7 +33,7 @@ type AuditLog struct {
 // Batching: a flush happens when this many records are waiting, or this
 // long after the first of them arrived.
 const (
-	auditBatch = 256
+	auditBatch = 1024
 	auditDelay = 250 * time.Millisecond
 )
 

@@ -109,7 +109,7 @@ routes:
 	defer srv.Close()
 	done := make(chan error, 1)
 	go func() {
-		for range 400 { // more than the buffer and the batch the writer holds
+		for range 1200 { // more than the buffer and the batch the writer holds
 			req, _ := http.NewRequest("GET", srv.URL+"/items/1", nil)
 			req.Header.Set("Authorization", "Bearer tok")
 			res, err := srv.Client().Do(req)
@@ -134,8 +134,8 @@ routes:
 	case <-time.After(10 * time.Second):
 		t.Fatal("requests blocked on a stuck audit store")
 	}
-	if got := counterValue(t, reg, "cardgate_adapter_audit_dropped_total"); got < 400-8-256 {
-		// The writer takes one batch (256) and is stuck writing it; the
+	if got := counterValue(t, reg, "cardgate_adapter_audit_dropped_total"); got < 1200-8-1024 {
+		// The writer takes one batch (1024) and is stuck writing it; the
 		// buffer (8) fills; the rest is dropped.
 		t.Errorf("cardgate_adapter_audit_dropped_total = %v", got)
 	}

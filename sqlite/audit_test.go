@@ -10,11 +10,11 @@ import (
 	"github.com/cardgate/cardgate/sqlite/sqlitetest"
 )
 
-// BenchmarkAppendAudit measures one audit row, written in batches of 256
+// BenchmarkAppendAudit measures one audit row, written in batches of 1,024
 // as the adapter's AuditLog writes them.
 func BenchmarkAppendAudit(b *testing.B) {
 	db := sqlitetest.Open(b)
-	batch := make([]*cardgate.AuditRecord, 256)
+	batch := make([]*cardgate.AuditRecord, 1024)
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i += len(batch) {
