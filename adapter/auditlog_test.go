@@ -20,6 +20,7 @@ import (
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/adapter"
 	"github.com/cardgate/cardgate/internal/syncbuf"
+	"github.com/cardgate/cardgate/postgres/pgtest"
 	"github.com/cardgate/cardgate/sqlite/sqlitetest"
 )
 
@@ -175,4 +176,68 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+// TestAuditLogRetention fills a store with records past the retention (by
+// age, and beyond the record limit), then writes new records while the
+// writer prunes: the old ones go, the new ones and the recent ones stay,
+// and nothing is dropped.
+func TestAuditLogRetention(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) cardgate.Store{
+		"sqlite":   func(t testing.TB) cardgate.Store { return sqlitetest.Open(t) },
+		"postgres": func(t testing.TB) cardgate.Store { return pgtest.Open(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := open(t)
+			ctx := context.Background()
+			now := time.Now()
+			var old []*cardgate.AuditRecord
+			for i := range 5000 { // more than two prune chunks
+				old = append(old, &cardgate.AuditRecord{Time: now.Add(-40*24*time.Hour + time.Duration(i)*time.Millisecond),
+					Method: "GET", Status: 200, Route: "old"})
+			}
+			recent := make([]*cardgate.AuditRecord, 30)
+			for i := range recent {
+				recent[i] = &cardgate.AuditRecord{Time: now.Add(-time.Hour), Method: "GET", Status: 200, Route: "recent"}
+			}
+			if err := store.AppendAudit(ctx, old); err != nil {
+				t.Fatal(err)
+			}
+			if err := store.AppendAudit(ctx, recent); err != nil {
+				t.Fatal(err)
+			}
+			l := adapter.NewRetainingAuditLog(store, nil, 0, adapter.AuditConfig{MaxAge: 30 * 24 * time.Hour, MaxRecords: 1020})
+			for range 1000 {
+				l.Record(ctx, adapter.AuditRecord{Time: time.Now(), Method: "GET", Status: 200, Route: "new"})
+			}
+			count := func() map[string]int {
+				recs, err := store.Audit(ctx, cardgate.AuditQuery{Limit: 10_000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := map[string]int{}
+				for _, r := range recs {
+					n[r.Route]++
+				}
+				return n
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				n := count()
+				// The age removes all old ones; the limit of 1,020 the
+				// oldest 10 of the recent ones once the new ones are in.
+				if n["old"] == 0 && n["new"] == 1000 && n["recent"] == 20 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("records left: %v", n)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			l.Close()
+			if l.Dropped() != 0 {
+				t.Errorf("%d records dropped while pruning", l.Dropped())
+			}
+		})
+	}
 }

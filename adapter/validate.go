@@ -22,6 +22,8 @@ const (
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultReadTimeout       = time.Minute
 	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultAuditMaxAge       = 30 * 24 * time.Hour
+	DefaultAuditMaxRecords   = 10_000_000
 	DefaultTimeout           = 30 * time.Second
 	DefaultCORSMaxAge        = 10 * time.Minute
 	DefaultUserIDHeader      = "X-Cardgate-User-Id"
@@ -66,6 +68,15 @@ func validate(cfg *Config, p *problems) {
 	}
 	if s.IdleTimeout == 0 {
 		s.IdleTimeout = DefaultIdleTimeout
+	}
+
+	if cfg.Audit.MaxRecords < 0 {
+		p.errf("audit.maxRecords", "must not be negative")
+	} else if cfg.Audit.MaxRecords == 0 {
+		cfg.Audit.MaxRecords = DefaultAuditMaxRecords
+	}
+	if cfg.Audit.MaxAge == 0 {
+		cfg.Audit.MaxAge = DefaultAuditMaxAge
 	}
 
 	if cfg.Issuer.URL == "" {

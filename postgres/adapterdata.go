@@ -84,6 +84,27 @@ func (db *DB) AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) err
 	return nil
 }
 
+// PruneAudit implements cardgate.Store: by age through the index on at,
+// by count through the primary key, each a bounded DELETE.
+func (db *DB) PruneAudit(ctx context.Context, before time.Time, keep int64, limit int) (int, error) {
+	var n int64
+	err := db.withTx(ctx, "prune audit", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM audit WHERE id IN
+			(SELECT id FROM audit WHERE at < $1 ORDER BY at LIMIT $2)`, before, limit)
+		if err != nil {
+			return err
+		}
+		if n = tag.RowsAffected(); keep <= 0 || n >= int64(limit) {
+			return nil
+		}
+		tag, err = tx.Exec(ctx, `DELETE FROM audit WHERE id IN (SELECT id FROM audit
+			WHERE id <= (SELECT COALESCE(MAX(id), 0) FROM audit) - $1 ORDER BY id LIMIT $2)`, keep, int64(limit)-n)
+		n += tag.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 // Audit implements cardgate.Store.
 func (db *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.AuditRecord, error) {
 	where, args := []string{"id > $1"}, []any{q.AfterID}

@@ -127,6 +127,31 @@ var auditInserts = func() (q [auditRows + 1]string) {
 	return q
 }()
 
+// PruneAudit implements cardgate.Store: by age through the index on at,
+// by count through the primary key, each a bounded DELETE.
+func (s *DB) PruneAudit(ctx context.Context, before time.Time, keep int64, limit int) (int, error) {
+	var n int64
+	err := s.withTx(ctx, "prune audit", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM audit WHERE id IN
+			(SELECT id FROM audit WHERE at < ? ORDER BY at LIMIT ?)`, before.UnixMicro(), limit)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || keep <= 0 || n >= int64(limit) {
+			return err
+		}
+		res, err = tx.ExecContext(ctx, `DELETE FROM audit WHERE id IN (SELECT id FROM audit
+			WHERE id <= (SELECT COALESCE(MAX(id), 0) FROM audit) - ? ORDER BY id LIMIT ?)`, keep, int64(limit)-n)
+		if err != nil {
+			return err
+		}
+		m, err := res.RowsAffected()
+		n += m
+		return err
+	})
+	return int(n), err
+}
+
 // Audit implements cardgate.Store.
 func (s *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.AuditRecord, error) {
 	where, args := []string{"id > ?"}, []any{q.AfterID}

@@ -74,6 +74,7 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() cardgate.Store)) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Secrets", testSecrets},
 		{"Audit", testAudit},
+		{"AuditPrune", testAuditPrune},
 		{"PackageContent", testPackageContent},
 		{"UserByPhone", testUserByPhone},
 		{"LoginCodes", testLoginCodes},
