@@ -82,9 +82,45 @@ type Service struct {
 	// token, so cached identities never outlive a local revocation.
 	gen atomic.Uint64
 
+	// mintCache caches the user and package pairs found enabled at a mint,
+	// and clients the API keys found valid (by the key's hash), each for
+	// StateCacheTTL and under gen like checked: a disable or a client's
+	// deletion through this Service takes effect at once, one by another
+	// process within the TTL. Nothing is cached for refusals, so junk
+	// costs a store read and no memory.
+	mintCache *lru.Cache[mintKey, stateStamp]
+	clients   *lru.Cache[[sha256.Size]byte, clientEntry]
+
 	reloadMu   sync.Mutex
 	lastReload time.Time
 }
+
+// mintKey is a user and an action package that may be minted for.
+type mintKey struct{ user, pkg string }
+
+// stateStamp says when a cached state was read: under which generation,
+// and until when it may be reused.
+type stateStamp struct {
+	gen   uint64
+	until time.Time
+}
+
+func (st stateStamp) fresh(gen uint64, now time.Time) bool {
+	return st.gen == gen && now.Before(st.until)
+}
+
+type clientEntry struct {
+	c *cardgate.Client
+	stateStamp
+}
+
+// Sizes of the mint and client caches: hosts mint for a few cards, and
+// there are few clients. An entry of mintable costs about 200 bytes,
+// of clients about 400.
+const (
+	mintCacheSize   = 10_000
+	clientCacheSize = 1_000
+)
 
 // NewService returns a Service.
 func NewService(cfg Config) (*Service, error) {
@@ -116,14 +152,22 @@ func NewService(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("issuer: %w", err)
 		}
 	}
+	var mintable *lru.Cache[mintKey, stateStamp]
+	var clients *lru.Cache[[sha256.Size]byte, clientEntry]
+	if cfg.StateCacheTTL > 0 {
+		mintable, _ = lru.New[mintKey, stateStamp](mintCacheSize)
+		clients, _ = lru.New[[sha256.Size]byte, clientEntry](clientCacheSize)
+	}
 	return &Service{
-		cfg:      cfg,
-		store:    cfg.Store,
-		keys:     cfg.Keys,
-		verifier: &token.Verifier{Issuer: cfg.Issuer, Keys: cfg.Keys, Leeway: cfg.Leeway, Now: cfg.Now},
-		log:      cfg.Logger,
-		now:      cfg.Now,
-		checked:  cache,
+		mintCache: mintable,
+		clients:   clients,
+		cfg:       cfg,
+		store:     cfg.Store,
+		keys:      cfg.Keys,
+		verifier:  &token.Verifier{Issuer: cfg.Issuer, Keys: cfg.Keys, Leeway: cfg.Leeway, Now: cfg.Now},
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		checked:   cache,
 	}, nil
 }
 
@@ -202,16 +246,41 @@ func (s *Service) Authenticate(ctx context.Context, apiKey string, role cardgate
 	if apiKey == "" {
 		return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "an API key is required: send Authorization: Bearer <key>")
 	}
-	c, err := s.store.ClientByKeyHash(ctx, cardgate.HashAPIKey(apiKey))
-	if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
-		return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "API key is not valid")
-	} else if err != nil {
-		return nil, storeError("find client", err)
+	hash := sha256.Sum256([]byte(apiKey)) // cardgate.HashAPIKey
+	now, gen := s.now(), s.gen.Load()
+	var c *cardgate.Client
+	if e, ok := s.cachedClient(hash); ok && e.fresh(gen, now) {
+		c = e.c
+	} else {
+		var err error
+		c, err = s.store.ClientByKeyHash(ctx, hash[:])
+		if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+			return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "API key is not valid")
+		} else if err != nil {
+			return nil, storeError("find client", err)
+		}
+		if s.clients != nil {
+			s.clients.Add(hash, clientEntry{c: c, stateStamp: stateStamp{gen, now.Add(s.cfg.StateCacheTTL)}})
+		}
 	}
 	if c.Role != role && c.Role != cardgate.RoleAdmin {
 		return nil, cardgate.Errorf(cardgate.EFORBIDDEN, "this API key belongs to a %s client and may not do this", c.Role)
 	}
 	return c, nil
+}
+
+func (s *Service) cachedClient(hash [sha256.Size]byte) (clientEntry, bool) {
+	if s.clients == nil {
+		return clientEntry{}, false
+	}
+	return s.clients.Get(hash)
+}
+
+// DeleteClient deletes a client; its API key stops working at once here,
+// and within StateCacheTTL on other nodes.
+func (s *Service) DeleteClient(ctx context.Context, id string) error {
+	defer s.invalidate()
+	return s.store.DeleteClient(ctx, id)
 }
 
 // Mint returns a fresh token for an enabled user and an enabled package.
@@ -222,28 +291,47 @@ func (s *Service) Mint(ctx context.Context, userID, packageID string) (string, *
 	if err := cardgate.ValidatePackageID("actionPackageId", packageID); err != nil {
 		return "", nil, err
 	}
-	u, err := s.store.User(ctx, userID)
-	if err != nil {
-		return "", nil, lookupError("userId", "user", err)
-	}
-	p, err := s.store.Package(ctx, packageID)
-	if err != nil {
-		return "", nil, lookupError("actionPackageId", "action package", err)
-	}
-	if u.Disabled {
-		return "", nil, cardgate.Errorf(cardgate.EFORBIDDEN, "user %s is disabled", u.ID)
-	}
-	if p.Disabled {
-		return "", nil, cardgate.Errorf(cardgate.EFORBIDDEN, "action package %s is disabled", p.ID)
+	if err := s.mintable(ctx, userID, packageID); err != nil {
+		return "", nil, err
 	}
 	signer := s.keys.Signer()
-	raw, c, err := signer.Mint(u.ID, p.ID)
+	raw, c, err := signer.Mint(userID, packageID)
 	if err != nil {
 		return "", nil, err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "token minted",
-		slog.String("user", u.ID), slog.String("package", p.ID), slog.String("jti", c.ID), slog.String("kid", signer.KeyID()))
+		slog.String("user", userID), slog.String("package", packageID), slog.String("jti", c.ID), slog.String("kid", signer.KeyID()))
 	return raw, c, nil
+}
+
+// mintable checks that the user and the package exist and are enabled,
+// from the cache when a check of the pair is fresh (see Service.mintCache).
+func (s *Service) mintable(ctx context.Context, userID, packageID string) error {
+	k := mintKey{userID, packageID}
+	now, gen := s.now(), s.gen.Load() // before the read: a write during it makes the entry stale
+	if s.mintCache != nil {
+		if st, ok := s.mintCache.Get(k); ok && st.fresh(gen, now) {
+			return nil
+		}
+	}
+	u, err := s.store.User(ctx, userID)
+	if err != nil {
+		return lookupError("userId", "user", err)
+	}
+	p, err := s.store.Package(ctx, packageID)
+	if err != nil {
+		return lookupError("actionPackageId", "action package", err)
+	}
+	if u.Disabled {
+		return cardgate.Errorf(cardgate.EFORBIDDEN, "user %s is disabled", u.ID)
+	}
+	if p.Disabled {
+		return cardgate.Errorf(cardgate.EFORBIDDEN, "action package %s is disabled", p.ID)
+	}
+	if s.mintCache != nil {
+		s.mintCache.Add(k, stateStamp{gen, now.Add(s.cfg.StateCacheTTL)})
+	}
+	return nil
 }
 
 func lookupError(field, what string, err error) error {
