@@ -387,16 +387,27 @@ func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *recorder) WriteHeader(s int)           { r.status = s }
 
+// Junk tokens fill only the cache of rejections, which is bounded apart:
+// memory stays flat however many arrive, and they never push out a token
+// that was accepted.
 func TestJunkTokensKeepMemoryBounded(t *testing.T) {
 	e := newIssuer(t)
-	r := e.remote(t, verify.RemoteConfig{CacheSize: 100})
+	r := e.remote(t, verify.RemoteConfig{CacheSize: 100, NegativeCacheSize: 50})
+	good := e.mint(t, alice, orders)
+	if _, err := r.Verify(context.Background(), good); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 2000 {
 		if _, err := r.Verify(context.Background(), fmt.Sprintf("junk-%d", i)); !errors.Is(err, verify.ErrInvalid) {
 			t.Fatalf("junk token: %v", err)
 		}
 	}
-	if n := r.Len(); n > 100 {
-		t.Errorf("cache holds %d entries, cap 100", n)
+	if n := r.Len(); n > 51 {
+		t.Errorf("caches hold %d entries, want the good token and at most 50 rejections", n)
+	}
+	hits := r.Stats().Hits
+	if _, err := r.Verify(context.Background(), good); err != nil || r.Stats().Hits != hits+1 {
+		t.Errorf("the accepted token after the junk: %v, hit %v", err, r.Stats().Hits == hits+1)
 	}
 }
 
