@@ -2,8 +2,8 @@ package verify
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"encoding/binary"
+	"encoding/json"
 	"runtime"
 	"testing"
 	"time"
