@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/cardgate/cardgate/token"
 )
 
 // heapPerEntry fills a cache with n entries through add and returns the
@@ -52,4 +54,25 @@ func TestRemoteCacheEntrySize(t *testing.T) {
 		t.Errorf("%.0f bytes per cached identity beyond its hash, want at most 300", per)
 	}
 	runtime.KeepAlive(r)
+}
+
+func TestLocalCacheEntrySize(t *testing.T) {
+	const n = 50_000
+	cache, err := newClaimsCache(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Second)
+	per := heapPerEntry(t, n, func(i int, key [sha256.Size]byte) {
+		// As the verifier makes claims: each string its own allocation.
+		c := &token.Claims{Issuer: string([]byte("https://id.example.com")), UserID: string([]byte("6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10")),
+			ActionPackageID: string([]byte("com.contoso.orders")), ID: string([]byte("u8J3kq0bX2mZr5TtYw1v9A")),
+			IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(30 * time.Minute)}
+		cache.Add(key, packClaims(c))
+	})
+	t.Logf("%.0f bytes per cached token beyond its hash", per)
+	if per > 300 {
+		t.Errorf("%.0f bytes per cached token beyond its hash, want at most 300", per)
+	}
+	runtime.KeepAlive(cache)
 }
