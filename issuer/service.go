@@ -56,12 +56,69 @@ type Config struct {
 const DefaultStateCacheTTL = time.Second
 
 // checkedToken is a cache entry: the claims of a token whose signature
-// checked out and, when it passed the store checks too, its identity.
+// checked out and, when it passed the store checks too, its identity, all
+// in one string and a few numbers: about 350 bytes an entry with the
+// cache's own for an identity with a picture URL (TestCheckCacheEntrySize),
+// where pointers to a Claims and an Identity cost 700. The issuer is Config.Issuer (the verifier checked
+// it) and the identity's user and package are the claims'.
 type checkedToken struct {
-	claims *token.Claims
-	id     *cardgate.Identity // nil until the store checks pass
-	gen    uint64             // Service.gen when the store was read
-	until  time.Time          // when id must be read again
+	data          string    // user ID, package ID, jti, then name, phone, picture
+	lens          [5]uint16 // of all but the last
+	iat, nbf, exp int64     // Unix seconds, as tokens carry them
+	hasID         bool      // the store checks passed: the identity is valid
+	gen           uint64    // Service.gen when the store was read
+	until         int64     // Unix nanoseconds when the identity must be read again
+}
+
+// packChecked packs c and, if not nil, id; ok is false if a field is too
+// long to pack (a token is at most token.MaxLen, the issuer's identity
+// fields far below 64 KiB), and then nothing is cached.
+func packChecked(c *token.Claims, id *cardgate.Identity) (e checkedToken, ok bool) {
+	fs := [...]string{c.UserID, c.ActionPackageID, c.ID, "", "", ""}
+	if id != nil {
+		fs[3], fs[4], fs[5] = id.Name, id.PhoneNumber, id.PictureURL
+		e.hasID = true
+	}
+	n := 0
+	for i, f := range fs {
+		if i < len(e.lens) {
+			if len(f) > 0xffff {
+				return checkedToken{}, false
+			}
+			e.lens[i] = uint16(len(f))
+		}
+		n += len(f)
+	}
+	b := make([]byte, 0, n)
+	for _, f := range fs {
+		b = append(b, f...)
+	}
+	e.data = string(b)
+	e.iat, e.nbf, e.exp = c.IssuedAt.Unix(), c.NotBefore.Unix(), c.ExpiresAt.Unix()
+	return e, true
+}
+
+func (e *checkedToken) fields() (fs [6]string) {
+	d := e.data
+	for i, n := range e.lens {
+		fs[i], d = d[:n], d[n:]
+	}
+	fs[5] = d
+	return fs
+}
+
+// claims unpacks the claims, for the issuer iss.
+func (e *checkedToken) claims(iss string) *token.Claims {
+	fs := e.fields()
+	return &token.Claims{Issuer: iss, UserID: fs[0], ActionPackageID: fs[1], ID: fs[2],
+		IssuedAt: time.Unix(e.iat, 0).UTC(), NotBefore: time.Unix(e.nbf, 0).UTC(), ExpiresAt: time.Unix(e.exp, 0).UTC()}
+}
+
+// identity unpacks the identity; only for an entry with hasID.
+func (e *checkedToken) identity() *cardgate.Identity {
+	fs := e.fields()
+	return &cardgate.Identity{UserID: fs[0], ActionPackageID: fs[1], Name: fs[3], PhoneNumber: fs[4], PictureURL: fs[5],
+		ExpiresAt: time.Unix(e.exp, 0).UTC()}
 }
 
 // Service enforces the Integration Service's rules over a Store.
@@ -77,7 +134,7 @@ type Service struct {
 	// (never the token). A signature never stops being valid, so a hit
 	// skips Ed25519; the identity read from the store is reused only while
 	// the entry's generation is current and its TTL has not run out.
-	checked *lru.Cache[[sha256.Size]byte, *checkedToken]
+	checked *lru.Cache[[sha256.Size]byte, checkedToken]
 	// gen changes on every write this Service makes that can revoke a
 	// token, so cached identities never outlive a local revocation.
 	gen atomic.Uint64
@@ -145,10 +202,10 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.StateCacheTTL == 0 {
 		cfg.StateCacheTTL = DefaultStateCacheTTL
 	}
-	var cache *lru.Cache[[sha256.Size]byte, *checkedToken]
+	var cache *lru.Cache[[sha256.Size]byte, checkedToken]
 	if cfg.CacheSize > 0 {
 		var err error
-		if cache, err = lru.New[[sha256.Size]byte, *checkedToken](cfg.CacheSize); err != nil {
+		if cache, err = lru.New[[sha256.Size]byte, checkedToken](cfg.CacheSize); err != nil {
 			return nil, fmt.Errorf("issuer: %w", err)
 		}
 	}
@@ -366,36 +423,36 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 	}
 	h := tokenhash.Of(raw)
 	now := s.now()
+	var c *token.Claims
 	e, hit := s.checked.Get(h)
 	if hit {
-		if !now.Before(e.claims.ExpiresAt.Add(s.cfg.Leeway)) {
+		if !now.Before(time.Unix(e.exp, 0).Add(s.cfg.Leeway)) {
 			s.checked.Remove(h)
 			return nil, nil, cardgate.WrapError(cardgate.EINVALIDTOKEN, "token has expired", token.ErrExpired)
 		}
-		if e.id != nil && e.gen == s.gen.Load() && now.Before(e.until) {
-			id := *e.id
-			return &id, e.claims, nil
+		c = e.claims(s.cfg.Issuer)
+		if e.hasID && e.gen == s.gen.Load() && now.UnixNano() < e.until {
+			return e.identity(), c, nil
 		}
 	} else {
-		c, err := s.verifyKeys(ctx, raw)
-		if err != nil {
+		var err error
+		if c, err = s.verifyKeys(ctx, raw); err != nil {
 			return nil, nil, err
 		}
-		e = &checkedToken{claims: c}
 	}
 	gen := s.gen.Load() // before the read: a write during it makes the entry stale
-	id, err := s.checkState(ctx, e.claims)
+	id, err := s.checkState(ctx, c)
 	if err != nil {
 		if !hit && cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN {
 			// Remember the good signature, so a flood of one revoked
 			// token costs a store read each, not an Ed25519 check too.
-			s.remember(h, now, e.claims, nil, 0)
+			s.remember(h, now, c, nil, 0)
 		}
 		return nil, nil, err
 	}
-	s.remember(h, now, e.claims, id, gen)
+	s.remember(h, now, c, id, gen)
 	out := *id
-	return &out, e.claims, nil
+	return &out, c, nil
 }
 
 // remember caches a token whose signature checked out; nbf is only ever a
@@ -405,9 +462,15 @@ func (s *Service) remember(h [sha256.Size]byte, now time.Time, c *token.Claims, 
 	if now.Before(c.NotBefore) {
 		return
 	}
-	e := &checkedToken{claims: c}
-	if id != nil && s.cfg.StateCacheTTL > 0 {
-		e.id, e.gen, e.until = id, gen, now.Add(s.cfg.StateCacheTTL)
+	if s.cfg.StateCacheTTL <= 0 {
+		id = nil
+	}
+	e, ok := packChecked(c, id)
+	if !ok {
+		return
+	}
+	if id != nil {
+		e.gen, e.until = gen, now.Add(s.cfg.StateCacheTTL).UnixNano()
 	}
 	s.checked.Add(h, e)
 }
