@@ -215,9 +215,11 @@ func (r *Remote) Verify(ctx context.Context, token string) (*Identity, error) {
 		case err != nil:
 			return nil, err // the issuer is unavailable: nothing cached
 		case e.reject != nil:
+			sweep(r.reject, now)
 			r.reject.Add(key, e)
 			r.cache.Remove(key)
 		default:
+			sweep(r.cache, now)
 			r.cache.Add(key, e)
 			r.reject.Remove(key)
 		}
@@ -227,6 +229,21 @@ func (r *Remote) Verify(ctx context.Context, token string) (*Identity, error) {
 		return nil, err
 	}
 	return v.(remoteEntry).result()
+}
+
+// sweep drops up to two expired entries from the cold end of c before an
+// Add, so that a cache whose entries live seconds holds about what arrived
+// in those seconds, not CacheSize entries long dead: 100,000 distinct
+// tokens in a minute leave a few thousand entries, not 100,000. Another
+// goroutine's sweep between the two calls can make one drop a live entry:
+// that costs an issuer call, never a wrong answer.
+func sweep(c *lru.Cache[[sha256.Size]byte, remoteEntry], now int64) {
+	for range 2 {
+		if _, e, ok := c.GetOldest(); !ok || now < e.until {
+			return
+		}
+		c.RemoveOldest()
+	}
 }
 
 func (e remoteEntry) result() (*Identity, error) {

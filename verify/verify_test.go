@@ -449,3 +449,31 @@ func TestConfigBounds(t *testing.T) {
 		}
 	}
 }
+
+// Entries that have expired leave the cache as new ones come, so that its
+// size follows the tokens of the last TTL, not every token ever seen.
+func TestRemoteDropsExpiredEntries(t *testing.T) {
+	e := newIssuer(t)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	r := e.remote(t, verify.RemoteConfig{Now: clock})
+	check := func(n int) {
+		for range n {
+			if _, err := r.Verify(context.Background(), e.mint(t, alice, orders)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check(50)
+	if n := r.Len(); n != 50 {
+		t.Fatalf("%d entries, want 50", n)
+	}
+	mu.Lock()
+	now = now.Add(verify.DefaultRemoteTTL)
+	mu.Unlock()
+	check(30)
+	if n := r.Len(); n != 30 {
+		t.Errorf("%d entries after the first 50 expired and 30 more came, want 30", n)
+	}
+}
