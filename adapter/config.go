@@ -110,6 +110,15 @@ type IssuerConfig struct {
 	// every 2 s and caches nothing that a revocation could outlive. Read at
 	// start, like the rest of the issuer section.
 	CacheTTL time.Duration `yaml:"cacheTTL"`
+	// CacheSize caps the tokens the adapter remembers as valid
+	// ("cacheSize"); default 100,000. An entry costs about 250 bytes, so
+	// the default about 25 MB when full; in remote mode entries leave
+	// once expired, so the cache holds about the tokens of the last
+	// cacheTTL. Read at start.
+	CacheSize int `yaml:"cacheSize"`
+	// NegativeCacheSize caps the rejected tokens remote mode remembers
+	// ("negativeCacheSize"); default 10,000, about 2 MB. Read at start.
+	NegativeCacheSize int `yaml:"negativeCacheSize"`
 }
 
 // TokenConfig says where requests carry their integration service token.
