@@ -55,70 +55,65 @@ type Config struct {
 // takes to reach this one.
 const DefaultStateCacheTTL = time.Second
 
-// checkedToken is a cache entry: the claims of a token whose signature
-// checked out and, when it passed the store checks too, its identity, all
-// in one string and a few numbers: about 350 bytes an entry with the
-// cache's own for an identity with a picture URL (TestCheckCacheEntrySize),
-// where pointers to a Claims and an Identity cost 700. The issuer is Config.Issuer (the verifier checked
-// it) and the identity's user and package are the claims'.
+// checkedToken is an entry of Service.checked: the claims of a token whose
+// signature checked out, in one string and three numbers (about 250
+// bytes an entry with the cache's own, TestCheckCacheEntrySize, where a
+// pointer to a Claims and an Identity cost 700). The issuer is
+// Config.Issuer: the verifier checked it.
 type checkedToken struct {
-	data          string    // user ID, package ID, jti, then name, phone, picture
-	lens          [5]uint16 // of all but the last
+	data          string    // user ID, package ID, jti
+	lens          [2]uint16 // of the user and package IDs
 	iat, nbf, exp int64     // Unix seconds, as tokens carry them
-	hasID         bool      // the store checks passed: the identity is valid
-	gen           uint64    // Service.gen when the store was read
-	until         int64     // Unix nanoseconds when the identity must be read again
 }
 
-// packChecked packs c and, if not nil, id; ok is false if a field is too
-// long to pack (a token is at most token.MaxLen, the issuer's identity
-// fields far below 64 KiB), and then nothing is cached.
-func packChecked(c *token.Claims, id *cardgate.Identity) (e checkedToken, ok bool) {
-	fs := [...]string{c.UserID, c.ActionPackageID, c.ID, "", "", ""}
-	if id != nil {
-		fs[3], fs[4], fs[5] = id.Name, id.PhoneNumber, id.PictureURL
-		e.hasID = true
+// packChecked packs c; ok is false if an ID is too long to pack (a token
+// is at most token.MaxLen, far below), and then nothing is cached.
+func packChecked(c *token.Claims) (checkedToken, bool) {
+	if len(c.UserID) > 0xffff || len(c.ActionPackageID) > 0xffff {
+		return checkedToken{}, false
 	}
-	n := 0
-	for i, f := range fs {
-		if i < len(e.lens) {
-			if len(f) > 0xffff {
-				return checkedToken{}, false
-			}
-			e.lens[i] = uint16(len(f))
-		}
-		n += len(f)
-	}
-	b := make([]byte, 0, n)
-	for _, f := range fs {
-		b = append(b, f...)
-	}
-	e.data = string(b)
-	e.iat, e.nbf, e.exp = c.IssuedAt.Unix(), c.NotBefore.Unix(), c.ExpiresAt.Unix()
-	return e, true
+	return checkedToken{data: c.UserID + c.ActionPackageID + c.ID,
+		lens: [2]uint16{uint16(len(c.UserID)), uint16(len(c.ActionPackageID))},
+		iat:  c.IssuedAt.Unix(), nbf: c.NotBefore.Unix(), exp: c.ExpiresAt.Unix()}, true
 }
 
-func (e *checkedToken) fields() (fs [6]string) {
-	d := e.data
-	for i, n := range e.lens {
-		fs[i], d = d[:n], d[n:]
-	}
-	fs[5] = d
-	return fs
+func (e *checkedToken) ids() (user, pkg, jti string) {
+	u, k := int(e.lens[0]), int(e.lens[0])+int(e.lens[1])
+	return e.data[:u], e.data[u:k], e.data[k:]
 }
 
 // claims unpacks the claims, for the issuer iss.
 func (e *checkedToken) claims(iss string) *token.Claims {
-	fs := e.fields()
-	return &token.Claims{Issuer: iss, UserID: fs[0], ActionPackageID: fs[1], ID: fs[2],
+	user, pkg, jti := e.ids()
+	return &token.Claims{Issuer: iss, UserID: user, ActionPackageID: pkg, ID: jti,
 		IssuedAt: time.Unix(e.iat, 0).UTC(), NotBefore: time.Unix(e.nbf, 0).UTC(), ExpiresAt: time.Unix(e.exp, 0).UTC()}
 }
 
-// identity unpacks the identity; only for an entry with hasID.
-func (e *checkedToken) identity() *cardgate.Identity {
-	fs := e.fields()
-	return &cardgate.Identity{UserID: fs[0], ActionPackageID: fs[1], Name: fs[3], PhoneNumber: fs[4], PictureURL: fs[5],
-		ExpiresAt: time.Unix(e.exp, 0).UTC()}
+// stateEntry is an entry of Service.states: the rest of a token's identity
+// as the store gave it, and when that was. It lives StateCacheTTL, and
+// expired entries leave as new ones come, so that the cache holds about
+// the tokens checked in the last StateCacheTTL, not every token seen.
+type stateEntry struct {
+	profile string    // name, phone number, picture URL
+	lens    [2]uint16 // of the name and the phone number
+	gen     uint64    // Service.gen when the store was read
+	until   int64     // Unix nanoseconds when the store must be read again
+}
+
+func packState(id *cardgate.Identity, gen uint64, until int64) (stateEntry, bool) {
+	if len(id.Name) > 0xffff || len(id.PhoneNumber) > 0xffff {
+		return stateEntry{}, false
+	}
+	return stateEntry{profile: id.Name + id.PhoneNumber + id.PictureURL,
+		lens: [2]uint16{uint16(len(id.Name)), uint16(len(id.PhoneNumber))}, gen: gen, until: until}, true
+}
+
+// identity puts the token's identity together from its claims and st.
+func (st *stateEntry) identity(e *checkedToken) *cardgate.Identity {
+	user, pkg, _ := e.ids()
+	n, p := int(st.lens[0]), int(st.lens[0])+int(st.lens[1])
+	return &cardgate.Identity{UserID: user, ActionPackageID: pkg, Name: st.profile[:n], PhoneNumber: st.profile[n:p],
+		PictureURL: st.profile[p:], ExpiresAt: time.Unix(e.exp, 0).UTC()}
 }
 
 // Service enforces the Integration Service's rules over a Store.
@@ -135,6 +130,9 @@ type Service struct {
 	// skips Ed25519; the identity read from the store is reused only while
 	// the entry's generation is current and its TTL has not run out.
 	checked *lru.Cache[[sha256.Size]byte, checkedToken]
+	// states holds what the store said of a checked token, for
+	// StateCacheTTL (see stateEntry); nil when that is off.
+	states *lru.Cache[[sha256.Size]byte, stateEntry]
 	// gen changes on every write this Service makes that can revoke a
 	// token, so cached identities never outlive a local revocation.
 	gen atomic.Uint64
@@ -209,6 +207,10 @@ func NewService(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("issuer: %w", err)
 		}
 	}
+	var states *lru.Cache[[sha256.Size]byte, stateEntry]
+	if cache != nil && cfg.StateCacheTTL > 0 {
+		states, _ = lru.New[[sha256.Size]byte, stateEntry](cfg.CacheSize)
+	}
 	var mintable *lru.Cache[mintKey, stateStamp]
 	var clients *lru.Cache[[sha256.Size]byte, clientEntry]
 	if cfg.StateCacheTTL > 0 {
@@ -216,6 +218,7 @@ func NewService(cfg Config) (*Service, error) {
 		clients, _ = lru.New[[sha256.Size]byte, clientEntry](clientCacheSize)
 	}
 	return &Service{
+		states:    states,
 		mintCache: mintable,
 		clients:   clients,
 		cfg:       cfg,
@@ -431,8 +434,10 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 			return nil, nil, cardgate.WrapError(cardgate.EINVALIDTOKEN, "token has expired", token.ErrExpired)
 		}
 		c = e.claims(s.cfg.Issuer)
-		if e.hasID && e.gen == s.gen.Load() && now.UnixNano() < e.until {
-			return e.identity(), c, nil
+		if s.states != nil {
+			if st, ok := s.states.Get(h); ok && st.gen == s.gen.Load() && now.UnixNano() < st.until {
+				return st.identity(&e), c, nil
+			}
 		}
 	} else {
 		var err error
@@ -442,37 +447,53 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 	}
 	gen := s.gen.Load() // before the read: a write during it makes the entry stale
 	id, err := s.checkState(ctx, c)
-	if err != nil {
-		if !hit && cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN {
-			// Remember the good signature, so a flood of one revoked
-			// token costs a store read each, not an Ed25519 check too.
-			s.remember(h, now, c, nil, 0)
+	if !hit && !now.Before(c.NotBefore) {
+		// Remember the good signature even when the store refuses the
+		// token, so a flood of one revoked token costs a store read
+		// each, not an Ed25519 check too. nbf is only ever a few seconds
+		// ahead for a good token, so only tokens already valid are kept
+		// and a hit needs no nbf check.
+		if p, ok := packChecked(c); ok && (err == nil || cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN) {
+			s.checked.Add(h, p)
 		}
+	}
+	if err != nil {
 		return nil, nil, err
 	}
-	s.remember(h, now, c, id, gen)
+	if s.states != nil {
+		if st, ok := packState(id, gen, now.Add(s.cfg.StateCacheTTL).UnixNano()); ok {
+			s.sweepStates(now.UnixNano())
+			s.states.Add(h, st)
+		}
+	}
 	out := *id
 	return &out, c, nil
 }
 
-// remember caches a token whose signature checked out; nbf is only ever a
-// few seconds ahead for a good token, so only tokens already valid are kept
-// and a hit needs no nbf check.
-func (s *Service) remember(h [sha256.Size]byte, now time.Time, c *token.Claims, id *cardgate.Identity, gen uint64) {
-	if now.Before(c.NotBefore) {
-		return
+// CacheLens reports how many tokens the cache of signatures and the cache
+// of identities hold (for monitoring and tests).
+func (s *Service) CacheLens() (signatures, identities int) {
+	if s.checked != nil {
+		signatures = s.checked.Len()
 	}
-	if s.cfg.StateCacheTTL <= 0 {
-		id = nil
+	if s.states != nil {
+		identities = s.states.Len()
 	}
-	e, ok := packChecked(c, id)
-	if !ok {
-		return
+	return signatures, identities
+}
+
+// sweepStates drops up to two stale entries from the cold end of states
+// before an Add (see stateEntry). Another goroutine's sweep between the two
+// calls can make one drop a live entry: that costs a store read, never a
+// wrong answer.
+func (s *Service) sweepStates(now int64) {
+	gen := s.gen.Load()
+	for range 2 {
+		if _, st, ok := s.states.GetOldest(); !ok || (st.gen == gen && now < st.until) {
+			return
+		}
+		s.states.RemoveOldest()
 	}
-	if id != nil {
-		e.gen, e.until = gen, now.Add(s.cfg.StateCacheTTL).UnixNano()
-	}
-	s.checked.Add(h, e)
 }
 
 // checkState reads the token's subject from the store and applies every
