@@ -35,8 +35,10 @@ type Config struct {
 	// Leeway is the clock skew tolerated for nbf and exp; 0 means
 	// token.DefaultLeeway.
 	Leeway time.Duration
-	// CacheSize caps the cache of checked tokens; 0 means 100,000 and a
-	// negative value turns the cache off (for benchmarks).
+	// CacheSize caps the cache of checked tokens (about 270 bytes each,
+	// and as much again for those checked in the last StateCacheTTL);
+	// 0 means 100,000 and a negative value turns the cache off (for
+	// benchmarks).
 	CacheSize int
 	// StateCacheTTL is how long the result of a token check may be reused
 	// without reading the store again. Revocations and disables made
