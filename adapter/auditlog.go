@@ -60,17 +60,18 @@ const (
 // 10,000) that keeps everything it writes. Close it to flush what is
 // buffered.
 func NewAuditLog(store AuditAppender, log *slog.Logger, size int) *AuditLog {
-	return newAuditLog(store, log, size, AuditConfig{}, pruneEvery)
+	return newAuditLog(store, log, size, nil, pruneEvery)
 }
 
 // NewRetainingAuditLog is NewAuditLog that also deletes the records past
 // retain from the store (at once, then every minute); zero fields take
 // the defaults of the adapter's audit section.
 func NewRetainingAuditLog(store cardgate.Store, log *slog.Logger, size int, retain AuditConfig) *AuditLog {
-	return newAuditLog(store, log, size, retain, pruneEvery)
+	return newAuditLog(store, log, size, &retain, pruneEvery)
 }
 
-func newAuditLog(store AuditAppender, log *slog.Logger, size int, retain AuditConfig, every time.Duration) *AuditLog {
+// newAuditLog prunes per retain, or not at all when it is nil.
+func newAuditLog(store AuditAppender, log *slog.Logger, size int, retain *AuditConfig, every time.Duration) *AuditLog {
 	if size <= 0 {
 		size = 10_000
 	}
@@ -79,14 +80,15 @@ func newAuditLog(store AuditAppender, log *slog.Logger, size int, retain AuditCo
 	}
 	l := &AuditLog{store: store, log: log, ch: make(chan *cardgate.AuditRecord, size),
 		stop: make(chan struct{}), done: make(chan struct{}), pruneAt: every}
-	if p, ok := store.(auditPruner); ok && retain != (AuditConfig{}) {
-		if retain.MaxAge <= 0 {
-			retain.MaxAge = DefaultAuditMaxAge
+	if p, ok := store.(auditPruner); ok && retain != nil {
+		r := *retain
+		if r.MaxAge <= 0 {
+			r.MaxAge = DefaultAuditMaxAge
 		}
-		if retain.MaxRecords <= 0 {
-			retain.MaxRecords = DefaultAuditMaxRecords
+		if r.MaxRecords <= 0 {
+			r.MaxRecords = DefaultAuditMaxRecords
 		}
-		l.pruner, l.retain = p, retain
+		l.pruner, l.retain = p, r
 	}
 	go l.run()
 	return l
