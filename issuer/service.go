@@ -58,7 +58,7 @@ type Config struct {
 const DefaultStateCacheTTL = time.Second
 
 // checkedToken is an entry of Service.checked: the claims of a token whose
-// signature checked out, in one string and three numbers (about 250
+// signature checked out, in one string and three numbers (about 270
 // bytes an entry with the cache's own, TestCheckCacheEntrySize, where a
 // pointer to a Claims and an Identity cost 700). The issuer is
 // Config.Issuer: the verifier checked it.
