@@ -81,6 +81,11 @@ type Store interface {
 	AppendAudit(ctx context.Context, recs []*AuditRecord) error
 	// Audit returns the records q selects, oldest first.
 	Audit(ctx context.Context, q AuditQuery) ([]*AuditRecord, error)
+	// PruneAudit deletes up to limit of the oldest records that are older
+	// than before or, when keep > 0, not among the newest keep (by ID),
+	// and returns how many it deleted. Small limits keep each call short,
+	// so that appends are not held up.
+	PruneAudit(ctx context.Context, before time.Time, keep int64, limit int) (int, error)
 
 	// PutLoginCode stores c as the one pending code for c.PhoneNumber,
 	// replacing any earlier one.

@@ -103,7 +103,7 @@ func New(ctx context.Context, path string, opts Options) (*Adapter, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	m, err := newMetrics(opts.Metrics)
+	m, err := newMetrics(opts.Metrics, opts.Audit)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +204,7 @@ func Check(ctx context.Context, path string, opts Options) error {
 	}
 	a := &Adapter{path: path, auth: opts.Authenticator, opts: opts, log: slog.New(slog.DiscardHandler), now: time.Now,
 		transports: newTransportPool(), memLimiter: &ratelimit.Memory{}}
-	a.metrics, _ = newMetrics(nil)
+	a.metrics, _ = newMetrics(nil, nil)
 	t, err := a.compile(ctx, cfg)
 	if err != nil {
 		return err

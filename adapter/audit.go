@@ -45,13 +45,16 @@ func (a *Adapter) finish(ex *exchange, r *http.Request, start time.Time, forward
 	if ex.route != nil {
 		rec.Route = ex.route.name
 		ex.route.latency.Observe(lat.Seconds())
-		ex.route.requests.WithLabelValues(statusText(status)).Inc()
+		ex.route.requests.inc(status)
 	} else {
-		a.metrics.unrouted.WithLabelValues(statusText(status)).Inc()
+		a.metrics.unroutedCodes.inc(status)
 	}
 	ctx := r.Context()
-	if a.log.Enabled(ctx, slog.LevelInfo) {
-		a.log.LogAttrs(ctx, slog.LevelInfo, "adapter: request",
+	// The audit record is the record of every request; the log line says
+	// the same for debugging, at level debug: at info it cost about a
+	// tenth of the adapter's CPU per request (BenchmarkAdapterVsReverseProxy).
+	if a.log.Enabled(ctx, slog.LevelDebug) {
+		a.log.LogAttrs(ctx, slog.LevelDebug, "adapter: request",
 			slog.String("route", rec.Route), slog.String("method", rec.Method),
 			slog.String("user", rec.UserID), slog.String("package", rec.PackageID),
 			slog.Int("status", rec.Status), slog.Int("upstreamStatus", rec.UpstreamStatus),

@@ -93,7 +93,7 @@ type route struct {
 	proxy *httputil.ReverseProxy
 
 	latency  prometheus.Observer
-	requests *prometheus.CounterVec // curried with the route label
+	requests *statusCounters // curried with the route label
 }
 
 func (rt *route) ServeHTTP(http.ResponseWriter, *http.Request) {
@@ -182,7 +182,7 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 		userKey:    r.Name + "\x00user\x00",
 		packageKey: r.Name + "\x00package\x00",
 		latency:    a.metrics.latency.WithLabelValues(r.Name),
-		requests:   a.metrics.requests.MustCurryWith(prometheus.Labels{"route": r.Name}),
+		requests:   newStatusCounters(a.metrics.requests.MustCurryWith(prometheus.Labels{"route": r.Name})),
 	}
 	for _, id := range r.Policy.Packages {
 		if id == "*" {

@@ -23,6 +23,8 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// RateLimit chooses where rate-limit buckets live ("rateLimit").
 	RateLimit RateLimitBackend `yaml:"rateLimit"`
+	// Audit bounds the audit records kept in the store ("audit").
+	Audit AuditConfig `yaml:"audit"`
 	// ForwardAuth says which proxy in front asks GET /auth
 	// ("forwardAuth").
 	ForwardAuth ForwardAuthConfig `yaml:"forwardAuth"`
@@ -57,6 +59,18 @@ type ServerConfig struct {
 	// IdleTimeout closes idle keep-alive connections ("idleTimeout");
 	// default 2m.
 	IdleTimeout time.Duration `yaml:"idleTimeout"`
+}
+
+// AuditConfig is how long audit records are kept. Records past either
+// bound are deleted, oldest first, in small batches between writes. Read
+// at start; a reload does not change it.
+type AuditConfig struct {
+	// MaxAge deletes records older than this ("maxAge"); default 720h
+	// (30 days).
+	MaxAge time.Duration `yaml:"maxAge"`
+	// MaxRecords keeps at most this many records ("maxRecords"); default
+	// 10,000,000 (about 2 GB in SQLite).
+	MaxRecords int64 `yaml:"maxRecords"`
 }
 
 // The values of ForwardAuthConfig.From.
@@ -96,6 +110,15 @@ type IssuerConfig struct {
 	// every 2 s and caches nothing that a revocation could outlive. Read at
 	// start, like the rest of the issuer section.
 	CacheTTL time.Duration `yaml:"cacheTTL"`
+	// CacheSize caps the tokens the adapter remembers as valid
+	// ("cacheSize"); default 100,000. An entry costs about 250 bytes, so
+	// the default about 25 MB when full; in remote mode entries leave
+	// once expired, so the cache holds about the tokens of the last
+	// cacheTTL. Read at start.
+	CacheSize int `yaml:"cacheSize"`
+	// NegativeCacheSize caps the rejected tokens remote mode remembers
+	// ("negativeCacheSize"); default 10,000, about 2 MB. Read at start.
+	NegativeCacheSize int `yaml:"negativeCacheSize"`
 }
 
 // TokenConfig says where requests carry their integration service token.

@@ -108,6 +108,9 @@ routes:
 		{"no routes", `issuer: {url: "http://127.0.0.1:8080"}`, []string{"routes: must list at least one route"}},
 		{"two docs", base + "---\nlisten: x\n", []string{"only one YAML document"}},
 		{"negative header limit", base + "server: {maxHeaderBytes: -1}\n", []string{"adapter.yaml:8: server.maxHeaderBytes: must not be negative"}},
+		{"negative cache size", strings.Replace(base, `"http://127.0.0.1:8080"}`, `"http://127.0.0.1:8080", cacheSize: -1}`, 1), []string{"issuer.cacheSize: must not be negative"}},
+		{"negative cache in local mode", strings.Replace(base, `"http://127.0.0.1:8080"}`, `"http://127.0.0.1:8080", mode: local, negativeCacheSize: 5}`, 1), []string{"issuer.negativeCacheSize: applies to mode remote only"}},
+		{"negative audit limit", base + "audit: {maxRecords: -1}\n", []string{"adapter.yaml:8: audit.maxRecords: must not be negative"}},
 		{"negative timeout", base + "server: {readTimeout: -1s}\n", []string{"adapter.yaml:8: server.readTimeout: must be a duration"}},
 	}
 	for _, tt := range tests {
@@ -159,5 +162,11 @@ routes: [{name: r, match: /x, policy: {packages: ["*"]}, upstream: {url: "http:/
 	if s := cfg.Server; cfg.Listen != "127.0.0.1:8081" || s.MaxHeaderBytes != 64<<10 || s.ReadHeaderTimeout != 10*time.Second ||
 		s.ReadTimeout != time.Minute || s.IdleTimeout != 2*time.Minute {
 		t.Errorf("defaults: listen %s, server %+v", cfg.Listen, s)
+	}
+	if a := cfg.Audit; a.MaxAge != 30*24*time.Hour || a.MaxRecords != 10_000_000 {
+		t.Errorf("audit defaults %+v", a)
+	}
+	if i := cfg.Issuer; i.CacheSize != 100_000 || i.NegativeCacheSize != 10_000 {
+		t.Errorf("token cache defaults %d, %d", i.CacheSize, i.NegativeCacheSize)
 	}
 }

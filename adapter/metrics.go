@@ -3,6 +3,7 @@ package adapter
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -14,6 +15,7 @@ import (
 type metrics struct {
 	requests        *prometheus.CounterVec
 	unrouted        *prometheus.CounterVec
+	unroutedCodes   *statusCounters
 	latency         *prometheus.HistogramVec
 	upstreamErrors  *prometheus.CounterVec
 	authResults     *prometheus.CounterVec
@@ -25,7 +27,10 @@ type metrics struct {
 	reloads         *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// dropCounter is an AuditSink that counts the records it had to drop.
+type dropCounter interface{ Dropped() uint64 }
+
+func newMetrics(reg prometheus.Registerer, audit AuditSink) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cardgate_adapter_requests_total", Help: "Requests by route and status.",
@@ -53,18 +58,52 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "cardgate_adapter_config_reloads_total", Help: "Configuration loads by result (ok, error).",
 		}, []string{"result"}),
 	}
+	m.unroutedCodes = newStatusCounters(m.unrouted)
 	m.authOK = m.authResults.WithLabelValues("ok")
 	m.authInvalid = m.authResults.WithLabelValues("invalid")
 	m.authUnavailable = m.authResults.WithLabelValues("unavailable")
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.unrouted, m.latency, m.upstreamErrors, m.authResults, m.rateLimited, m.rateLimitErrors, m.reloads} {
+	cs := []prometheus.Collector{m.requests, m.unrouted, m.latency, m.upstreamErrors, m.authResults, m.rateLimited, m.rateLimitErrors, m.reloads}
+	if dc, ok := audit.(dropCounter); ok {
+		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "cardgate_adapter_audit_dropped_total", Help: "Audit records dropped because the store could not keep up (the buffer was full).",
+		}, func() float64 { return float64(dc.Dropped()) }))
+	}
+	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("adapter: register metrics: %w", err)
 		}
 	}
 	return m, nil
+}
+
+// statusCounters is a counter vector's children by status, looked up once
+// each: WithLabelValues on a curried vector allocates and hashes on every
+// call, which the request path should not pay.
+type statusCounters struct {
+	vec   *prometheus.CounterVec
+	codes [600]atomic.Pointer[prometheus.Counter]
+}
+
+func newStatusCounters(vec *prometheus.CounterVec) *statusCounters {
+	return &statusCounters{vec: vec}
+}
+
+// inc counts one request with status code.
+func (s *statusCounters) inc(code int) {
+	if code < 0 || code >= len(s.codes) {
+		s.vec.WithLabelValues(statusText(code)).Inc()
+		return
+	}
+	c := s.codes[code].Load()
+	if c == nil {
+		n := s.vec.WithLabelValues(statusText(code))
+		c = &n
+		s.codes[code].Store(c)
+	}
+	(*c).Inc()
 }
 
 func (m *metrics) auth(err error) {

@@ -226,25 +226,33 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 		out.URL.RawQuery = rt.target.RawQuery + "&" + out.URL.RawQuery
 	}
 	out.Host = "" // the upstream's own host, never the client's
+	// The values set below share one array (one allocation, not five);
+	// each header gets a slice capped at its own value, so that an
+	// append to one never writes into another.
+	var vals [5]string
+	set := func(i int, k, v string) {
+		vals[i] = v
+		h[k] = vals[i : i+1 : i+1]
+	}
 	// Only what the adapter knows: the address that connected to it and
 	// whether that was TLS. Not X-Forwarded-Host: the client chose Host.
 	if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
-		h["X-Forwarded-For"] = []string{ip}
+		set(0, "X-Forwarded-For", ip)
 	}
 	if pr.In.TLS != nil {
-		h["X-Forwarded-Proto"] = []string{"https"}
+		set(1, "X-Forwarded-Proto", "https")
 	} else {
-		h["X-Forwarded-Proto"] = []string{"http"}
+		set(1, "X-Forwarded-Proto", "http")
 	}
 	id := ex.id
 	if rt.userHeader != "" {
-		h[rt.userHeader] = []string{id.UserID}
+		set(2, rt.userHeader, id.UserID)
 	}
 	if rt.packageHeader != "" {
-		h[rt.packageHeader] = []string{id.ActionPackageID}
+		set(3, rt.packageHeader, id.ActionPackageID)
 	}
 	if rt.nameHeader != "" {
-		h[rt.nameHeader] = []string{url.PathEscape(id.Name)}
+		set(4, rt.nameHeader, url.PathEscape(id.Name))
 	}
 }
 

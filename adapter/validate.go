@@ -22,6 +22,10 @@ const (
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultReadTimeout       = time.Minute
 	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultAuditMaxAge       = 30 * 24 * time.Hour
+	DefaultAuditMaxRecords   = 10_000_000
+	DefaultTokenCacheSize    = 100_000
+	DefaultNegativeCacheSize = 10_000
 	DefaultTimeout           = 30 * time.Second
 	DefaultCORSMaxAge        = 10 * time.Minute
 	DefaultUserIDHeader      = "X-Cardgate-User-Id"
@@ -68,6 +72,15 @@ func validate(cfg *Config, p *problems) {
 		s.IdleTimeout = DefaultIdleTimeout
 	}
 
+	if cfg.Audit.MaxRecords < 0 {
+		p.errf("audit.maxRecords", "must not be negative")
+	} else if cfg.Audit.MaxRecords == 0 {
+		cfg.Audit.MaxRecords = DefaultAuditMaxRecords
+	}
+	if cfg.Audit.MaxAge == 0 {
+		cfg.Audit.MaxAge = DefaultAuditMaxAge
+	}
+
 	if cfg.Issuer.URL == "" {
 		p.errf("issuer.url", "is required")
 	} else if msg := checkHTTPURL(cfg.Issuer.URL); msg != "" {
@@ -87,6 +100,20 @@ func validate(cfg *Config, p *problems) {
 		p.errf("issuer.cacheTTL", "applies to mode remote only: local mode follows the issuer's revocation feed")
 	case cfg.Issuer.CacheTTL == 0:
 		cfg.Issuer.CacheTTL = verify.DefaultRemoteTTL
+	}
+	switch {
+	case cfg.Issuer.CacheSize < 0:
+		p.errf("issuer.cacheSize", "must not be negative")
+	case cfg.Issuer.CacheSize == 0:
+		cfg.Issuer.CacheSize = DefaultTokenCacheSize
+	}
+	switch {
+	case cfg.Issuer.NegativeCacheSize < 0:
+		p.errf("issuer.negativeCacheSize", "must not be negative")
+	case cfg.Issuer.NegativeCacheSize != 0 && cfg.Issuer.Mode == "local":
+		p.errf("issuer.negativeCacheSize", "applies to mode remote only: local mode remembers no rejection")
+	case cfg.Issuer.NegativeCacheSize == 0:
+		cfg.Issuer.NegativeCacheSize = DefaultNegativeCacheSize
 	}
 
 	if cfg.Token.Headers == nil {

@@ -95,7 +95,7 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer closeAuth()
-	audit := adapter.NewAuditLog(store, log, 0)
+	audit := adapter.NewRetainingAuditLog(store, log, 0, acfg.Audit)
 	defer audit.Close()
 	a, err := adapter.New(ctx, *file, adapter.Options{
 		Authenticator: auth, Secrets: vault, LookupEnv: lookupEnv, Audit: audit, Logger: log, Metrics: reg,

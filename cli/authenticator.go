@@ -28,7 +28,8 @@ func newAuthenticator(ctx context.Context, ic adapter.IssuerConfig, env *Env, lo
 	base := strings.TrimRight(ic.URL, "/")
 	switch ic.Mode {
 	case "", "remote":
-		r, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: base + "/v1/users/me", TTL: ic.CacheTTL})
+		r, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: base + "/v1/users/me", TTL: ic.CacheTTL,
+			CacheSize: ic.CacheSize, NegativeCacheSize: ic.NegativeCacheSize})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -39,7 +40,7 @@ func newAuthenticator(ctx context.Context, ic adapter.IssuerConfig, env *Env, lo
 		if key == "" {
 			return nil, nil, errors.New("issuer.mode local needs a resource-server API key in CARDGATE_ISSUER_API_KEY (cardgate clients add NAME --role resource-server)")
 		}
-		l, err := verify.NewLocal(ctx, verify.LocalConfig{Issuer: base, APIKey: key, Logger: log})
+		l, err := verify.NewLocal(ctx, verify.LocalConfig{Issuer: base, APIKey: key, Logger: log, CacheSize: ic.CacheSize})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -19,6 +19,9 @@ type Config struct {
 	IssuerURL     string        `yaml:"issuerUrl"`
 	TokenLifetime time.Duration `yaml:"tokenLifetime"`
 	LogLevel      string        `yaml:"logLevel"`
+	// TokenCacheSize caps the tokens the issuer remembers as checked
+	// (issuer.Config.CacheSize); each costs about 270 bytes.
+	TokenCacheSize int `yaml:"tokenCacheSize"`
 }
 
 // The defaults: every listener on loopback unless told otherwise.
@@ -44,7 +47,7 @@ func defaultConfig(kind flagKind) Config {
 	if kind == demoFlags {
 		data = defaultDemoData
 	}
-	return Config{Listen: defaultListen, Data: data, TokenLifetime: 30 * time.Minute, LogLevel: "info"}
+	return Config{Listen: defaultListen, Data: data, TokenLifetime: 30 * time.Minute, LogLevel: "info", TokenCacheSize: 100_000}
 }
 
 // configFlags registers the shared flags on fs and returns a function that
@@ -54,6 +57,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 		file                         string
 		listen, data, store, iss, lv string
 		lifetime                     time.Duration
+		cacheSize                    int
 	)
 	def := defaultConfig(kind)
 	if kind != demoFlags && kind != adapterFlags {
@@ -74,6 +78,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 	if kind == serverFlags || kind == demoFlags {
 		fs.StringVar(&listen, "listen", "", "`address` to listen on (default "+defaultListen+", env CARDGATE_LISTEN)")
 		fs.StringVar(&lv, "log-level", "", "log `level`: debug, info, warn or error (default info, env CARDGATE_LOG_LEVEL)")
+		fs.IntVar(&cacheSize, "token-cache-size", 0, "`tokens` the issuer remembers as checked, about 270 bytes each (default 100000)")
 	}
 	return func() (Config, error) {
 		cfg := def
@@ -112,6 +117,9 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 		if lifetime != 0 {
 			cfg.TokenLifetime = lifetime
 		}
+		if cacheSize != 0 {
+			cfg.TokenCacheSize = cacheSize
+		}
 		return cfg, cfg.validate()
 	}
 }
@@ -129,6 +137,8 @@ func (c Config) validate() error {
 		return errors.New("store: must be a postgres:// URL; leave it empty for SQLite in the data directory")
 	case c.TokenLifetime < time.Minute || c.TokenLifetime > 24*time.Hour:
 		return fmt.Errorf("tokenLifetime: must be between 1m and 24h, not %v", c.TokenLifetime)
+	case c.TokenCacheSize < 1:
+		return fmt.Errorf("tokenCacheSize: must be at least 1, not %d", c.TokenCacheSize)
 	case c.IssuerURL != "" && !strings.HasPrefix(c.IssuerURL, "http://") && !strings.HasPrefix(c.IssuerURL, "https://"):
 		return errors.New("issuerUrl: must be an http:// or https:// URL")
 	}

@@ -90,6 +90,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad listen", map[string]string{"CARDGATE_LISTEN": "8080"}, nil, `listen: "8080" is not host:port`},
 		{"bad issuer url", map[string]string{"CARDGATE_ISSUER_URL": "id.example"}, nil, "issuerUrl: must be an http:// or https:// URL"},
 		{"bad log level", map[string]string{"CARDGATE_CONFIG": file("logLevel: loud\n")}, nil, `logLevel: must be debug, info, warn or error, not "loud"`},
+		{"cache size", map[string]string{"CARDGATE_CONFIG": file("tokenCacheSize: 0\n")}, nil, "tokenCacheSize: must be at least 1, not 0"},
+		{"cache size not a number", map[string]string{"CARDGATE_CONFIG": file("tokenCacheSize: lots\n")}, nil, `tokenCacheSize: "lots" is not a int`},
 		{"bad store", map[string]string{"CARDGATE_STORE": "mysql://u:hunter2@db/x"}, nil, "store: must be a postgres:// URL"},
 	}
 	for _, tt := range tests {

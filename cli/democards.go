@@ -215,7 +215,7 @@ func (d *demo) servers(ctx context.Context, lns map[string]net.Listener, log *sl
 	if err != nil {
 		return nil, nil, err
 	}
-	audit := adapter.NewAuditLog(d.sys.store, log, 0)
+	audit := adapter.NewRetainingAuditLog(d.sys.store, log, 0, adapter.AuditConfig{}) // the defaults
 	a, err := adapter.New(ctx, filepath.Join(d.dir, demoAdapterFile), adapter.Options{
 		Authenticator: verifierAuth{verifier}, Secrets: vault, Audit: audit, Logger: log})
 	if err != nil {

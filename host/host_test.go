@@ -67,12 +67,12 @@ func (e *env) code(phone string) string {
 	return e.out.codes[phone]
 }
 
-func newEnv(t *testing.T, demo bool) *env {
+func newEnv(t testing.TB, demo bool) *env {
 	t.Helper()
 	return newEnvWith(t, demo, cardsOrigin)
 }
 
-func newEnvWith(t *testing.T, demo bool, cardsURL string, tweaks ...func(*host.Config, *signin.Config)) *env {
+func newEnvWith(t testing.TB, demo bool, cardsURL string, tweaks ...func(*host.Config, *signin.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	store := sqlitetest.Open(t)
@@ -130,13 +130,13 @@ func newEnvWith(t *testing.T, demo bool, cardsURL string, tweaks ...func(*host.C
 // client is a browser: it keeps cookies and sends what the host's page
 // sends.
 type client struct {
-	t   *testing.T
+	t   testing.TB
 	e   *env
 	c   *http.Client
 	hdr map[string]string
 }
 
-func (e *env) browser(t *testing.T) *client {
+func (e *env) browser(t testing.TB) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: t, e: e, c: &http.Client{Jar: jar}, hdr: map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}}
 }

@@ -185,7 +185,7 @@ func (h *handler) deleteClient() http.Handler {
 			h.error(w, r, cardgate.Errorf(cardgate.EINVALID, "id: an admin cannot remove its own client; use another admin key"))
 			return
 		}
-		if err := h.svc.store.DeleteClient(r.Context(), id); err != nil {
+		if err := h.svc.DeleteClient(r.Context(), id); err != nil {
 			h.error(w, r, lookupError("id", "client", err))
 			return
 		}

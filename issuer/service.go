@@ -35,8 +35,10 @@ type Config struct {
 	// Leeway is the clock skew tolerated for nbf and exp; 0 means
 	// token.DefaultLeeway.
 	Leeway time.Duration
-	// CacheSize caps the cache of checked tokens; 0 means 100,000 and a
-	// negative value turns the cache off (for benchmarks).
+	// CacheSize caps the cache of checked tokens (about 270 bytes each,
+	// and as much again for those checked in the last StateCacheTTL);
+	// 0 means 100,000 and a negative value turns the cache off (for
+	// benchmarks).
 	CacheSize int
 	// StateCacheTTL is how long the result of a token check may be reused
 	// without reading the store again. Revocations and disables made
@@ -55,13 +57,65 @@ type Config struct {
 // takes to reach this one.
 const DefaultStateCacheTTL = time.Second
 
-// checkedToken is a cache entry: the claims of a token whose signature
-// checked out and, when it passed the store checks too, its identity.
+// checkedToken is an entry of Service.checked: the claims of a token whose
+// signature checked out, in one string and three numbers (about 270
+// bytes an entry with the cache's own, TestCheckCacheEntrySize, where a
+// pointer to a Claims and an Identity cost 700). The issuer is
+// Config.Issuer: the verifier checked it.
 type checkedToken struct {
-	claims *token.Claims
-	id     *cardgate.Identity // nil until the store checks pass
-	gen    uint64             // Service.gen when the store was read
-	until  time.Time          // when id must be read again
+	data          string    // user ID, package ID, jti
+	lens          [2]uint16 // of the user and package IDs
+	iat, nbf, exp int64     // Unix seconds, as tokens carry them
+}
+
+// packChecked packs c; ok is false if an ID is too long to pack (a token
+// is at most token.MaxLen, far below), and then nothing is cached.
+func packChecked(c *token.Claims) (checkedToken, bool) {
+	if len(c.UserID) > 0xffff || len(c.ActionPackageID) > 0xffff {
+		return checkedToken{}, false
+	}
+	return checkedToken{data: c.UserID + c.ActionPackageID + c.ID,
+		lens: [2]uint16{uint16(len(c.UserID)), uint16(len(c.ActionPackageID))},
+		iat:  c.IssuedAt.Unix(), nbf: c.NotBefore.Unix(), exp: c.ExpiresAt.Unix()}, true
+}
+
+func (e *checkedToken) ids() (user, pkg, jti string) {
+	u, k := int(e.lens[0]), int(e.lens[0])+int(e.lens[1])
+	return e.data[:u], e.data[u:k], e.data[k:]
+}
+
+// claims unpacks the claims, for the issuer iss.
+func (e *checkedToken) claims(iss string) *token.Claims {
+	user, pkg, jti := e.ids()
+	return &token.Claims{Issuer: iss, UserID: user, ActionPackageID: pkg, ID: jti,
+		IssuedAt: time.Unix(e.iat, 0).UTC(), NotBefore: time.Unix(e.nbf, 0).UTC(), ExpiresAt: time.Unix(e.exp, 0).UTC()}
+}
+
+// stateEntry is an entry of Service.states: the rest of a token's identity
+// as the store gave it, and when that was. It lives StateCacheTTL, and
+// expired entries leave as new ones come, so that the cache holds about
+// the tokens checked in the last StateCacheTTL, not every token seen.
+type stateEntry struct {
+	profile string    // name, phone number, picture URL
+	lens    [2]uint16 // of the name and the phone number
+	gen     uint64    // Service.gen when the store was read
+	until   int64     // Unix nanoseconds when the store must be read again
+}
+
+func packState(id *cardgate.Identity, gen uint64, until int64) (stateEntry, bool) {
+	if len(id.Name) > 0xffff || len(id.PhoneNumber) > 0xffff {
+		return stateEntry{}, false
+	}
+	return stateEntry{profile: id.Name + id.PhoneNumber + id.PictureURL,
+		lens: [2]uint16{uint16(len(id.Name)), uint16(len(id.PhoneNumber))}, gen: gen, until: until}, true
+}
+
+// identity puts the token's identity together from its claims and st.
+func (st *stateEntry) identity(e *checkedToken) *cardgate.Identity {
+	user, pkg, _ := e.ids()
+	n, p := int(st.lens[0]), int(st.lens[0])+int(st.lens[1])
+	return &cardgate.Identity{UserID: user, ActionPackageID: pkg, Name: st.profile[:n], PhoneNumber: st.profile[n:p],
+		PictureURL: st.profile[p:], ExpiresAt: time.Unix(e.exp, 0).UTC()}
 }
 
 // Service enforces the Integration Service's rules over a Store.
@@ -77,14 +131,53 @@ type Service struct {
 	// (never the token). A signature never stops being valid, so a hit
 	// skips Ed25519; the identity read from the store is reused only while
 	// the entry's generation is current and its TTL has not run out.
-	checked *lru.Cache[[sha256.Size]byte, *checkedToken]
+	checked *lru.Cache[[sha256.Size]byte, checkedToken]
+	// states holds what the store said of a checked token, for
+	// StateCacheTTL (see stateEntry); nil when that is off.
+	states *lru.Cache[[sha256.Size]byte, stateEntry]
 	// gen changes on every write this Service makes that can revoke a
 	// token, so cached identities never outlive a local revocation.
 	gen atomic.Uint64
 
+	// mintCache caches the user and package pairs found enabled at a mint,
+	// and clients the API keys found valid (by the key's hash), each for
+	// StateCacheTTL and under gen like checked: a disable or a client's
+	// deletion through this Service takes effect at once, one by another
+	// process within the TTL. Nothing is cached for refusals, so junk
+	// costs a store read and no memory.
+	mintCache *lru.Cache[mintKey, stateStamp]
+	clients   *lru.Cache[[sha256.Size]byte, clientEntry]
+
 	reloadMu   sync.Mutex
 	lastReload time.Time
 }
+
+// mintKey is a user and an action package that may be minted for.
+type mintKey struct{ user, pkg string }
+
+// stateStamp says when a cached state was read: under which generation,
+// and until when it may be reused.
+type stateStamp struct {
+	gen   uint64
+	until time.Time
+}
+
+func (st stateStamp) fresh(gen uint64, now time.Time) bool {
+	return st.gen == gen && now.Before(st.until)
+}
+
+type clientEntry struct {
+	c *cardgate.Client
+	stateStamp
+}
+
+// Sizes of the mint and client caches: hosts mint for a few cards, and
+// there are few clients. An entry of mintable costs about 200 bytes,
+// of clients about 400.
+const (
+	mintCacheSize   = 10_000
+	clientCacheSize = 1_000
+)
 
 // NewService returns a Service.
 func NewService(cfg Config) (*Service, error) {
@@ -109,21 +202,34 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.StateCacheTTL == 0 {
 		cfg.StateCacheTTL = DefaultStateCacheTTL
 	}
-	var cache *lru.Cache[[sha256.Size]byte, *checkedToken]
+	var cache *lru.Cache[[sha256.Size]byte, checkedToken]
 	if cfg.CacheSize > 0 {
 		var err error
-		if cache, err = lru.New[[sha256.Size]byte, *checkedToken](cfg.CacheSize); err != nil {
+		if cache, err = lru.New[[sha256.Size]byte, checkedToken](cfg.CacheSize); err != nil {
 			return nil, fmt.Errorf("issuer: %w", err)
 		}
 	}
+	var states *lru.Cache[[sha256.Size]byte, stateEntry]
+	if cache != nil && cfg.StateCacheTTL > 0 {
+		states, _ = lru.New[[sha256.Size]byte, stateEntry](cfg.CacheSize)
+	}
+	var mintable *lru.Cache[mintKey, stateStamp]
+	var clients *lru.Cache[[sha256.Size]byte, clientEntry]
+	if cfg.StateCacheTTL > 0 {
+		mintable, _ = lru.New[mintKey, stateStamp](mintCacheSize)
+		clients, _ = lru.New[[sha256.Size]byte, clientEntry](clientCacheSize)
+	}
 	return &Service{
-		cfg:      cfg,
-		store:    cfg.Store,
-		keys:     cfg.Keys,
-		verifier: &token.Verifier{Issuer: cfg.Issuer, Keys: cfg.Keys, Leeway: cfg.Leeway, Now: cfg.Now},
-		log:      cfg.Logger,
-		now:      cfg.Now,
-		checked:  cache,
+		states:    states,
+		mintCache: mintable,
+		clients:   clients,
+		cfg:       cfg,
+		store:     cfg.Store,
+		keys:      cfg.Keys,
+		verifier:  &token.Verifier{Issuer: cfg.Issuer, Keys: cfg.Keys, Leeway: cfg.Leeway, Now: cfg.Now},
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		checked:   cache,
 	}, nil
 }
 
@@ -202,16 +308,41 @@ func (s *Service) Authenticate(ctx context.Context, apiKey string, role cardgate
 	if apiKey == "" {
 		return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "an API key is required: send Authorization: Bearer <key>")
 	}
-	c, err := s.store.ClientByKeyHash(ctx, cardgate.HashAPIKey(apiKey))
-	if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
-		return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "API key is not valid")
-	} else if err != nil {
-		return nil, storeError("find client", err)
+	hash := sha256.Sum256([]byte(apiKey)) // cardgate.HashAPIKey
+	now, gen := s.now(), s.gen.Load()
+	var c *cardgate.Client
+	if e, ok := s.cachedClient(hash); ok && e.fresh(gen, now) {
+		c = e.c
+	} else {
+		var err error
+		c, err = s.store.ClientByKeyHash(ctx, hash[:])
+		if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+			return nil, cardgate.Errorf(cardgate.EUNAUTHORIZED, "API key is not valid")
+		} else if err != nil {
+			return nil, storeError("find client", err)
+		}
+		if s.clients != nil {
+			s.clients.Add(hash, clientEntry{c: c, stateStamp: stateStamp{gen, now.Add(s.cfg.StateCacheTTL)}})
+		}
 	}
 	if c.Role != role && c.Role != cardgate.RoleAdmin {
 		return nil, cardgate.Errorf(cardgate.EFORBIDDEN, "this API key belongs to a %s client and may not do this", c.Role)
 	}
 	return c, nil
+}
+
+func (s *Service) cachedClient(hash [sha256.Size]byte) (clientEntry, bool) {
+	if s.clients == nil {
+		return clientEntry{}, false
+	}
+	return s.clients.Get(hash)
+}
+
+// DeleteClient deletes a client; its API key stops working at once here,
+// and within StateCacheTTL on other nodes.
+func (s *Service) DeleteClient(ctx context.Context, id string) error {
+	defer s.invalidate()
+	return s.store.DeleteClient(ctx, id)
 }
 
 // Mint returns a fresh token for an enabled user and an enabled package.
@@ -222,28 +353,47 @@ func (s *Service) Mint(ctx context.Context, userID, packageID string) (string, *
 	if err := cardgate.ValidatePackageID("actionPackageId", packageID); err != nil {
 		return "", nil, err
 	}
-	u, err := s.store.User(ctx, userID)
-	if err != nil {
-		return "", nil, lookupError("userId", "user", err)
-	}
-	p, err := s.store.Package(ctx, packageID)
-	if err != nil {
-		return "", nil, lookupError("actionPackageId", "action package", err)
-	}
-	if u.Disabled {
-		return "", nil, cardgate.Errorf(cardgate.EFORBIDDEN, "user %s is disabled", u.ID)
-	}
-	if p.Disabled {
-		return "", nil, cardgate.Errorf(cardgate.EFORBIDDEN, "action package %s is disabled", p.ID)
+	if err := s.mintable(ctx, userID, packageID); err != nil {
+		return "", nil, err
 	}
 	signer := s.keys.Signer()
-	raw, c, err := signer.Mint(u.ID, p.ID)
+	raw, c, err := signer.Mint(userID, packageID)
 	if err != nil {
 		return "", nil, err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "token minted",
-		slog.String("user", u.ID), slog.String("package", p.ID), slog.String("jti", c.ID), slog.String("kid", signer.KeyID()))
+		slog.String("user", userID), slog.String("package", packageID), slog.String("jti", c.ID), slog.String("kid", signer.KeyID()))
 	return raw, c, nil
+}
+
+// mintable checks that the user and the package exist and are enabled,
+// from the cache when a check of the pair is fresh (see Service.mintCache).
+func (s *Service) mintable(ctx context.Context, userID, packageID string) error {
+	k := mintKey{userID, packageID}
+	now, gen := s.now(), s.gen.Load() // before the read: a write during it makes the entry stale
+	if s.mintCache != nil {
+		if st, ok := s.mintCache.Get(k); ok && st.fresh(gen, now) {
+			return nil
+		}
+	}
+	u, err := s.store.User(ctx, userID)
+	if err != nil {
+		return lookupError("userId", "user", err)
+	}
+	p, err := s.store.Package(ctx, packageID)
+	if err != nil {
+		return lookupError("actionPackageId", "action package", err)
+	}
+	if u.Disabled {
+		return cardgate.Errorf(cardgate.EFORBIDDEN, "user %s is disabled", u.ID)
+	}
+	if p.Disabled {
+		return cardgate.Errorf(cardgate.EFORBIDDEN, "action package %s is disabled", p.ID)
+	}
+	if s.mintCache != nil {
+		s.mintCache.Add(k, stateStamp{gen, now.Add(s.cfg.StateCacheTTL)})
+	}
+	return nil
 }
 
 func lookupError(field, what string, err error) error {
@@ -278,50 +428,74 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 	}
 	h := tokenhash.Of(raw)
 	now := s.now()
+	var c *token.Claims
 	e, hit := s.checked.Get(h)
 	if hit {
-		if !now.Before(e.claims.ExpiresAt.Add(s.cfg.Leeway)) {
+		if !now.Before(time.Unix(e.exp, 0).Add(s.cfg.Leeway)) {
 			s.checked.Remove(h)
 			return nil, nil, cardgate.WrapError(cardgate.EINVALIDTOKEN, "token has expired", token.ErrExpired)
 		}
-		if e.id != nil && e.gen == s.gen.Load() && now.Before(e.until) {
-			id := *e.id
-			return &id, e.claims, nil
+		c = e.claims(s.cfg.Issuer)
+		if s.states != nil {
+			if st, ok := s.states.Get(h); ok && st.gen == s.gen.Load() && now.UnixNano() < st.until {
+				return st.identity(&e), c, nil
+			}
 		}
 	} else {
-		c, err := s.verifyKeys(ctx, raw)
-		if err != nil {
+		var err error
+		if c, err = s.verifyKeys(ctx, raw); err != nil {
 			return nil, nil, err
 		}
-		e = &checkedToken{claims: c}
 	}
 	gen := s.gen.Load() // before the read: a write during it makes the entry stale
-	id, err := s.checkState(ctx, e.claims)
-	if err != nil {
-		if !hit && cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN {
-			// Remember the good signature, so a flood of one revoked
-			// token costs a store read each, not an Ed25519 check too.
-			s.remember(h, now, e.claims, nil, 0)
+	id, err := s.checkState(ctx, c)
+	if !hit && !now.Before(c.NotBefore) {
+		// Remember the good signature even when the store refuses the
+		// token, so a flood of one revoked token costs a store read
+		// each, not an Ed25519 check too. nbf is only ever a few seconds
+		// ahead for a good token, so only tokens already valid are kept
+		// and a hit needs no nbf check.
+		if p, ok := packChecked(c); ok && (err == nil || cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN) {
+			s.checked.Add(h, p)
 		}
+	}
+	if err != nil {
 		return nil, nil, err
 	}
-	s.remember(h, now, e.claims, id, gen)
+	if s.states != nil {
+		if st, ok := packState(id, gen, now.Add(s.cfg.StateCacheTTL).UnixNano()); ok {
+			s.sweepStates(now.UnixNano())
+			s.states.Add(h, st)
+		}
+	}
 	out := *id
-	return &out, e.claims, nil
+	return &out, c, nil
 }
 
-// remember caches a token whose signature checked out; nbf is only ever a
-// few seconds ahead for a good token, so only tokens already valid are kept
-// and a hit needs no nbf check.
-func (s *Service) remember(h [sha256.Size]byte, now time.Time, c *token.Claims, id *cardgate.Identity, gen uint64) {
-	if now.Before(c.NotBefore) {
-		return
+// CacheLens reports how many tokens the cache of signatures and the cache
+// of identities hold (for monitoring and tests).
+func (s *Service) CacheLens() (signatures, identities int) {
+	if s.checked != nil {
+		signatures = s.checked.Len()
 	}
-	e := &checkedToken{claims: c}
-	if id != nil && s.cfg.StateCacheTTL > 0 {
-		e.id, e.gen, e.until = id, gen, now.Add(s.cfg.StateCacheTTL)
+	if s.states != nil {
+		identities = s.states.Len()
 	}
-	s.checked.Add(h, e)
+	return signatures, identities
+}
+
+// sweepStates drops up to two stale entries from the cold end of states
+// before an Add (see stateEntry). Another goroutine's sweep between the two
+// calls can make one drop a live entry: that costs a store read, never a
+// wrong answer.
+func (s *Service) sweepStates(now int64) {
+	gen := s.gen.Load()
+	for range 2 {
+		if _, st, ok := s.states.GetOldest(); !ok || (st.gen == gen && now < st.until) {
+			return
+		}
+		s.states.RemoveOldest()
+	}
 }
 
 // checkState reads the token's subject from the store and applies every

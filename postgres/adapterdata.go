@@ -58,17 +58,23 @@ func (db *DB) AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) err
 	}
 	ids := make([]int64, len(recs))
 	err := db.withTx(ctx, "append audit", func(tx pgx.Tx) error {
-		for i, r := range recs {
-			err := tx.QueryRow(ctx, `INSERT INTO audit (at, user_id, package_id, route, method, status,
+		// One round trip for the batch, not one per row.
+		b := &pgx.Batch{}
+		for _, r := range recs {
+			b.Queue(`INSERT INTO audit (at, user_id, package_id, route, method, status,
 				upstream_status, error_code, latency_ns, bytes_in, bytes_out, forward_auth)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 				r.Time, r.UserID, r.PackageID, r.Route, r.Method, r.Status, r.UpstreamStatus, r.ErrorCode,
-				int64(r.Latency), r.BytesIn, r.BytesOut, r.ForwardAuth).Scan(&ids[i])
-			if err != nil {
+				int64(r.Latency), r.BytesIn, r.BytesOut, r.ForwardAuth)
+		}
+		br := tx.SendBatch(ctx, b)
+		for i := range recs {
+			if err := br.QueryRow().Scan(&ids[i]); err != nil {
+				br.Close()
 				return err
 			}
 		}
-		return nil
+		return br.Close()
 	})
 	if err != nil {
 		return err
@@ -77,6 +83,27 @@ func (db *DB) AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) err
 		r.ID = ids[i]
 	}
 	return nil
+}
+
+// PruneAudit implements cardgate.Store: by age through the index on at,
+// by count through the primary key, each a bounded DELETE.
+func (db *DB) PruneAudit(ctx context.Context, before time.Time, keep int64, limit int) (int, error) {
+	var n int64
+	err := db.withTx(ctx, "prune audit", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM audit WHERE id IN
+			(SELECT id FROM audit WHERE at < $1 ORDER BY at LIMIT $2)`, before, limit)
+		if err != nil {
+			return err
+		}
+		if n = tag.RowsAffected(); keep <= 0 || n >= int64(limit) {
+			return nil
+		}
+		tag, err = tx.Exec(ctx, `DELETE FROM audit WHERE id IN (SELECT id FROM audit
+			WHERE id <= (SELECT COALESCE(MAX(id), 0) FROM audit) - $1 ORDER BY id LIMIT $2)`, keep, int64(limit)-n)
+		n += tag.RowsAffected()
+		return err
+	})
+	return int(n), err
 }
 
 // Audit implements cardgate.Store.

@@ -108,3 +108,59 @@ func withoutTime(r cardgate.AuditRecord) cardgate.AuditRecord {
 	r.Time = time.Time{}
 	return r
 }
+
+func testAuditPrune(t *testing.T, s cardgate.Store) {
+	ctx := context.Background()
+	var recs []*cardgate.AuditRecord
+	for i := range 10 {
+		recs = append(recs, &cardgate.AuditRecord{Time: t0.Add(time.Duration(i) * time.Minute), UserID: u1,
+			PackageID: p1, Route: "products", Method: "GET", Status: 200})
+	}
+	mustOK(t, s.AppendAudit(ctx, recs))
+	left := func() []int64 {
+		t.Helper()
+		got, err := s.Audit(ctx, cardgate.AuditQuery{})
+		mustOK(t, err)
+		var ids []int64
+		for _, r := range got {
+			ids = append(ids, r.ID)
+		}
+		return ids
+	}
+	idsOf := func(rs []*cardgate.AuditRecord) (ids []int64) {
+		for _, r := range rs {
+			ids = append(ids, r.ID)
+		}
+		return ids
+	}
+
+	// By age, a bounded number per call: the oldest go first.
+	n, err := s.PruneAudit(ctx, t0.Add(4*time.Minute), 0, 3)
+	mustOK(t, err)
+	if got, want := left(), idsOf(recs[3:]); n != 3 || !slices.Equal(got, want) {
+		t.Fatalf("pruned %d, left %v; want 3, %v", n, got, want)
+	}
+	n, err = s.PruneAudit(ctx, t0.Add(4*time.Minute), 0, 100)
+	mustOK(t, err)
+	if got, want := left(), idsOf(recs[4:]); n != 1 || !slices.Equal(got, want) {
+		t.Fatalf("pruned %d, left %v; want 1, %v", n, got, want)
+	}
+	// By count: the newest keep stay.
+	n, err = s.PruneAudit(ctx, t0, 4, 100)
+	mustOK(t, err)
+	if got, want := left(), idsOf(recs[6:]); n != 2 || !slices.Equal(got, want) {
+		t.Fatalf("pruned %d, left %v; want 2, %v", n, got, want)
+	}
+	// Nothing to do.
+	n, err = s.PruneAudit(ctx, t0, 4, 100)
+	mustOK(t, err)
+	if n != 0 || len(left()) != 4 {
+		t.Fatalf("pruned %d of records within the limits", n)
+	}
+	// New records keep their increasing IDs after a prune.
+	more := []*cardgate.AuditRecord{{Time: t0.Add(time.Hour), Method: "GET", Status: 200}}
+	mustOK(t, s.AppendAudit(ctx, more))
+	if more[0].ID <= recs[9].ID {
+		t.Fatalf("ID %d after pruning, want > %d", more[0].ID, recs[9].ID)
+	}
+}

@@ -76,6 +76,7 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() cardgate.Store)) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Secrets", testSecrets},
 		{"Audit", testAudit},
+		{"AuditPrune", testAuditPrune},
 		{"PackageContent", testPackageContent},
 		{"UserByPhone", testUserByPhone},
 		{"UniquePhoneNumbers", testUniquePhoneNumbers},

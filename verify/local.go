@@ -83,7 +83,7 @@ type Local struct {
 	feedURL  string
 	log      *slog.Logger
 	now      func() time.Time
-	checked  *lru.Cache[[sha256.Size]byte, *token.Claims]
+	checked  *lru.Cache[[sha256.Size]byte, packedClaims]
 
 	mu       sync.RWMutex
 	jtis     map[string]time.Time // revoked jti → when the entry stops mattering
@@ -150,7 +150,7 @@ func NewLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 		return nil, fmt.Errorf("verify: discovery at %s names issuer %q (want %q), jwks_uri %q, revocation feed %q",
 			cfg.Issuer, disc.Issuer, cfg.Issuer, disc.JWKSURI, disc.Feed)
 	}
-	cache, err := lru.New[[sha256.Size]byte, *token.Claims](cfg.CacheSize)
+	cache, err := newClaimsCache(cfg.CacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -194,17 +194,17 @@ func (l *Local) Verify(ctx context.Context, raw string) (*Identity, error) {
 		return nil, rejection(ErrUnavailable, errors.New("revocation feed not read recently"))
 	}
 	key := tokenhash.Of(raw)
-	c, ok := l.checked.Get(key)
+	p, ok := l.checked.Get(key)
 	if ok {
 		l.hits.Add(1)
-		if !now.Before(c.ExpiresAt.Add(l.cfg.Leeway)) {
+		if !now.Before(time.Unix(p.exp, 0).Add(l.cfg.Leeway)) {
 			l.checked.Remove(key)
 			return nil, rejection(ErrExpired, nil)
 		}
 	} else {
 		l.misses.Add(1)
-		var err error
-		if c, err = l.verifier.Verify(raw); err != nil {
+		c, err := l.verifier.Verify(raw)
+		if err != nil {
 			switch {
 			case errors.Is(err, token.ErrExpired), errors.Is(err, token.ErrNotYetValid):
 				return nil, rejection(ErrExpired, err)
@@ -216,24 +216,52 @@ func (l *Local) Verify(ctx context.Context, raw string) (*Identity, error) {
 				return nil, rejection(ErrInvalid, err)
 			}
 		}
+		p = packClaims(c)
 		if !now.Before(c.NotBefore) {
-			l.checked.Add(key, c)
+			l.checked.Add(key, p)
 		}
 	}
-	if l.revoked(c) {
+	user, pkg, jti := p.fields()
+	if l.revoked(user, pkg, jti, time.Unix(p.iat, 0)) {
 		return nil, rejection(ErrRevoked, nil)
 	}
-	return &Identity{UserID: c.UserID, ActionPackageID: c.ActionPackageID, ExpiresAt: c.ExpiresAt}, nil
+	return &Identity{UserID: user, ActionPackageID: pkg, ExpiresAt: time.Unix(p.exp, 0).UTC()}, nil
 }
 
-func (l *Local) revoked(c *token.Claims) bool {
+// packedClaims is what Local keeps of a verified token: the claims that
+// matter after the signature, in one string and two numbers (about 240
+// bytes an entry with the cache's own, TestLocalCacheEntrySize). Tokens
+// carry whole seconds.
+type packedClaims struct {
+	data     string // user ID, package ID, jti
+	lens     [2]uint16
+	iat, exp int64 // Unix seconds
+}
+
+func newClaimsCache(size int) (*lru.Cache[[sha256.Size]byte, packedClaims], error) {
+	return lru.New[[sha256.Size]byte, packedClaims](size)
+}
+
+func packClaims(c *token.Claims) packedClaims {
+	// The verifier bounds a token to token.MaxLen, so each field fits.
+	return packedClaims{data: c.UserID + c.ActionPackageID + c.ID,
+		lens: [2]uint16{uint16(len(c.UserID)), uint16(len(c.ActionPackageID))},
+		iat:  c.IssuedAt.Unix(), exp: c.ExpiresAt.Unix()}
+}
+
+func (p packedClaims) fields() (user, pkg, jti string) {
+	u, k := int(p.lens[0]), int(p.lens[0])+int(p.lens[1])
+	return p.data[:u], p.data[u:k], p.data[k:]
+}
+
+func (l *Local) revoked(user, pkg, jti string, issuedAt time.Time) bool {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if _, ok := l.jtis[c.ID]; ok {
+	if _, ok := l.jtis[jti]; ok {
 		return true
 	}
-	return cardgate.RevokesIssuedAt(l.users[c.UserID], c.IssuedAt) ||
-		cardgate.RevokesIssuedAt(l.packages[c.ActionPackageID], c.IssuedAt)
+	return cardgate.RevokesIssuedAt(l.users[user], issuedAt) ||
+		cardgate.RevokesIssuedAt(l.packages[pkg], issuedAt)
 }
 
 // follow reads the keys every KeyRefreshInterval (in a goroutine of their

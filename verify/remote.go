@@ -38,9 +38,15 @@ type RemoteConfig struct {
 	// NegativeTTL is how long a rejection is remembered; 0 means 5 s, at
 	// most MaxRemoteTTL.
 	NegativeTTL time.Duration
-	// CacheSize caps the entries (least recently used go first); 0 means
-	// 100,000. Memory is bounded however many distinct tokens arrive.
+	// CacheSize caps the accepted tokens remembered (least recently used
+	// go first); 0 means 100,000. An entry costs about 250 bytes with a
+	// typical identity (TestRemoteCacheEntrySize), so the default about
+	// 25 MB when full.
 	CacheSize int
+	// NegativeCacheSize caps the rejected tokens remembered, apart from
+	// the accepted ones so that a flood of junk never pushes them out;
+	// 0 means 10,000 (about 2 MB).
+	NegativeCacheSize int
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -62,18 +68,73 @@ const MaxRemoteTTL = 30 * time.Minute
 type Remote struct {
 	cfg    RemoteConfig
 	client *http.Client
-	cache  *lru.Cache[[sha256.Size]byte, remoteEntry]
+	cache  *lru.Cache[[sha256.Size]byte, remoteEntry] // accepted tokens
+	reject *lru.Cache[[sha256.Size]byte, remoteEntry] // rejected tokens
 	calls  singleflight.Group
 	now    func() time.Time
 
 	hits, misses atomic.Uint64
 }
 
+// remoteEntry is an answer of the issuer, as small as it can be: the
+// identity's strings in one (see packIdentity), times as Unix numbers.
 type remoteEntry struct {
-	id    *Identity // nil for a rejection
-	err   error
-	until time.Time
+	id     packedIdentity
+	until  int64 // Unix nanoseconds
+	reject error // the rejection, for a rejected token (shared, never allocated per entry)
 }
+
+// packedIdentity is an Identity in one string, its fields' lengths apart:
+// a cached identity is one allocation, not six.
+type packedIdentity struct {
+	data string
+	lens [4]uint16 // UserID, Name, PhoneNumber, PictureURL; ActionPackageID is the rest
+	exp  int64     // ExpiresAt, Unix seconds (0: none)
+}
+
+// packIdentity packs id; ok is false if a field is too long to pack (the
+// issuer bounds every field far below), and such an answer is not cached.
+func packIdentity(id *Identity) (packedIdentity, bool) {
+	fs := [...]string{id.UserID, id.Name, id.PhoneNumber, id.PictureURL}
+	var p packedIdentity
+	n := len(id.ActionPackageID)
+	for i, f := range fs {
+		if len(f) > 0xffff {
+			return packedIdentity{}, false
+		}
+		p.lens[i] = uint16(len(f))
+		n += len(f)
+	}
+	b := make([]byte, 0, n)
+	for _, f := range fs {
+		b = append(b, f...)
+	}
+	p.data = string(append(b, id.ActionPackageID...))
+	if !id.ExpiresAt.IsZero() {
+		p.exp = id.ExpiresAt.Unix()
+	}
+	return p, true
+}
+
+// identity unpacks p into a new Identity whose strings share p's.
+func (p packedIdentity) identity() *Identity {
+	var fs [4]string
+	d := p.data
+	for i, n := range p.lens {
+		fs[i], d = d[:n], d[n:]
+	}
+	id := &Identity{UserID: fs[0], Name: fs[1], PhoneNumber: fs[2], PictureURL: fs[3], ActionPackageID: d}
+	if p.exp != 0 {
+		id.ExpiresAt = time.Unix(p.exp, 0).UTC()
+	}
+	return id
+}
+
+// The rejections a remoteEntry holds: made once, shared by every entry.
+var (
+	rejectInvalid = rejection(ErrInvalid, nil)
+	rejectExpired = rejection(ErrExpired, nil)
+)
 
 // NewRemote returns a Remote verifier.
 func NewRemote(cfg RemoteConfig) (*Remote, error) {
@@ -92,6 +153,9 @@ func NewRemote(cfg RemoteConfig) (*Remote, error) {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 100_000
 	}
+	if cfg.NegativeCacheSize <= 0 {
+		cfg.NegativeCacheSize = 10_000
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -102,7 +166,11 @@ func NewRemote(cfg RemoteConfig) (*Remote, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	return &Remote{cfg: cfg, client: cfg.Client, cache: cache, now: cfg.Now}, nil
+	reject, err := lru.New[[sha256.Size]byte, remoteEntry](cfg.NegativeCacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	return &Remote{cfg: cfg, client: cfg.Client, cache: cache, reject: reject, now: cfg.Now}, nil
 }
 
 // defaultClient has a timeout on every call and keeps enough idle
@@ -128,7 +196,12 @@ func (r *Remote) Verify(ctx context.Context, token string) (*Identity, error) {
 		return nil, rejection(ErrInvalid, nil)
 	}
 	key := tokenhash.Of(token)
-	if e, ok := r.cache.Get(key); ok && r.now().Before(e.until) {
+	now := r.now().UnixNano()
+	if e, ok := r.cache.Get(key); ok && now < e.until {
+		r.hits.Add(1)
+		return e.result()
+	}
+	if e, ok := r.reject.Get(key); ok && now < e.until {
 		r.hits.Add(1)
 		return e.result()
 	}
@@ -138,10 +211,18 @@ func (r *Remote) Verify(ctx context.Context, token string) (*Identity, error) {
 	// others; the client's timeout bounds it.
 	v, err, _ := r.calls.Do(string(key[:]), func() (any, error) {
 		e, err := r.ask(context.WithoutCancel(ctx), token)
-		if err != nil {
+		switch {
+		case err != nil:
 			return nil, err // the issuer is unavailable: nothing cached
+		case e.reject != nil:
+			sweep(r.reject, now)
+			r.reject.Add(key, e)
+			r.cache.Remove(key)
+		default:
+			sweep(r.cache, now)
+			r.cache.Add(key, e)
+			r.reject.Remove(key)
 		}
-		r.cache.Add(key, e)
 		return e, nil
 	})
 	if err != nil {
@@ -150,12 +231,26 @@ func (r *Remote) Verify(ctx context.Context, token string) (*Identity, error) {
 	return v.(remoteEntry).result()
 }
 
-func (e remoteEntry) result() (*Identity, error) {
-	if e.id == nil {
-		return nil, e.err
+// sweep drops up to two expired entries from the cold end of c before an
+// Add, so that a cache whose entries live seconds holds about what arrived
+// in those seconds, not CacheSize entries long dead: 100,000 distinct
+// tokens in a minute leave a few thousand entries, not 100,000. Another
+// goroutine's sweep between the two calls can make one drop a live entry:
+// that costs an issuer call, never a wrong answer.
+func sweep(c *lru.Cache[[sha256.Size]byte, remoteEntry], now int64) {
+	for range 2 {
+		if _, e, ok := c.GetOldest(); !ok || now < e.until {
+			return
+		}
+		c.RemoveOldest()
 	}
-	id := *e.id
-	return &id, nil
+}
+
+func (e remoteEntry) result() (*Identity, error) {
+	if e.reject != nil {
+		return nil, e.reject
+	}
+	return e.id.identity(), nil
 }
 
 // ask calls the issuer once and turns its answer into a cache entry.
@@ -189,13 +284,17 @@ func (r *Remote) ask(ctx context.Context, token string) (remoteEntry, error) {
 				until = exp // never trust a cached answer past the token's life
 			}
 		}
-		return remoteEntry{id: &id, until: until}, nil
-	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
-		kind := ErrInvalid
-		if strings.Contains(string(body), "expired") {
-			kind = ErrExpired
+		p, ok := packIdentity(&id)
+		if !ok {
+			return remoteEntry{}, rejection(ErrUnavailable, errors.New("the issuer's answer is not an identity"))
 		}
-		return remoteEntry{err: rejection(kind, nil), until: now.Add(r.cfg.NegativeTTL)}, nil
+		return remoteEntry{id: p, until: until.UnixNano()}, nil
+	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
+		rej := rejectInvalid
+		if strings.Contains(string(body), "expired") {
+			rej = rejectExpired
+		}
+		return remoteEntry{reject: rej, until: now.Add(r.cfg.NegativeTTL).UnixNano()}, nil
 	}
 	return remoteEntry{}, rejection(ErrUnavailable, fmt.Errorf("the issuer answered %d", res.StatusCode))
 }
@@ -224,8 +323,9 @@ func unverifiedExpiry(token string) (time.Time, bool) {
 // Stats reports cache use.
 func (r *Remote) Stats() Stats { return Stats{Hits: r.hits.Load(), Misses: r.misses.Load()} }
 
-// Len reports how many entries the cache holds (for monitoring and tests).
-func (r *Remote) Len() int { return r.cache.Len() }
+// Len reports how many entries the caches hold, accepted and rejected
+// tokens together (for monitoring and tests).
+func (r *Remote) Len() int { return r.cache.Len() + r.reject.Len() }
 
 // Ping reports whether the issuer's /v1/users/me answers, for a readiness
 // probe: it asks without a token, which a live issuer refuses with 401 at

@@ -414,16 +414,27 @@ func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *recorder) WriteHeader(s int)           { r.status = s }
 
+// Junk tokens fill only the cache of rejections, which is bounded apart:
+// memory stays flat however many arrive, and they never push out a token
+// that was accepted.
 func TestJunkTokensKeepMemoryBounded(t *testing.T) {
 	e := newIssuer(t)
-	r := e.remote(t, verify.RemoteConfig{CacheSize: 100})
+	r := e.remote(t, verify.RemoteConfig{CacheSize: 100, NegativeCacheSize: 50})
+	good := e.mint(t, alice, orders)
+	if _, err := r.Verify(context.Background(), good); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 2000 {
 		if _, err := r.Verify(context.Background(), fmt.Sprintf("junk-%d", i)); !errors.Is(err, verify.ErrInvalid) {
 			t.Fatalf("junk token: %v", err)
 		}
 	}
-	if n := r.Len(); n > 100 {
-		t.Errorf("cache holds %d entries, cap 100", n)
+	if n := r.Len(); n > 51 {
+		t.Errorf("caches hold %d entries, want the good token and at most 50 rejections", n)
+	}
+	hits := r.Stats().Hits
+	if _, err := r.Verify(context.Background(), good); err != nil || r.Stats().Hits != hits+1 {
+		t.Errorf("the accepted token after the junk: %v, hit %v", err, r.Stats().Hits == hits+1)
 	}
 }
 
@@ -526,5 +537,33 @@ func TestLocalProfile(t *testing.T) {
 	}
 	if other.Name != "" {
 		t.Errorf("the other identity was filled in: %+v", other)
+	}
+}
+
+// Entries that have expired leave the cache as new ones come, so that its
+// size follows the tokens of the last TTL, not every token ever seen.
+func TestRemoteDropsExpiredEntries(t *testing.T) {
+	e := newIssuer(t)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	r := e.remote(t, verify.RemoteConfig{Now: clock})
+	check := func(n int) {
+		for range n {
+			if _, err := r.Verify(context.Background(), e.mint(t, alice, orders)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check(50)
+	if n := r.Len(); n != 50 {
+		t.Fatalf("%d entries, want 50", n)
+	}
+	mu.Lock()
+	now = now.Add(verify.DefaultRemoteTTL)
+	mu.Unlock()
+	check(30)
+	if n := r.Len(); n != 30 {
+		t.Errorf("%d entries after the first 50 expired and 30 more came, want 30", n)
 	}
 }

@@ -1,0 +1,88 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/sqlite"
+	"github.com/cardgate/cardgate/sqlite/sqlitetest"
+)
+
+// BenchmarkAppendAudit measures one audit row, written in batches of 1,024
+// as the adapter's AuditLog writes them.
+func BenchmarkAppendAudit(b *testing.B) {
+	db := sqlitetest.Open(b)
+	batch := make([]*cardgate.AuditRecord, 1024)
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i += len(batch) {
+		for j := range batch {
+			batch[j] = &cardgate.AuditRecord{Time: time.Now(), UserID: "11111111-1111-4111-8111-111111111111",
+				PackageID: "com.example.a", Route: "products", Method: "GET", Status: 200, UpstreamStatus: 200,
+				Latency: 150 * time.Microsecond, BytesOut: 38}
+		}
+		if err := db.AppendAudit(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the process's CPU time (user and system), which other
+// processes on the machine do not inflate as they do wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestAuditGrowth measures what an audit row costs on disk, as the
+// adapter writes them, for the figure in docs/adapter.md: about 200 bytes
+// (checked here to stay between 100 and 300).
+func TestAuditGrowth(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardgate.db")
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	ctx := context.Background()
+	size := func() int64 { // the database's pages, the WAL's included
+		var pages, pageSize int64
+		if err := raw.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+			t.Fatal(err)
+		}
+		if err := raw.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+			t.Fatal(err)
+		}
+		return pages * pageSize
+	}
+	before := size()
+	const rows = 20_000
+	batch := make([]*cardgate.AuditRecord, 1000)
+	for i := 0; i < rows; i += len(batch) {
+		for j := range batch {
+			batch[j] = &cardgate.AuditRecord{Time: time.Now(), UserID: "11111111-1111-4111-8111-111111111111",
+				PackageID: "com.example.orders", Route: "orders", Method: "GET", Status: 200, UpstreamStatus: 200,
+				Latency: 1500 * time.Microsecond, BytesOut: 4096}
+		}
+		if err := db.AppendAudit(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	per := float64(size()-before) / rows
+	t.Logf("%.0f bytes per audit row", per)
+	if per < 100 || per > 300 {
+		t.Errorf("%.0f bytes per audit row; docs/adapter.md says about 200", per)
+	}
+}
