@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cardgate/cardgate/bench/internal/install"
 	"github.com/cardgate/cardgate/bench/loadgen"
 )
 
@@ -75,9 +76,9 @@ type Sample struct {
 
 // Package and user of the benchmark's installation.
 const (
-	benchUser    = "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10"
-	benchPackage = "com.contoso.orders"
-	benchPath    = "/items/42"
+	benchUser    = install.User
+	benchPackage = install.Package
+	benchPath    = install.Path
 )
 
 type session struct {

@@ -1,0 +1,409 @@
+// Command memory measures the resident memory of `cardgate issuer` and
+// `cardgate adapter` as tokens pass through them, from outside:
+//
+//	go run ./bench/memory -tokens 100000 -junk 200000
+//
+// It builds cardgate, sets up an installation in a temporary directory with
+// the CLI as bench/run does, starts an echo upstream, the issuer and the
+// adapter (remote mode, default config, audit to the store) on 127.0.0.1,
+// and reads VmRSS and VmHWM (the peak) from /proc/PID/status of both:
+// before, after minting -tokens distinct tokens (8 at a time) and sending
+// each once through the adapter, and after sending -junk distinct junk
+// tokens (a valid token with a wrong signature) to the adapter and to the
+// issuer's /v1/users/me. It prints a Markdown table for docs/BENCHMARKS.md.
+// Progress goes to stderr.
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/cardgate/cardgate/bench/internal/install"
+)
+
+// Options are the knobs of one invocation.
+type Options struct {
+	Tokens, Junk int
+	GOMEMLIMIT   string // for the issuer; empty: none
+	Cardgate     string // a binary; empty: go build ./cmd/cardgate
+	Keep         bool
+}
+
+// workers is how many requests are in flight at a time.
+const workers = 8
+
+const echoBody = `{"id":42,"name":"Widget","price":9.5}`
+
+func main() {
+	o := Options{}
+	fs := flag.NewFlagSet("memory", flag.ExitOnError)
+	fs.IntVar(&o.Tokens, "tokens", 100_000, "distinct valid tokens to mint and send through the adapter")
+	fs.IntVar(&o.Junk, "junk", 200_000, "distinct junk tokens to send to the adapter and to the issuer")
+	fs.StringVar(&o.GOMEMLIMIT, "gomemlimit", "", "GOMEMLIMIT for the issuer (e.g. 40MiB); empty: none")
+	fs.StringVar(&o.Cardgate, "cardgate", "", "a cardgate binary to use instead of building ./cmd/cardgate")
+	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (configs, logs, store)")
+	fs.Parse(os.Args[1:])
+	if fs.NArg() > 0 || o.Tokens < 1 || o.Junk < 0 || o.Tokens > 10_000_000 || o.Junk > 10_000_000 {
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench/memory [-tokens N] [-junk N] [-gomemlimit 40MiB]; N at most 10,000,000")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, o, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "memory:", err)
+		os.Exit(1)
+	}
+}
+
+// Run sets everything up, measures and prints the report to out.
+// Everything it started is stopped before it returns.
+func Run(ctx context.Context, o Options, out, log io.Writer) (err error) {
+	dir, err := os.MkdirTemp("", "cardgate-memory-")
+	if err != nil {
+		return err
+	}
+	var procs []*exec.Cmd
+	defer func() {
+		for i := len(procs) - 1; i >= 0; i-- {
+			stopProc(procs[i])
+		}
+		if o.Keep {
+			fmt.Fprintf(log, "kept %s\n", dir)
+		} else {
+			os.RemoveAll(dir)
+		}
+	}()
+	bin := o.Cardgate
+	if bin == "" {
+		fmt.Fprintln(log, "building cardgate")
+		if bin, err = install.Build(ctx, dir); err != nil {
+			return err
+		}
+	}
+	data := filepath.Join(dir, "data")
+	keys, err := install.Setup(ctx, bin, data)
+	if err != nil {
+		return err
+	}
+
+	// The echo upstream runs in this process: only cardgate is measured.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, echoBody)
+	}))
+	upURL := "http://" + ln.Addr().String()
+
+	// GOGC and GOMEMLIMIT are the runtime's defaults unless asked.
+	env := append([]string{"GOGC=", "GOMEMLIMIT=", "CARDGATE_TOKEN_LIFETIME="}, install.Env...)
+	start := func(name string, env []string, args ...string) (string, int, error) {
+		url, cmd, err := startLine(ctx, dir, name, env, bin, args...)
+		if cmd != nil {
+			procs = append(procs, cmd)
+		}
+		if err != nil {
+			return "", 0, err
+		}
+		return url, cmd.Process.Pid, nil
+	}
+	issuerEnv := append(env[:len(env):len(env)], "GOMEMLIMIT="+o.GOMEMLIMIT)
+	issuerURL, issuerPid, err := start("issuer", issuerEnv, "issuer", "--data", data,
+		"--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--token-lifetime", "30m")
+	if err != nil {
+		return err
+	}
+	cfg := filepath.Join(dir, "adapter.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(install.AdapterConfig, issuerURL, "remote", install.Package, upURL)), 0o600); err != nil {
+		return err
+	}
+	if _, err := install.CLI(ctx, bin, data, "", "adapter", "--config", cfg, "--check"); err != nil {
+		return err
+	}
+	adapterURL, adapterPid, err := start("adapter", env, "adapter", "--data", data,
+		"--config", cfg, "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+
+	pids := [2]int{issuerPid, adapterPid}
+	var rows []row
+	measure := func(label string) error {
+		r := row{label: label}
+		for i, pid := range pids {
+			if r.rss[i], r.peak[i], err = memory(pid); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(log, "%s: issuer %.1f MiB (peak %.1f), adapter %.1f MiB (peak %.1f)\n", label, r.rss[0], r.peak[0], r.rss[1], r.peak[1])
+		rows = append(rows, r)
+		return nil
+	}
+	if err := measure("before"); err != nil {
+		return err
+	}
+
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: workers}}
+	defer client.CloseIdleConnections()
+	var sample atomic.Value // a valid token, the model of the junk ones
+	fmt.Fprintf(log, "minting %d tokens and sending each through the adapter\n", o.Tokens)
+	err = parallel(ctx, o.Tokens, func(i int) error {
+		tok, err := install.Mint(ctx, client, issuerURL, keys.Host)
+		if err != nil {
+			return err
+		}
+		sample.CompareAndSwap(nil, tok)
+		return get(ctx, client, adapterURL+install.Path, tok, http.StatusOK)
+	})
+	if err != nil {
+		return err
+	}
+	if err := measure(fmt.Sprintf("after %s distinct valid tokens", thousands(o.Tokens))); err != nil {
+		return err
+	}
+
+	if o.Junk > 0 {
+		fmt.Fprintf(log, "sending %d junk tokens to the adapter and the issuer\n", o.Junk)
+		model := sample.Load().(string)
+		err = parallel(ctx, o.Junk, func(i int) error {
+			tok := junk(model, i)
+			if err := get(ctx, client, adapterURL+install.Path, tok, http.StatusUnauthorized); err != nil {
+				return err
+			}
+			return get(ctx, client, issuerURL+"/v1/users/me", tok, http.StatusUnauthorized)
+		})
+		if err != nil {
+			return err
+		}
+		if err := measure(fmt.Sprintf("then %s distinct junk tokens", thousands(o.Junk))); err != nil {
+			return err
+		}
+	}
+	report(out, o, rows)
+	return nil
+}
+
+type row struct {
+	label     string
+	rss, peak [2]float64 // MiB: issuer, adapter
+}
+
+// parallel calls f for 0..n-1, workers at a time, and stops at the first
+// error.
+func parallel(ctx context.Context, n int, f func(i int) error) error {
+	var next atomic.Int64
+	var once sync.Once
+	var first error
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := f(i); err != nil {
+					once.Do(func() { first = err })
+					next.Store(int64(n)) // the others stop too
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+// get sends one request with the token and wants the status.
+func get(ctx context.Context, client *http.Client, url, token string, want int) error {
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+	res.Body.Close()
+	if res.StatusCode != want {
+		return fmt.Errorf("GET %s: status %d, want %d: %s", url, res.StatusCode, want, body)
+	}
+	return nil
+}
+
+// junk is a distinct token that is well formed but whose signature is
+// wrong: model with its last segment replaced by a hash of i.
+func junk(model string, i int) string {
+	head, sig, ok := cutLast(model, ".")
+	if !ok {
+		return model + strconv.Itoa(i)
+	}
+	h := sha256.Sum256([]byte(strconv.Itoa(i)))
+	fake := base64.RawURLEncoding.EncodeToString(append(h[:], h[:]...))
+	if n := len(sig); n < len(fake) {
+		fake = fake[:n]
+	}
+	return head + "." + fake
+}
+
+func cutLast(s, sep string) (string, string, bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}
+
+// memory reads VmRSS and VmHWM, in MiB, from /proc/pid/status.
+func memory(pid int) (rss, peak float64, err error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0, fmt.Errorf("read memory of process %d (Linux only): %w", pid, err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(l, ":")
+		f := strings.Fields(v)
+		if len(f) != 2 || f[1] != "kB" {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(f[0], 64)
+		switch k {
+		case "VmRSS":
+			rss = kb / 1024
+		case "VmHWM":
+			peak = kb / 1024
+		}
+	}
+	if rss == 0 || peak == 0 {
+		return 0, 0, fmt.Errorf("no VmRSS or VmHWM in /proc/%d/status", pid)
+	}
+	return rss, peak, nil
+}
+
+// report prints the Markdown for docs/BENCHMARKS.md.
+func report(out io.Writer, o Options, rows []row) {
+	cmd := fmt.Sprintf("go run ./bench/memory -tokens %d -junk %d", o.Tokens, o.Junk)
+	if o.GOMEMLIMIT != "" {
+		cmd += " -gomemlimit " + o.GOMEMLIMIT
+	}
+	fmt.Fprintf(out, "Run of %s: `%s`\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), cmd)
+	fmt.Fprintf(out, "Machine: %d × %s, %s, %s; issuer `GOMEMLIMIT` %s.\n\n", runtime.NumCPU(), cpuModel(), kernel(),
+		runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH, cmp(o.GOMEMLIMIT, "unset"))
+	fmt.Fprintln(out, "| MiB | issuer RSS | issuer peak | adapter RSS | adapter peak |")
+	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: |")
+	for _, r := range rows {
+		fmt.Fprintf(out, "| %s | %.1f | %.1f | %.1f | %.1f |\n", r.label, r.rss[0], r.peak[0], r.rss[1], r.peak[1])
+	}
+}
+
+func cmp(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+func kernel() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return "Linux " + strings.TrimSpace(string(b))
+}
+
+// startLine starts a cardgate server that says "listening on URL" on its
+// first line of output, and returns the URL. Its output goes to
+// dir/name.log.
+func startLine(ctx context.Context, dir, name string, env []string, bin string, args ...string) (string, *exec.Cmd, error) {
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return "", nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	line := make(chan string, 1)
+	go func() {
+		var b [1]byte
+		var l []byte
+		for len(l) < 4096 {
+			if n, err := stdout.Read(b[:]); n == 0 || err != nil || b[0] == '\n' {
+				break
+			}
+			l = append(l, b[0])
+		}
+		line <- string(l)
+		io.Copy(logf, stdout) // cardgate's servers log to stdout too: keep draining
+		logf.Close()
+	}()
+	select {
+	case l := <-line:
+		f := strings.Fields(l)
+		if len(f) < 3 || f[0] != "listening" || !strings.HasPrefix(f[2], "http://127.0.0.1:") {
+			return "", cmd, fmt.Errorf("%s said %q; log in %s (-keep keeps it)", name, l, logf.Name())
+		}
+		return f[2], cmd, nil
+	case <-time.After(30 * time.Second):
+		return "", cmd, fmt.Errorf("%s did not start within 30 s", name)
+	case <-ctx.Done():
+		return "", cmd, ctx.Err()
+	}
+}
+
+// stopProc stops a process with SIGTERM and, after 5 s, SIGKILL.
+func stopProc(cmd *exec.Cmd) {
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
+}
