@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,6 +89,7 @@ type guideRun struct {
 var guideValue = regexp.MustCompile(`/var/lib/cardgate[-a-z]*|/backup\b|127\.0\.0\.1:\d+|postgres://cardgate@db\.internal:5432/cardgate\?sslmode=disable`)
 
 func newGuideRun(t *testing.T) *guideRun {
+	needTools(t, "bash", "curl", "jq", "sqlite3")
 	r := &guideRun{t: t, root: t.TempDir(), env: map[string]string{},
 		ports: map[string]string{}, servers: map[string]*exec.Cmd{}}
 	for _, kv := range os.Environ() {
@@ -163,6 +166,12 @@ func (r *guideRun) run(l guideLine) string {
 	r.t.Helper()
 	line := r.subst(l.text)
 	r.ran++
+	if strings.HasPrefix(l.text, "pg_dump ") {
+		needTools(r.t, "pg_dump")
+	}
+	if strings.Contains(l.text, "redis://127.0.0.1:6379") {
+		needService(r.t, "127.0.0.1:6379", "Redis", "start it with `redis-server --daemonize yes`")
+	}
 	if isServer(l.text) {
 		cmd := exec.Command("bash", "-c", "exec "+line)
 		cmd.Dir, cmd.Env = r.root, r.environ()
@@ -235,6 +244,43 @@ func exportName(line string) (string, bool) {
 func isServer(line string) bool {
 	return strings.HasPrefix(line, "cardgate issuer ") ||
 		strings.HasPrefix(line, "cardgate adapter ") && !strings.Contains(line, "--check")
+}
+
+// needTools skips the test without the programs the guide uses, saying
+// which; under CI=true it fails instead.
+func needTools(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := exec.LookPath(n); err != nil {
+			absent(t, fmt.Sprintf("the guide's commands need %s: install it (Debian: apt-get install %s)", n, debianPackage(n)))
+		}
+	}
+}
+
+func debianPackage(tool string) string {
+	if tool == "pg_dump" {
+		return "postgresql-client"
+	}
+	return tool
+}
+
+// needService skips the test when nothing answers at addr.
+func needService(t *testing.T, addr, name, how string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		absent(t, fmt.Sprintf("%s not reachable at %s (%v): %s", name, addr, err, how))
+		return
+	}
+	c.Close()
+}
+
+func absent(t *testing.T, msg string) {
+	t.Helper()
+	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
 }
 
 func freePort(t *testing.T) string {
@@ -327,4 +373,25 @@ func TestOperatingGuideRestore(t *testing.T) {
 		t.Fatalf("token minted before the backup, on the restored issuer: %d %s", res.StatusCode, body)
 	}
 	r.stop()
+}
+
+// TestOperatingGuideBuild checks the guide's release build, which the
+// guide shows in a console block, with go build -n: the flags and the
+// package path are right, without a second build of the binary.
+func TestOperatingGuideBuild(t *testing.T) {
+	needBinary(t)
+	b, err := os.ReadFile(guidePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?m)^(CGO_ENABLED=0 go build) (.* -o )\\S+( \\S+)$").FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("%s: no release build line (CGO_ENABLED=0 go build … -o FILE PACKAGE)", guidePath)
+	}
+	line := m[1] + " -n " + m[2] + filepath.Join(t.TempDir(), "cardgate") + m[3]
+	cmd := exec.Command("bash", "-c", line)
+	cmd.Dir = "../.."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", line, err, out)
+	}
 }
