@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -102,5 +103,39 @@ func TestMintCachesManifest(t *testing.T) {
 	}
 	if a := b.call("POST", "/host/api/tokens", map[string]string{"actionPackageId": orders}); a.status != 403 {
 		t.Fatalf("mint for a disabled card: %d %s", a.status, a.raw)
+	}
+}
+
+// Sessions are cached for signin.DefaultSessionCacheTTL, but sign-out and
+// a user disabled through the running issuer end them at once.
+func TestSessionEndsAtOnceDespiteCache(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser(t)
+	b.signIn()
+	for range 2 { // the second is served from the cache
+		if a := b.call("GET", "/host/api/me", nil); a.status != 200 {
+			t.Fatalf("me: %d %s", a.status, a.raw)
+		}
+	}
+	if err := e.svc.SetUserDisabled(context.Background(), alice, true); err != nil {
+		t.Fatal(err)
+	}
+	if a := b.call("GET", "/host/api/me", nil); a.status != 401 {
+		t.Fatalf("me right after the user was disabled: %d %s, want 401", a.status, a.raw)
+	}
+	if err := e.svc.SetUserDisabled(context.Background(), alice, false); err != nil {
+		t.Fatal(err)
+	}
+	b = e.browser(t)
+	b.signIn()
+	b.call("GET", "/host/api/me", nil)
+	cookie := sessionCookie(t, b, e)
+	if a := b.call("POST", "/host/api/signout", map[string]string{}); a.status != 204 {
+		t.Fatalf("sign out: %d", a.status)
+	}
+	replay := e.browser(t)
+	replay.c.Jar.SetCookies(mustURL(e.srv.URL), []*http.Cookie{cookie})
+	if a := replay.call("POST", "/host/api/tokens", map[string]string{"actionPackageId": orders}); a.status != 401 {
+		t.Fatalf("mint with a signed-out session: %d %s, want 401", a.status, a.raw)
 	}
 }
