@@ -49,9 +49,9 @@ const (
 	DefaultSessionCacheTTL = time.Second
 )
 
-// sessionCacheSize caps the cache of sessions found valid: about 400
-// bytes an entry with the user, so at most ~4 MB. Only the sessions used
-// in the last SessionCacheTTL need to be in it.
+// sessionCacheSize caps the cache of sessions found valid (a few hundred
+// bytes an entry with its user): only the sessions used in the last
+// SessionCacheTTL need to be in it.
 const sessionCacheSize = 10_000
 
 // Default limits, token buckets (see ratelimit.Per): a bucket holds up to
