@@ -36,8 +36,13 @@ type hostOptions struct {
 // newSignIn makes the card host's sign-in; limiter nil keeps its limits in
 // memory.
 func newSignIn(sys *system, log *slog.Logger, limiter ratelimit.Limiter, sender signin.Sender) (*signin.Service, error) {
-	return signin.New(signin.Config{Store: sys.store, Sender: sender, CodeKey: sys.master.Derive("signin codes"),
+	si, err := signin.New(signin.Config{Store: sys.store, Sender: sender, CodeKey: sys.master.Derive("signin codes"),
 		Limiter: limiter, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	sys.svc.OnInvalidate(si.Invalidate) // a user disabled through the issuer is signed out at once
+	return si, nil
 }
 
 // cardHost builds the two faces of the card host: the handler for the

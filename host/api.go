@@ -356,12 +356,35 @@ func (h *handler) cards(ctx context.Context) ([]card, error) {
 	return cards, nil
 }
 
+// manifest returns the package's parsed manifest, from the cache if it
+// was read in the last ManifestCacheTTL. A missing or bad one is not
+// cached, so that an import is seen by the next request.
 func (h *handler) manifest(ctx context.Context, id string) (*actionpkg.Manifest, error) {
+	ttl := h.cfg.ManifestCacheTTL
+	now := time.Now()
+	if ttl > 0 {
+		h.mu.Lock()
+		c, ok := h.manifests[id]
+		h.mu.Unlock()
+		if ok && now.Before(c.until) {
+			return c.m, nil
+		}
+	}
 	raw, err := h.cfg.Store.PackageManifest(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return actionpkg.ParseManifest(raw)
+	m, err := actionpkg.ParseManifest(raw)
+	if err != nil || ttl <= 0 {
+		return m, err
+	}
+	h.mu.Lock()
+	if len(h.manifests) >= manifestCacheSize {
+		clear(h.manifests)
+	}
+	h.manifests[id] = cachedManifest{m: m, until: now.Add(ttl)}
+	h.mu.Unlock()
+	return m, nil
 }
 
 func (h *handler) fileURL(pkg, file string) string {

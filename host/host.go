@@ -17,8 +17,11 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/actionpkg"
 	"github.com/cardgate/cardgate/cards"
 	"github.com/cardgate/cardgate/httpjson"
 	"github.com/cardgate/cardgate/sdk"
@@ -67,6 +70,13 @@ type Config struct {
 	// a proxy shares the proxy's limit.
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger
+	// ManifestCacheTTL is how long a card's parsed manifest (its name, its
+	// pages, its externalUrls) is reused without reading the store again:
+	// a re-import, by this process or another, is seen within it. Zero
+	// means DefaultManifestCacheTTL; a negative value reads the store
+	// every time. Whether a package is enabled is never cached here: the
+	// Minter decides that on every mint.
+	ManifestCacheTTL time.Duration
 	// API, if set, serves every request the host does not: the Integration
 	// Service's API, which shares the host's origin.
 	API http.Handler
@@ -80,9 +90,26 @@ var (
 	index     = template.Must(template.ParseFS(web, "web/index.html"))
 )
 
+// DefaultManifestCacheTTL is the issuer's DefaultStateCacheTTL.
+const DefaultManifestCacheTTL = time.Second
+
+// manifestCacheSize caps the manifests cached: a host has a few cards;
+// past this many the cache starts over.
+const manifestCacheSize = 1_000
+
 type handler struct {
 	cfg Config
 	log *slog.Logger
+
+	mu        sync.Mutex
+	manifests map[string]cachedManifest // by package ID
+}
+
+// cachedManifest is a parsed manifest and until when it may be reused. It
+// is shared: nothing changes it.
+type cachedManifest struct {
+	m     *actionpkg.Manifest
+	until time.Time
 }
 
 // NewHandler returns the card host: GET / (the client), its assets under
@@ -103,7 +130,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{cfg: cfg, log: cfg.Logger}
+	if cfg.ManifestCacheTTL == 0 {
+		cfg.ManifestCacheTTL = DefaultManifestCacheTTL
+	}
+	h := &handler{cfg: cfg, log: cfg.Logger, manifests: map[string]cachedManifest{}}
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", h.page())
 	mux.Handle("GET /host/{file}", h.asset())

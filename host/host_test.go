@@ -117,6 +117,7 @@ func newEnvWith(t testing.TB, demo bool, cardsURL string, tweaks ...func(*host.C
 		t.Fatal(err)
 	}
 	hcfg.SignIn = si
+	svc.OnInvalidate(si.Invalidate) // as cli does
 	h, err := host.NewHandler(hcfg)
 	if err != nil {
 		t.Fatal(err)

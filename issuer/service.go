@@ -150,6 +150,9 @@ type Service struct {
 
 	reloadMu   sync.Mutex
 	lastReload time.Time
+
+	onInvalidateMu sync.Mutex
+	onInvalidate   []func() // see OnInvalidate
 }
 
 // mintKey is a user and an action package that may be minted for.
@@ -531,7 +534,25 @@ func (s *Service) checkState(ctx context.Context, c *token.Claims) (*cardgate.Id
 
 // invalidate makes every cached identity stale; each write that can revoke
 // a token calls it once the write is done.
-func (s *Service) invalidate() { s.gen.Add(1) }
+func (s *Service) invalidate() {
+	s.gen.Add(1)
+	s.onInvalidateMu.Lock()
+	fs := s.onInvalidate
+	s.onInvalidateMu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+// OnInvalidate has f called after every write through this Service that
+// can revoke a token (a user or package disabled, a revocation): the card
+// host's sign-in drops its cached sessions with it, so that a user
+// disabled here is signed out at once.
+func (s *Service) OnInvalidate(f func()) {
+	s.onInvalidateMu.Lock()
+	defer s.onInvalidateMu.Unlock()
+	s.onInvalidate = append(s.onInvalidate, f)
+}
 
 // ErrRejected is the cause of a rejection made on the store's state (revoked,
 // disabled, unknown subject), as token's sentinels are for the token itself.

@@ -18,7 +18,10 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/ratelimit"
@@ -41,7 +44,15 @@ const (
 	DefaultCodeTTL     = 10 * time.Minute
 	DefaultMaxAttempts = 5
 	DefaultSessionTTL  = 12 * time.Hour
+	// DefaultSessionCacheTTL is the issuer's DefaultStateCacheTTL: how
+	// long a session ended by another process may still be honoured here.
+	DefaultSessionCacheTTL = time.Second
 )
+
+// sessionCacheSize caps the cache of sessions found valid (a few hundred
+// bytes an entry with its user): only the sessions used in the last
+// SessionCacheTTL need to be in it.
+const sessionCacheSize = 10_000
 
 // Default limits, token buckets (see ratelimit.Per): a bucket holds up to
 // Burst calls and refills at the rate, so the most a window of length W
@@ -74,8 +85,16 @@ type Config struct {
 	CodeTTL     time.Duration   // zero means DefaultCodeTTL
 	MaxAttempts int             // zero means DefaultMaxAttempts
 	SessionTTL  time.Duration   // zero means DefaultSessionTTL
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// SessionCacheTTL is how long a session found valid, and its user,
+	// may be reused without reading the store again. Sign-out and
+	// Invalidate through this Service take effect at once whatever the
+	// TTL; a session ended or a user disabled by another process (the
+	// CLI, another node) is seen within it. Zero means
+	// DefaultSessionCacheTTL; a negative value reads the store on every
+	// request.
+	SessionCacheTTL time.Duration
+	Logger          *slog.Logger
+	Now             func() time.Time
 }
 
 // Service is sign-in. It is safe for concurrent use.
@@ -83,6 +102,23 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	sending sync.WaitGroup // codes being sent in the background
+
+	// sessions caches sessions that Lookup found valid, keyed by the
+	// session ID's SHA-256 (never the ID), for SessionCacheTTL and under
+	// gen; nil when the cache is off. Nothing is cached for a refusal.
+	sessions *lru.Cache[[sha256.Size]byte, cachedSession]
+	// gen changes on every sign-out and Invalidate, so that no cached
+	// session outlives an end made through this Service.
+	gen atomic.Uint64
+}
+
+// cachedSession is what Lookup found for a session, and until when, under
+// which generation, it may be reused.
+type cachedSession struct {
+	user    *cardgate.User // not to be changed: callers share it
+	expires time.Time      // the session's own end
+	until   time.Time
+	gen     uint64
 }
 
 // New returns a Service.
@@ -111,6 +147,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
+	if cfg.SessionCacheTTL == 0 {
+		cfg.SessionCacheTTL = DefaultSessionCacheTTL
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -118,7 +157,11 @@ func New(cfg Config) (*Service, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, log: log}, nil
+	s := &Service{cfg: cfg, log: log}
+	if cfg.SessionCacheTTL > 0 {
+		s.sessions, _ = lru.New[[sha256.Size]byte, cachedSession](sessionCacheSize) // only fails for a size ≤ 0
+	}
+	return s, nil
 }
 
 // NormalizePhone accepts a phone number as people type it ("+1 415-555
@@ -289,35 +332,66 @@ var errNoSession = cardgate.Errorf(cardgate.EUNAUTHORIZED, "not signed in, or th
 
 // Lookup returns the user of the session token. An unknown or expired
 // session, or one whose user has since been disabled, is EUNAUTHORIZED.
+// A session found valid is reused for SessionCacheTTL (see Config); the
+// user returned must not be changed.
 func (s *Service) Lookup(ctx context.Context, token string) (*cardgate.User, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return nil, errNoSession
 	}
-	sess, err := s.cfg.Store.Session(ctx, hashToken(token))
-	if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
-		return nil, errNoSession
-	} else if err != nil {
-		return nil, err
+	key := sha256.Sum256([]byte(token))
+	now, gen := s.cfg.Now(), s.gen.Load() // before the read: an end during it makes the entry stale
+	if s.sessions != nil {
+		if c, ok := s.sessions.Get(key); ok && c.gen == gen && now.Before(c.until) && now.Before(c.expires) {
+			return c.user, nil
+		}
 	}
-	if !s.cfg.Now().Before(sess.ExpiresAt) {
-		s.cfg.Store.DeleteSession(ctx, sess.IDHash)
-		return nil, errNoSession
-	}
-	u, err := s.cfg.Store.User(ctx, sess.UserID)
+	u, expires, err := s.lookup(ctx, key[:])
 	if err != nil {
+		if s.sessions != nil {
+			s.sessions.Remove(key)
+		}
 		return nil, err
 	}
-	if u.Disabled {
-		s.cfg.Store.DeleteSession(ctx, sess.IDHash)
-		return nil, errNoSession
+	if s.sessions != nil {
+		s.sessions.Add(key, cachedSession{user: u, expires: expires, until: now.Add(s.cfg.SessionCacheTTL), gen: gen})
 	}
 	return u, nil
 }
 
-// End signs a session out. Ending one that is gone is not an error.
+// lookup reads the session and its user from the store.
+func (s *Service) lookup(ctx context.Context, hash []byte) (*cardgate.User, time.Time, error) {
+	sess, err := s.cfg.Store.Session(ctx, hash)
+	if cardgate.ErrorCode(err) == cardgate.ENOTFOUND {
+		return nil, time.Time{}, errNoSession
+	} else if err != nil {
+		return nil, time.Time{}, err
+	}
+	if !s.cfg.Now().Before(sess.ExpiresAt) {
+		s.cfg.Store.DeleteSession(ctx, sess.IDHash)
+		return nil, time.Time{}, errNoSession
+	}
+	u, err := s.cfg.Store.User(ctx, sess.UserID)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if u.Disabled {
+		s.cfg.Store.DeleteSession(ctx, sess.IDHash)
+		return nil, time.Time{}, errNoSession
+	}
+	return u, sess.ExpiresAt, nil
+}
+
+// End signs a session out. Ending one that is gone is not an error. It
+// takes effect at once in this Service, whatever SessionCacheTTL.
 func (s *Service) End(ctx context.Context, token string) error {
+	defer s.Invalidate() // after the delete: a Lookup that read the session before it caches it stale
 	return s.cfg.Store.DeleteSession(ctx, hashToken(token))
 }
+
+// Invalidate drops every cached session, so that the next Lookup of each
+// reads the store: call it after ending sessions or disabling a user
+// other than through End.
+func (s *Service) Invalidate() { s.gen.Add(1) }
 
 // SessionTTL is how long a session lasts, for the cookie's Max-Age.
 func (s *Service) SessionTTL() time.Duration { return s.cfg.SessionTTL }

@@ -3,6 +3,7 @@ package signin_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -565,4 +566,130 @@ func TestLimitsWorstCase(t *testing.T) {
 	if n := count(time.Hour, calls); n != 380 {
 		t.Errorf("%d sign-in calls from one address in an hour, want 380", n)
 	}
+}
+
+// countingStore counts the session reads that reach the store.
+type countingStore struct {
+	signin.Store
+	mu    sync.Mutex
+	reads int
+}
+
+func (s *countingStore) Session(ctx context.Context, idHash []byte) (*cardgate.Session, error) {
+	s.mu.Lock()
+	s.reads++
+	s.mu.Unlock()
+	return s.Store.Session(ctx, idHash)
+}
+
+func (s *countingStore) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads
+}
+
+// A session found valid is reused for SessionCacheTTL (1 s) without
+// reading the store; sign-out and Invalidate through the Service end it at
+// once, a session deleted or a user disabled by another process (straight
+// in the store) within the TTL.
+func TestLookupCachesSession(t *testing.T) {
+	var cs *countingStore
+	f := setup(t, func(c *signin.Config) { cs = &countingStore{Store: c.Store}; c.Store = cs })
+	ctx := t.Context()
+	lookup := func(tok string) error {
+		t.Helper()
+		u, err := f.svc.Lookup(ctx, tok)
+		if err == nil && u.ID != alice {
+			t.Fatalf("Lookup = %s", u.ID)
+		}
+		return err
+	}
+	newSession := func() string {
+		t.Helper()
+		s, err := f.svc.NewSession(ctx, alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Token
+	}
+
+	tok := newSession()
+	for range 3 {
+		if err := lookup(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := cs.count(); n != 1 {
+		t.Fatalf("3 lookups within the TTL read the store %d times, want 1", n)
+	}
+
+	// Sign-out ends it at once.
+	if err := f.svc.End(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, lookup(tok), cardgate.EUNAUTHORIZED, "sign in again")
+
+	// Another process deletes the session: seen within the TTL.
+	tok = newSession()
+	if err := lookup(tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.DeleteSession(ctx, sha(tok)); err != nil {
+		t.Fatal(err)
+	}
+	if err := lookup(tok); err != nil {
+		t.Fatalf("within the TTL: %v (the cached session should still be served)", err)
+	}
+	f.clock.t = f.clock.t.Add(signin.DefaultSessionCacheTTL)
+	wantErr(t, lookup(tok), cardgate.EUNAUTHORIZED, "sign in again")
+
+	// Another process disables the user: seen within the TTL, or at once
+	// after Invalidate.
+	for _, invalidate := range []bool{false, true} {
+		if err := f.store.SetUserDisabled(ctx, alice, false, f.clock.t); err != nil {
+			t.Fatal(err)
+		}
+		tok = newSession()
+		if err := lookup(tok); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.store.SetUserDisabled(ctx, alice, true, f.clock.t); err != nil {
+			t.Fatal(err)
+		}
+		if invalidate {
+			f.svc.Invalidate()
+		} else {
+			f.clock.t = f.clock.t.Add(signin.DefaultSessionCacheTTL)
+		}
+		wantErr(t, lookup(tok), cardgate.EUNAUTHORIZED, "sign in again")
+	}
+
+	// A cached session still ends when the session does.
+	if err := f.store.SetUserDisabled(ctx, alice, false, f.clock.t); err != nil {
+		t.Fatal(err)
+	}
+	tok = newSession()
+	f.clock.t = f.clock.t.Add(signin.DefaultSessionTTL - time.Millisecond)
+	if err := lookup(tok); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.t = f.clock.t.Add(time.Millisecond)
+	wantErr(t, lookup(tok), cardgate.EUNAUTHORIZED, "sign in again")
+}
+
+// With SessionCacheTTL < 0 every lookup reads the store.
+func TestLookupCacheOff(t *testing.T) {
+	var cs *countingStore
+	f := setup(t, func(c *signin.Config) { cs = &countingStore{Store: c.Store}; c.Store = cs; c.SessionCacheTTL = -1 })
+	s, _ := f.svc.NewSession(t.Context(), alice)
+	f.svc.Lookup(t.Context(), s.Token)
+	f.svc.Lookup(t.Context(), s.Token)
+	if n := cs.count(); n != 2 {
+		t.Fatalf("store read %d times, want 2", n)
+	}
+}
+
+func sha(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
 }
