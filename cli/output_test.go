@@ -116,8 +116,9 @@ func TestReportError(t *testing.T) {
 	}
 }
 
-// A jti that cardgate never mints is refused, not recorded, and not echoed
-// (a whole token pasted for it is a credential).
+// A jti that this installation never minted is refused, not recorded, and
+// not echoed (a whole token pasted for it is a credential); one it minted
+// is revoked.
 func TestRevokeUnknownJTI(t *testing.T) {
 	env := newInstall(t, "--issuer-url", "https://id.example")
 	for _, jti := range []string{"x", "not-a-token-id", "3q2-7wQz1xYc0Yl0b9Vb7A==", "eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJ4In0.c2ln"} {
@@ -127,13 +128,20 @@ func TestRevokeUnknownJTI(t *testing.T) {
 			t.Errorf("revoke --jti %q: %v", jti, err)
 		}
 	}
-	if out := mustRun(t, env, "revoke", "--jti", "3q2-7wQz1xYc0Yl0b9Vb7A"); !strings.Contains(out, "revoked token 3q2-7wQz1xYc0Yl0b9Vb7A") {
-		t.Errorf("a well-formed jti: %q", out)
+	// Well-formed, but no token of this installation's: tokens are not
+	// stored, their ids carry a tag only the installation can make.
+	_, _, err := run(t, env, "revoke", "--jti", "3q2-7wQz1xYc0Yl0b9Vb7A")
+	if err == nil || !strings.Contains(err.Error(), "--jti: no token of this installation has this id") || cardgate.ErrorCode(err) != cardgate.ENOTFOUND {
+		t.Errorf("revoke --jti of an id never minted: %v", err)
 	}
+	mustRun(t, env, "users", "add", "--id", alice, "--name", "Alice", "--phone", "+14155550101")
+	mustRun(t, env, "packages", "add", "--id", "com.contoso.orders", "--name", "Orders")
+	var tok struct{ JTI string }
+	json.Unmarshal([]byte(mustRun(t, env, "token", "--user", alice, "--package", "com.contoso.orders", "--json")), &tok)
 	// Kept as long as any issuer's token may live, 24 h, plus an hour: the
 	// CLI does not know the running issuer's --token-lifetime.
 	var rev struct{ ExpiresAt time.Time }
-	json.Unmarshal([]byte(mustRun(t, env, "revoke", "--jti", "3q2-7wQXxW1sTQ2aY8Jb0g", "--json")), &rev)
+	json.Unmarshal([]byte(mustRun(t, env, "revoke", "--jti", tok.JTI, "--json")), &rev)
 	if d := time.Until(rev.ExpiresAt); d < 24*time.Hour+59*time.Minute || d > 25*time.Hour {
 		t.Errorf("the revocation expires in %v, want 25h", d)
 	}

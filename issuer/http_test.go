@@ -516,6 +516,9 @@ func TestRevocationOfEachKind(t *testing.T) {
 			`{"userId":"11111111-2222-4333-8444-555555555555"}`: 404, `{"token":"junk"}`: 400,
 			// A jti that is not of the form this issuer mints is no token's.
 			`{"jti":"x"}`: 400, `{"jti":"3q2-7wQXxW1sTQ2aY8Jb0g=="}`: 400, `{"jti":"` + strings.Repeat("a", 128) + `"}`: 400,
+			// Well-formed, but never minted here: its tag is not this
+			// installation's.
+			`{"jti":"3q2-7wQXxW1sTQ2aY8Jb0g"}`: 404,
 		} {
 			if res := e.do("POST", "/v1/revocations", admin, body); res.status != want {
 				t.Errorf("%s: %d, want %d: %s", body, res.status, want, res.body)

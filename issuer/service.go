@@ -619,6 +619,9 @@ func (s *Service) RevokeToken(ctx context.Context, jti string, expires time.Time
 		// Not echoed: a whole token pasted by mistake is a credential.
 		return nil, cardgate.Errorf(cardgate.EINVALID, "jti: is no id of a token this issuer minted: those are 22 characters of base64url, like 3q2-7wQXxW1sTQ2aY8Jb0g")
 	}
+	if !s.cfg.Keys.Minted(jti) {
+		return nil, cardgate.Errorf(cardgate.ENOTFOUND, "jti: no token of this installation has this id (to end tokens minted before ids were tagged, revoke their user or package)")
+	}
 	now := s.now().UTC()
 	if expires.IsZero() {
 		expires = now.Add(s.cfg.Lifetime + s.cfg.Leeway)

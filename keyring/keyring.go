@@ -57,6 +57,7 @@ const MaxRotationDelay = 24 * time.Hour
 // (the CLI's "keys rotate", another node) added to the store.
 type Keyring struct {
 	cfg Config
+	ids *token.IDs // the installation's token ids, keyed by the master key
 
 	mu      sync.RWMutex
 	keys    []*cardgate.SigningKey // newest first, as the store returns them
@@ -83,7 +84,7 @@ func Open(ctx context.Context, cfg Config) (*Keyring, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	kr := &Keyring{cfg: cfg}
+	kr := &Keyring{cfg: cfg, ids: token.NewIDs(cfg.Master.Derive("token ids v1"))}
 	keys, err := cfg.Store.SigningKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: load keys: %w", err)
@@ -194,8 +195,13 @@ func (kr *Keyring) unseal(k *cardgate.SigningKey) (*token.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	return signer, nil
+	return signer.WithIDs(kr.ids), nil
 }
+
+// Minted reports whether jti is the id of a token this installation's
+// keys minted (any node: they share the master key). Ids of tokens minted
+// before cardgate tagged them are not recognised.
+func (kr *Keyring) Minted(jti string) bool { return kr.ids.Minted(jti) }
 
 // sealLabel binds a sealed private key to its kid, so a sealed key copied to
 // another row does not open.

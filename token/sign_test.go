@@ -20,7 +20,7 @@ func TestSignMatchesGoJose(t *testing.T) {
 		}
 		now := time.Unix(1_700_000_000, 0).UTC()
 		c := &Claims{Issuer: iss, UserID: "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", ActionPackageID: "com.contoso.orders",
-			ID: newJTI(), IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(DefaultLifetime)}
+			ID: (*IDs)(nil).New(), IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(DefaultLifetime)}
 		got, err := s.sign(c)
 		if err != nil {
 			t.Fatal(err)

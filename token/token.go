@@ -8,8 +8,11 @@
 package token
 
 import (
+	"bytes"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -71,7 +74,13 @@ type Signer struct {
 	// header is the token's first segment, the same for every token of
 	// the key: go-jose's own, made once.
 	header string
+	// ids makes the tokens' jti; nil means 128 random bits.
+	ids *IDs
 }
+
+// WithIDs makes the Signer's tokens carry ids from ids, so that a
+// revocation can tell them from ids this installation never minted.
+func (s *Signer) WithIDs(ids *IDs) *Signer { s.ids = ids; return s }
 
 // NewSigner returns a Signer that signs with key under key ID kid, for the
 // given issuer. A lifetime of 0 means DefaultLifetime; now may be nil for
@@ -110,7 +119,7 @@ func (s *Signer) Mint(userID, packageID string) (string, *Claims, error) {
 		Issuer:          s.issuer,
 		UserID:          userID,
 		ActionPackageID: packageID,
-		ID:              newJTI(),
+		ID:              s.ids.New(),
 		IssuedAt:        now,
 		NotBefore:       now,
 		ExpiresAt:       now.Add(s.lifetime),
@@ -157,16 +166,43 @@ func (s *Signer) sign(c *Claims) (string, error) {
 	return string(b), nil
 }
 
-// newJTI returns 128 random bits, base64url-encoded.
-func newJTI() string {
+// IDs makes and recognises one installation's token ids (jti): 96 random
+// bits and a 32-bit tag of them, HMAC-SHA256 under a key only the
+// installation has (derived from its master key), base64url-encoded in 22
+// characters. Tokens are not stored, yet a revocation can tell an id this
+// installation minted from one it never did, but for one chance in 2³².
+type IDs struct{ key []byte }
+
+// NewIDs returns the IDs of the installation whose id key is key.
+func NewIDs(key []byte) *IDs { return &IDs{key: bytes.Clone(key)} }
+
+// New returns a new token id. A nil *IDs makes 128 random bits, which
+// Minted never recognises.
+func (ids *IDs) New() string {
 	var b [16]byte
-	rand.Read(b[:]) // never fails since Go 1.24
+	if ids == nil {
+		rand.Read(b[:]) // never fails since Go 1.24
+		return base64.RawURLEncoding.EncodeToString(b[:])
+	}
+	rand.Read(b[:12])
+	copy(b[12:], ids.tag(b[:12]))
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// ValidJTI reports whether s has the form of the ids newJTI makes: 128
-// bits, base64url without padding (22 characters). Tokens are not stored,
-// so this is as far as a revocation can check that an id is a token's.
+// Minted reports whether s is an id that New made with this key.
+func (ids *IDs) Minted(s string) bool {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil && len(b) == 16 && ids != nil && hmac.Equal(b[12:], ids.tag(b[:12]))
+}
+
+func (ids *IDs) tag(random []byte) []byte {
+	m := hmac.New(sha256.New, ids.key)
+	m.Write(random)
+	return m.Sum(nil)[:4]
+}
+
+// ValidJTI reports whether s has the form of a token id: 128 bits,
+// base64url without padding (22 characters).
 func ValidJTI(s string) bool {
 	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	return err == nil && len(b) == 16
