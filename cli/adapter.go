@@ -31,6 +31,7 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	file := fs.String("config", "", "the adapter's YAML configuration `file` (required)")
 	check := fs.Bool("check", false, "validate the configuration file (and resolve its secrets), then exit")
 	online := fs.Bool("online", false, "with --check: also reach the issuer the file names, and say what it found")
+	asJSON := fs.Bool("json", false, "with --check: print the result, or the error, as JSON")
 	listen := fs.String("listen", "", "`address` to listen on, instead of the file's listen")
 	ops := fs.String("ops-listen", "127.0.0.1:8091", "`address` for /healthz, /readyz and /metrics")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
@@ -55,14 +56,30 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 		if err := adapter.Check(ctx, *file, adapter.Options{Secrets: vault, LookupEnv: lookupEnv}); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "%s: ok\n", *file)
+		found := ""
 		if *online {
-			return checkIssuer(ctx, env, *file)
+			if found, err = checkIssuer(ctx, env, *file); err != nil {
+				return err
+			}
+		}
+		if *asJSON {
+			out := map[string]any{"file": *file, "ok": true}
+			if found != "" {
+				out["issuer"] = found
+			}
+			return printJSON(env.Stdout, out)
+		}
+		fmt.Fprintf(env.Stdout, "%s: ok\n", *file)
+		if found != "" {
+			fmt.Fprintln(env.Stdout, found)
 		}
 		return nil
 	}
 	if *online {
 		return usagef("adapter: --online goes with --check")
+	}
+	if *asJSON {
+		return usagef("adapter: --json goes with --check")
 	}
 	store, master, _, err := openStore(ctx, cfg, env, useInstall)
 	if err != nil {
@@ -206,11 +223,11 @@ func opsHandler(log *slog.Logger, reg *prometheus.Registry, deps ...dependency) 
 }
 
 // checkIssuer is --check --online: it reaches the issuer the file names as
-// the running adapter would, and says what it found.
-func checkIssuer(ctx context.Context, env *Env, file string) error {
+// the running adapter would, and returns what it found.
+func checkIssuer(ctx context.Context, env *Env, file string) (string, error) {
 	acfg, err := adapter.Load(file)
 	if err != nil {
-		return err
+		return "", err
 	}
 	ic := acfg.Issuer
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -219,16 +236,14 @@ func checkIssuer(ctx context.Context, env *Env, file string) error {
 	// the keys and the revocation feed (with the resource-server key).
 	auth, closeAuth, err := newAuthenticator(ctx, ic, env, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	if err != nil {
-		return fmt.Errorf("issuer %s (%s mode): %w", ic.URL, ic.Mode, err)
+		return "", fmt.Errorf("issuer %s (%s mode): %w", ic.URL, ic.Mode, err)
 	}
 	defer closeAuth()
 	if err := pingOf(auth)(ctx); err != nil {
-		return fmt.Errorf("issuer %s (%s mode): %w", ic.URL, ic.Mode, err)
+		return "", fmt.Errorf("issuer %s (%s mode): %w", ic.URL, ic.Mode, err)
 	}
 	if ic.Mode == "local" {
-		fmt.Fprintf(env.Stdout, "issuer %s (local mode): read its discovery document, its keys, and its revocation feed with CARDGATE_ISSUER_API_KEY\n", ic.URL)
-	} else {
-		fmt.Fprintf(env.Stdout, "issuer %s (remote mode): GET /v1/users/me answers (401 without a token, as an issuer should)\n", ic.URL)
+		return fmt.Sprintf("issuer %s (local mode): read its discovery document, its keys, and its revocation feed with CARDGATE_ISSUER_API_KEY", ic.URL), nil
 	}
-	return nil
+	return fmt.Sprintf("issuer %s (remote mode): GET /v1/users/me answers (401 without a token, as an issuer should)", ic.URL), nil
 }

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardgate/cardgate/cli"
 	"github.com/cardgate/cardgate/postgres/pgtest"
 )
 
@@ -87,6 +89,22 @@ func TestAdapterReadiness(t *testing.T) {
 	if out := mustRun(t, env, "adapter", "--config", remote, "--check", "--online"); !strings.Contains(out, "GET /v1/users/me answers") {
 		t.Errorf("--check --online, remote: %q", out)
 	}
+	// --json: the result as an object, and an error as the JSON error shape.
+	var checked struct {
+		File   string
+		OK     bool
+		Issuer string
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, env, "adapter", "--config", remote, "--check", "--online", "--json")), &checked); err != nil ||
+		checked.File != remote || !checked.OK || !strings.Contains(checked.Issuer, "GET /v1/users/me answers") {
+		t.Errorf("adapter --check --online --json: %+v, %v", checked, err)
+	}
+	var errOut bytes.Buffer
+	_, _, err := run(t, env, "adapter", "--config", remote+".missing", "--check", "--json")
+	cli.Report(&errOut, []string{"cardgate", "adapter", "--json"}, err)
+	if !json.Valid(errOut.Bytes()) || !strings.HasPrefix(errOut.String(), `{"error":{"code":`) {
+		t.Errorf("adapter --check --json of a missing file reported %q", errOut.String())
+	}
 	local := adapterConfig(t, issuer.base, "local")
 	withKey := map[string]string{"CARDGATE_DATA": env["CARDGATE_DATA"], "CARDGATE_ISSUER_API_KEY": rs.APIKey}
 	if out := mustRun(t, withKey, "adapter", "--config", local, "--check", "--online"); !strings.Contains(out, "revocation feed") {
@@ -126,7 +144,7 @@ routes:`, 1)), 0o600)
 	if status, _ := call(t, "GET", ops+"/healthz", nil, ""); status != 200 {
 		t.Errorf("/healthz with the issuer stopped: %d, want 200 (liveness does not follow the issuer)", status)
 	}
-	_, _, err := run(t, env, "adapter", "--config", remote, "--check", "--online")
+	_, _, err = run(t, env, "adapter", "--config", remote, "--check", "--online")
 	if err == nil || !strings.Contains(err.Error(), issuer.base) || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("--check --online with the issuer stopped: %v, want it to name the issuer and the refusal", err)
 	}
