@@ -81,19 +81,13 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	if *asJSON {
 		return usagef("adapter: --json goes with --check")
 	}
-	store, master, _, err := openStore(ctx, cfg, env, useInstall)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	vault := &secret.Vault{Store: store, Key: master}
-
 	log := newLogger(env.Stderr, cfg.LogLevel)
 	acfg, err := adapter.Load(*file)
 	if err != nil {
 		return err
 	}
-	// Both listeners before anything starts, every conflict reported at once.
+	// Both listeners before anything else, the store included, every
+	// conflict reported at once.
 	addr := acfg.Listen
 	if *listen != "" {
 		addr = *listen
@@ -105,6 +99,12 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	ln, opsLn := lns[0], lns[1]
 	defer ln.Close()
 	defer opsLn.Close()
+	store, master, _, err := openStore(ctx, cfg, env, useInstall)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	vault := &secret.Vault{Store: store, Key: master}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	auth, closeAuth, err := newAuthenticator(ctx, acfg.Issuer, env, log, reg)
