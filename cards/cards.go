@@ -86,12 +86,7 @@ func serveFile(store Store, opts Options) http.Handler {
 			httpjson.Error(w, notFoundOr(err))
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Security-Policy", Policy(m, opts))
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-cache")
-		h.Set("Content-Type", contentType(file))
+		setHeaders(w.Header(), Policy(m, opts), contentType(file))
 		w.Write(b)
 	})
 }
@@ -176,4 +171,15 @@ func contentType(file string) string {
 		return t
 	}
 	return "application/octet-stream"
+}
+
+// setHeaders sets what every answer of the cards origin carries: its
+// policy, its type (never sniffed), no referrer, and no reuse without
+// revalidation.
+func setHeaders(h http.Header, policy, contentType string) {
+	h.Set("Content-Security-Policy", policy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Type", contentType)
 }

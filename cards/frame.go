@@ -42,12 +42,7 @@ func serveFrame(store Store, opts Options) http.Handler {
 			httpjson.Error(w, notFoundOr(err))
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Security-Policy", FramePolicy(m, opts))
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-cache")
-		h.Set("Content-Type", "text/html; charset=utf-8")
+		setHeaders(w.Header(), FramePolicy(m, opts), "text/html; charset=utf-8")
 		framePage.Execute(w, "/"+url.PathEscape(id)+"/"+(&url.URL{Path: file}).EscapedPath())
 	})
 }

@@ -9,12 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/cli"
+	"github.com/cardgate/cardgate/internal/syncbuf"
 	"github.com/cardgate/cardgate/sqlite"
 )
 
@@ -147,19 +147,6 @@ func TestRevokeUnknownJTI(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe to read while a command writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // audit tail starts at the end of the log, unless --since says where.
 func TestAuditTailStartsNow(t *testing.T) {
 	dir := t.TempDir()
@@ -175,13 +162,13 @@ func TestAuditTailStartsNow(t *testing.T) {
 		{Time: now.Add(-2 * time.Hour), Route: "old", Method: "GET", Status: 200},
 		{Time: now.Add(-time.Minute), Route: "recent", Method: "GET", Status: 200},
 	})
-	tail := func(args ...string) (*syncBuffer, func()) {
+	tail := func(args ...string) (*syncbuf.Buffer, func()) {
 		ctx, cancel := context.WithCancel(context.Background())
-		out := new(syncBuffer)
+		out := new(syncbuf.Buffer)
 		done := make(chan error, 1)
 		go func() {
 			done <- cli.Run(ctx, append([]string{"cardgate", "audit", "tail"}, args...), func(k string) string { return env[k] },
-				strings.NewReader(""), out, new(syncBuffer))
+				strings.NewReader(""), out, new(syncbuf.Buffer))
 		}()
 		return out, func() {
 			cancel()
@@ -190,7 +177,7 @@ func TestAuditTailStartsNow(t *testing.T) {
 			}
 		}
 	}
-	waitFor := func(out *syncBuffer, s string) {
+	waitFor := func(out *syncbuf.Buffer, s string) {
 		t.Helper()
 		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), s); {
 			if time.Now().After(deadline) {

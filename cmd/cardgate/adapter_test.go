@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cardgate/cardgate/internal/syncbuf"
 )
 
 // TestAdapterBinary runs `cardgate adapter` beside `cardgate issuer` as an
@@ -194,7 +196,7 @@ func TestIssuerSurvivesSIGHUP(t *testing.T) {
 	in := newInstall(t)
 	cmd := exec.Command(bin, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--data", in.data)
 	cmd.Env = in.env
-	var stderr syncWriter
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -225,17 +227,3 @@ func TestIssuerSurvivesSIGHUP(t *testing.T) {
 		t.Fatalf("after SIGHUP: /healthz %d", res.StatusCode)
 	}
 }
-
-// syncWriter is a strings.Builder that a process's stderr copier writes
-// while the test reads it.
-type syncWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-func (w *syncWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
