@@ -12,10 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -387,7 +389,7 @@ func (c *checker) walk(at string, v any, f field) {
 	switch f.kind {
 	case kObject:
 		obj := v.(map[string]any)
-		for _, name := range sortedKeys(obj) {
+		for _, name := range slices.Sorted(maps.Keys(obj)) {
 			sub, known := f.fields[name]
 			if !known {
 				c.warn(join(at, name), "not a field Kaizala's manifest defines; kept, not used")
@@ -395,7 +397,7 @@ func (c *checker) walk(at string, v any, f field) {
 			}
 			c.walk(join(at, name), obj[name], sub)
 		}
-		for _, name := range sortedKeys(f.fields) {
+		for _, name := range slices.Sorted(maps.Keys(f.fields)) {
 			if _, present := obj[name]; f.fields[name].required && !present {
 				c.problem(join(at, name), "required")
 			}
@@ -404,7 +406,7 @@ func (c *checker) walk(at string, v any, f field) {
 		for i, u := range v.([]any) {
 			item := fmt.Sprintf("%s[%d]", at, i)
 			if o, isObj := u.(map[string]any); isObj {
-				for _, name := range sortedKeys(o) {
+				for _, name := range slices.Sorted(maps.Keys(o)) {
 					if name != "url" {
 						c.warn(item+"."+name, "not a field Kaizala's manifest defines; kept, not used")
 					}
@@ -419,15 +421,6 @@ func (c *checker) walk(at string, v any, f field) {
 			}
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 var semver = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}([-+][0-9A-Za-z.-]+)?$`)

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -42,7 +43,7 @@ func loadYAML(path string, cfg *Config) error {
 		dst, ok := fields[k.Value]
 		switch {
 		case !ok:
-			return fmt.Errorf("config %s: line %d: unknown setting %q; known: %s", path, k.Line, k.Value, strings.Join(sortedKeys(fields), ", "))
+			return fmt.Errorf("config %s: line %d: unknown setting %q; known: %s", path, k.Line, k.Value, strings.Join(slices.Sorted(maps.Keys(fields)), ", "))
 		case seen[k.Value]:
 			return fmt.Errorf("config %s: line %d: %s is set twice", path, k.Line, k.Value)
 		}
@@ -90,13 +91,4 @@ func kindOf(dst any) string {
 		}
 		return "a " + reflect.TypeOf(dst).Elem().String()
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
