@@ -118,7 +118,7 @@ func Run(ctx context.Context, o Options, out, log io.Writer) (err error) {
 	// GOGC and GOMEMLIMIT are the runtime's defaults unless asked.
 	env := append([]string{"GOGC=", "GOMEMLIMIT=", "CARDGATE_TOKEN_LIFETIME="}, install.Env...)
 	start := func(name string, env []string, args ...string) (string, int, error) {
-		url, cmd, err := startLine(ctx, dir, name, env, bin, args...)
+		url, cmd, err := install.StartLine(ctx, filepath.Join(dir, name+".log"), name, env, bin, args...)
 		if cmd != nil {
 			procs = append(procs, cmd)
 		}
@@ -348,51 +348,6 @@ func cpuModel() string {
 func kernel() string {
 	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
 	return "Linux " + strings.TrimSpace(string(b))
-}
-
-// startLine starts a cardgate server that says "listening on URL" on its
-// first line of output, and returns the URL. Its output goes to
-// dir/name.log.
-func startLine(ctx context.Context, dir, name string, env []string, bin string, args ...string) (string, *exec.Cmd, error) {
-	logf, err := os.Create(filepath.Join(dir, name+".log"))
-	if err != nil {
-		return "", nil, err
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return "", nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	line := make(chan string, 1)
-	go func() {
-		var b [1]byte
-		var l []byte
-		for len(l) < 4096 {
-			if n, err := stdout.Read(b[:]); n == 0 || err != nil || b[0] == '\n' {
-				break
-			}
-			l = append(l, b[0])
-		}
-		line <- string(l)
-		io.Copy(logf, stdout) // cardgate's servers log to stdout too: keep draining
-		logf.Close()
-	}()
-	select {
-	case l := <-line:
-		f := strings.Fields(l)
-		if len(f) < 3 || f[0] != "listening" || !strings.HasPrefix(f[2], "http://127.0.0.1:") {
-			return "", cmd, fmt.Errorf("%s said %q; log in %s (-keep keeps it)", name, l, logf.Name())
-		}
-		return f[2], cmd, nil
-	case <-time.After(30 * time.Second):
-		return "", cmd, fmt.Errorf("%s did not start within 30 s", name)
-	case <-ctx.Done():
-		return "", cmd, ctx.Err()
-	}
 }
 
 // stopProc stops a process with SIGTERM and, after 5 s, SIGKILL.

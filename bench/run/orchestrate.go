@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -313,41 +312,14 @@ func (s *session) ready(ctx context.Context, t *target) error {
 // startLine starts a server that says "listening on URL" on its first line
 // of output, and returns the URL and its process id.
 func (s *session) startLine(ctx context.Context, name string, env []string, bin string, args ...string) (string, int, error) {
-	logf, err := os.Create(filepath.Join(s.dir, name+".log"))
+	url, cmd, err := install.StartLine(ctx, filepath.Join(s.dir, name+".log"), name, env, bin, args...)
+	if cmd != nil {
+		s.track(name, cmd, false)
+	}
 	if err != nil {
 		return "", 0, err
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return "", 0, fmt.Errorf("start %s: %w", name, err)
-	}
-	p := s.track(name, cmd, false)
-	go func() { <-p.done; logf.Close() }()
-	line := make(chan string, 1)
-	go func() {
-		br := bufio.NewReader(stdout)
-		l, _ := br.ReadString('\n')
-		line <- l
-		io.Copy(logf, br) // cardgate's servers log to stdout too: keep draining
-	}()
-	select {
-	case l := <-line:
-		f := strings.Fields(l)
-		if len(f) < 3 || f[0] != "listening" || !strings.HasPrefix(f[2], "http://127.0.0.1:") {
-			b, _ := os.ReadFile(logf.Name())
-			return "", 0, fmt.Errorf("%s said %q: %s", name, l, b)
-		}
-		return f[2], cmd.Process.Pid, nil
-	case <-time.After(30 * time.Second):
-		return "", 0, fmt.Errorf("%s did not start within 30 s", name)
-	case <-ctx.Done():
-		return "", 0, ctx.Err()
-	}
+	return url, cmd.Process.Pid, nil
 }
 
 func (s *session) track(name string, cmd *exec.Cmd, group bool) *proc {
