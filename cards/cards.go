@@ -86,7 +86,11 @@ func serveFile(store Store, opts Options) http.Handler {
 			httpjson.Error(w, notFoundOr(err))
 			return
 		}
-		setHeaders(w.Header(), Policy(m, opts), contentType(file))
+		ct := contentType(file)
+		if strings.HasPrefix(ct, "text/html") {
+			b = withKaizalaCompat(b)
+		}
+		setHeaders(w.Header(), Policy(m, opts), ct)
 		w.Write(b)
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -121,5 +123,63 @@ func TestPolicyWithoutExternalURLs(t *testing.T) {
 	csp := cards.Policy(&actionpkg.Manifest{}, cards.Options{})
 	if !strings.Contains(csp, "connect-src 'none';") || !strings.Contains(csp, "frame-ancestors 'none';") {
 		t.Errorf("CSP %q: want connect-src and frame-ancestors 'none'", csp)
+	}
+}
+
+// A Kaizala page is served with the compatibility script after its SDK;
+// the package as stored, and every other file, stay as imported.
+func TestKaizalaPageServedWithCompat(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"package.json": `{"id": "com.contoso.kaizala", "schemaVersion": 1, "displayName": "K", "description": "A Kaizala page", "version": "1", "providerName": "Contoso",
+			"views": {"CreationView": {"sourceLocation": "page.html"}}}`,
+		"page.html":    "<html><head><script type=\"text/javascript\" src=\"KASClient.js\"></script>\r\n<script>x()</script></head><body onload=\"go()\"></body></html>",
+		"KASClient.js": "var KASClient; // <script src=\"KASClient.js\"></script>",
+		"plain.html":   "<p>no SDK</p>",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store, svc := withOrdersCard(t)
+	pkg, err := actionpkg.Load(dir, actionpkg.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ImportPackage(ctx, pkg); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(cards.NewHandler(store, cards.Options{HostOrigin: "http://127.0.0.1:8080"}))
+	defer srv.Close()
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	const compat = `<script src="/sdk/kaizala-compat.js"></script>`
+	_, page := get("/com.contoso.kaizala/page.html")
+	if want := "<html><head><script type=\"text/javascript\" src=\"KASClient.js\"></script>" + compat + "\r\n<script>x()</script></head><body onload=\"go()\"></body></html>"; page != want {
+		t.Errorf("served page:\n%s\nwant\n%s", page, want)
+	}
+	for _, name := range []string{"page.html", "KASClient.js", "plain.html"} {
+		stored, err := store.PackageFile(ctx, "com.contoso.kaizala", name)
+		if err != nil || string(stored) != string(pkg.Files[name]) {
+			t.Errorf("stored %s: %q %v, want the imported bytes", name, stored, err)
+		}
+	}
+	for _, name := range []string{"KASClient.js", "plain.html"} {
+		if _, body := get("/com.contoso.kaizala/" + name); body != string(pkg.Files[name]) {
+			t.Errorf("%s served as %q, want it as imported", name, body)
+		}
+	}
+	if res, body := get("/sdk/kaizala-compat.js"); res.StatusCode != 200 || !strings.Contains(body, "excecuteCommand") ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "text/javascript") {
+		t.Errorf("/sdk/kaizala-compat.js: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 }

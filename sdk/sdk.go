@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-//go:embed js/cardgate.js js/cardgate.d.ts js/host-bridge.js js/web-client.js js/kaizala-host.js
+//go:embed js/cardgate.js js/cardgate.d.ts js/host-bridge.js js/web-client.js js/kaizala-host.js js/kaizala-compat.js
 var files embed.FS
 
 // FS holds cardgate.js, cardgate.d.ts and host-bridge.js at its root.

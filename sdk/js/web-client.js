@@ -43,13 +43,21 @@
 
   // excecuteCommand is what Kaizala's SDK calls: onSuccess and onError
   // take the arguments of its internal callbacks, as an array. Exactly one
-  // of them is called, once, and never synchronously.
+  // of them is called, once, and never synchronously: from a task of the
+  // card's own window, as Kaizala's apps ran callbacks in the card's page,
+  // so that an error in the card's callback is reported there, to the
+  // card, not to this page.
   function excecuteCommand(command, args, onSuccess, onError) {
     let answered = false;
     const once = (fn) => (list) => {
       if (answered) return;
       answered = true;
-      if (typeof fn === "function") fn(list);
+      if (typeof fn !== "function") return;
+      // fn itself, not a wrapper of this page's: an error is reported in
+      // the realm of the function that throws.
+      const card = cardWindow();
+      if (card) card.setTimeout(fn, 0, list);
+      else setTimeout(fn, 0, list);
     };
     const ok = once(onSuccess);
     const fail = once(onError);

@@ -133,7 +133,9 @@ test("a failed mint answers Kaizala's error callback", async () => {
 function framePage({ setTimeout: st = setTimeout } = {}) {
   const src = fs.readFileSync(require.resolve("../web-client.js"), "utf8");
   const host = postTarget({});
-  const card = postTarget({});
+  // The card's window runs the SDK's callbacks, in tasks of its own.
+  const card = postTarget({ callbacks: 0 });
+  card.setTimeout = (fn, ms, ...args) => setImmediate(() => (card.callbacks++, fn(...args)));
   const window = eventTarget({ location: { origin: CARDS_ORIGIN, ancestorOrigins: [HOST_ORIGIN] } });
   window.cardgate = {
     KASClient: { App: { performHTTPRequest: (url, params, cb) => setImmediate(() => cb(JSON.stringify({ HttpResponseCode: 200, url }), null)) } },
@@ -144,7 +146,7 @@ function framePage({ setTimeout: st = setTimeout } = {}) {
 }
 
 test("the frame page is Kaizala's web client and relays to the host", async () => {
-  const { window, host } = framePage();
+  const { window, host, card } = framePage();
   assert.equal(window.__WEB_CLIENT__, true);
   assert.equal(window.__WEB_APP__, true);
   assert.equal(window.excecuteCommand, window.executeCommand);
@@ -159,17 +161,22 @@ test("the frame page is Kaizala's web client and relays to the host", async () =
   window.dispatchMessage({ source: {}, origin: HOST_ORIGIN, data: { cardgate: 2, id: req.data.id, result: ["forged"] } });
   window.dispatchMessage({ source: host, origin: HOST_ORIGIN, data: { cardgate: 2, id: req.data.id, result: ["u-alice"] } });
   window.dispatchMessage({ source: host, origin: HOST_ORIGIN, data: { cardgate: 2, id: req.data.id, result: ["again"] } });
+  assert.deepEqual(got, [], "never synchronously");
+  await tick();
   assert.deepEqual(got, [["ok", ["u-alice"]]]);
 
   window.excecuteCommand("getSurveyJson", null, (r) => got.push(["ok", r]), (e) => got.push(["err", e]));
   window.dispatchMessage({ source: host, origin: HOST_ORIGIN, data: { ...golden("kaizala-failure.json"), id: host.posted[1].data.id } });
+  await tick();
   assert.deepEqual(got[1], ["err", golden("kaizala-failure.json").failure]);
+  assert.equal(card.callbacks, 2, "both callbacks ran in the card's window");
 });
 
 test("the frame page performs performHTTPRequest itself, on the card's origin", async () => {
   const { window, host } = framePage();
   const got = [];
   window.excecuteCommand("performHTTPRequest", ["http://127.0.0.1:8081/api", "{}"], (r) => got.push(r), (e) => got.push(e));
+  await tick();
   await tick();
   assert.equal(host.posted.length, 0, "not relayed");
   assert.deepEqual(JSON.parse(got[0][0]), { HttpResponseCode: 200, url: "http://127.0.0.1:8081/api" });
@@ -205,6 +212,7 @@ test("the frame page answers the SDK version itself, above every version KASClie
   const got = [];
   window.excecuteCommand("getClientSupportedSDKVersion", null, (r) => got.push(r), (e) => got.push(e));
   assert.deepEqual(got, [], "never synchronously");
+  await tick();
   await tick();
   assert.deepEqual(JSON.parse(JSON.stringify(got)), [[SDK_VERSION]]);
   assert.equal(host.posted.length, 0);
@@ -252,6 +260,7 @@ test("the frame page fails a command the host never answers, after 30 s, with ec
   const { window } = framePage({ setTimeout: (fn, ms) => (timers.push(ms), setImmediate(fn), 0) });
   const got = [];
   window.excecuteCommand("getCurrentUserId", null, (r) => got.push(["ok", r]), (e) => got.push(["err", e]));
+  await tick();
   await tick();
   assert.deepEqual(timers, [30000]);
   assert.equal(got.length, 1);
