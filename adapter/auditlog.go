@@ -3,6 +3,7 @@ package adapter
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,10 +24,20 @@ type auditPruner interface {
 // its own goroutine, so that a slow store never slows a request. When its
 // buffer is full it drops records rather than block, and says so in the
 // log (with the count) once per flush.
+//
+// A request only appends its record to the buffer, under a mutex held for
+// the append: it does not wake the writer, which looks every auditDelay
+// (and at once when a batch is waiting). A channel send per request woke
+// the writer's goroutine for every request, which costs a thread wake-up
+// when the machine is not busy.
 type AuditLog struct {
 	store AuditAppender
 	log   *slog.Logger
-	ch    chan *cardgate.AuditRecord
+
+	mu   sync.Mutex
+	buf  []cardgate.AuditRecord // waiting, at most size
+	size int
+	full chan struct{} // signalled when buf reaches a batch
 
 	dropped   atomic.Uint64 // since the last flush
 	dropTotal atomic.Uint64 // since the start
@@ -39,8 +50,8 @@ type AuditLog struct {
 	done chan struct{}
 }
 
-// Batching: a flush happens when this many records are waiting, or this
-// long after the first of them arrived.
+// Batching: records are written when this many are waiting, and every
+// auditDelay whatever is waiting, so at most that long after they arrived.
 const (
 	auditBatch = 1024
 	auditDelay = 250 * time.Millisecond
@@ -78,7 +89,7 @@ func newAuditLog(store AuditAppender, log *slog.Logger, size int, retain *AuditC
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &AuditLog{store: store, log: log, ch: make(chan *cardgate.AuditRecord, size),
+	l := &AuditLog{store: store, log: log, size: size, full: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}), pruneAt: every}
 	if p, ok := store.(auditPruner); ok && retain != nil {
 		r := *retain
@@ -96,11 +107,21 @@ func newAuditLog(store AuditAppender, log *slog.Logger, size int, retain *AuditC
 
 // Record implements AuditSink; it never blocks.
 func (l *AuditLog) Record(_ context.Context, rec AuditRecord) {
-	select {
-	case l.ch <- &rec:
-	default:
+	l.mu.Lock()
+	if len(l.buf) >= l.size {
+		l.mu.Unlock()
 		l.dropped.Add(1)
 		l.dropTotal.Add(1)
+		return
+	}
+	l.buf = append(l.buf, rec)
+	n := len(l.buf)
+	l.mu.Unlock()
+	if n == auditBatch {
+		select {
+		case l.full <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -108,28 +129,49 @@ func (l *AuditLog) Record(_ context.Context, rec AuditRecord) {
 // the adapter exports it as cardgate_adapter_audit_dropped_total.
 func (l *AuditLog) Dropped() uint64 { return l.dropTotal.Load() }
 
+// take swaps the waiting records for spare (emptied), so that requests
+// append to a buffer the writer is not reading.
+func (l *AuditLog) take(spare []cardgate.AuditRecord) []cardgate.AuditRecord {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.buf
+	l.buf = spare[:0]
+	return out
+}
+
 func (l *AuditLog) run() {
 	defer close(l.done)
-	batch := make([]*cardgate.AuditRecord, 0, auditBatch)
-	timer := time.NewTimer(auditDelay)
-	timer.Stop()
-	flush := func() {
-		if len(batch) > 0 {
+	var spare []cardgate.AuditRecord
+	ptrs := make([]*cardgate.AuditRecord, 0, auditBatch)
+	// flush writes what waits, a batch at a time, and reports whether it
+	// wrote anything.
+	flush := func() bool {
+		recs := l.take(spare)
+		for batch := recs; len(batch) > 0; {
+			n := min(len(batch), auditBatch)
+			ptrs = ptrs[:0]
+			for i := range batch[:n] {
+				ptrs = append(ptrs, &batch[i])
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := l.store.AppendAudit(ctx, batch); err != nil {
-				l.log.Error("audit: write records", slog.Int("records", len(batch)), slog.Any("err", err))
+			if err := l.store.AppendAudit(ctx, ptrs); err != nil {
+				l.log.Error("audit: write records", slog.Int("records", len(ptrs)), slog.Any("err", err))
 			}
 			cancel()
-			batch = batch[:0]
+			batch = batch[n:]
 		}
+		clear(ptrs[:cap(ptrs)])
+		clear(recs)
+		spare = recs
 		if n := l.dropped.Swap(0); n > 0 {
 			l.log.Error("audit: buffer full, records dropped", slog.Uint64("dropped", n))
 		}
+		return len(recs) > 0
 	}
 	// Pruning is due at once, and again every pruneAt. It runs only
-	// between batches, one chunk at a time: while a backlog remains, a
-	// chunk follows each write (a chunk is larger than a batch, so
-	// pruning outpaces the writes), or every 10 ms when idle.
+	// between writes, one chunk at a time: while a backlog remains, a
+	// chunk follows each look at the buffer (a chunk is larger than a
+	// batch, so pruning outpaces the writes), every 10 ms.
 	var prune <-chan time.Time
 	due := false
 	if l.pruner != nil {
@@ -137,32 +179,26 @@ func (l *AuditLog) run() {
 		defer ticker.Stop()
 		prune, due = ticker.C, true
 	}
+	tick := time.NewTicker(auditDelay)
+	defer tick.Stop()
 	for {
-		if due && len(batch) == 0 {
+		if due {
 			due = l.pruneChunk()
 		}
 		var soon <-chan time.Time
-		if due && len(batch) == 0 {
-			soon = time.After(10 * time.Millisecond) // idle: go on with the backlog
+		if due {
+			soon = time.After(10 * time.Millisecond) // go on with the backlog
 		}
 		select {
 		case <-prune:
 			due = true
 		case <-soon:
-		case rec := <-l.ch:
-			if len(batch) == 0 {
-				timer.Reset(auditDelay)
-			}
-			if batch = append(batch, rec); len(batch) >= auditBatch {
-				timer.Stop()
-				flush()
-			}
-		case <-timer.C:
+			flush()
+		case <-l.full:
+			flush()
+		case <-tick.C:
 			flush()
 		case <-l.stop:
-			for len(l.ch) > 0 {
-				batch = append(batch, <-l.ch)
-			}
 			flush()
 			return
 		}

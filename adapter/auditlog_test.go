@@ -241,3 +241,59 @@ func TestAuditLogRetention(t *testing.T) {
 		})
 	}
 }
+
+// batchCounter records the size of every write.
+type batchCounter struct {
+	adapter.AuditAppender
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (b *batchCounter) AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) error {
+	b.mu.Lock()
+	b.sizes = append(b.sizes, len(recs))
+	b.mu.Unlock()
+	return b.AuditAppender.AppendAudit(ctx, recs)
+}
+
+// Records reach the store while the adapter runs, not only at Close, in
+// writes of at most 1,024, each record once and unchanged.
+func TestAuditLogWritesWhileRunning(t *testing.T) {
+	store := sqlitetest.Open(t)
+	counter := &batchCounter{AuditAppender: store}
+	l := adapter.NewAuditLog(counter, nil, 0)
+	defer l.Close()
+	const n = 2500
+	for i := range n {
+		l.Record(context.Background(), adapter.AuditRecord{Time: time.Now(), Method: "GET", Status: 200, Route: "products", BytesOut: int64(i)})
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var recs []*cardgate.AuditRecord
+	for {
+		var err error
+		if recs, err = store.Audit(context.Background(), cardgate.AuditQuery{Limit: 2 * n}); err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(recs) != n {
+		t.Fatalf("%d records in the store while running, want %d", len(recs), n)
+	}
+	seen := make(map[int64]bool)
+	for _, r := range recs {
+		seen[r.BytesOut] = true
+	}
+	if len(seen) != n {
+		t.Errorf("%d distinct records of %d", len(seen), n)
+	}
+	counter.mu.Lock()
+	defer counter.mu.Unlock()
+	for _, size := range counter.sizes {
+		if size > 1024 {
+			t.Errorf("a write of %d records, want at most 1,024 (writes: %v)", size, counter.sizes)
+		}
+	}
+}
