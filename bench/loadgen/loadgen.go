@@ -51,6 +51,11 @@ type Result struct {
 	// CPU holds each watched group's CPU seconds in the window; "loadgen"
 	// is this process's own.
 	CPU map[string]float64 `json:"cpu"`
+	// Switches holds each watched group's context switches in the window
+	// (voluntary and not, of all its threads): a count, so unlike CPU
+	// time it hardly moves with what else the machine runs; a server
+	// that wakes a thread per request shows it here.
+	Switches map[string]float64 `json:"switches"`
 }
 
 // Run warms up, then measures. It returns an error only when the
@@ -80,6 +85,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	switchesBefore := switchCounts(cfg.Watch)
 	start := time.Now()
 	p := phase(ctx, client, cfg, cfg.Duration, true)
 	wall := time.Since(start)
@@ -87,12 +93,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	switchesAfter := switchCounts(cfg.Watch)
 
 	r := &Result{Requests: p.ok, Errors: p.errs, FirstErr: p.firstErr, Seconds: wall.Seconds(),
-		HitCount: p.ok+p.errs >= cfg.MaxRequests, CPU: map[string]float64{}}
+		HitCount: p.ok+p.errs >= cfg.MaxRequests, CPU: map[string]float64{}, Switches: map[string]float64{}}
 	r.RPS = float64(r.Requests) / r.Seconds
 	for k, v := range after {
 		r.CPU[k] = v - before[k]
+	}
+	for k, v := range switchesAfter {
+		r.Switches[k] = float64(v - switchesBefore[k])
 	}
 	if len(p.lat) > 0 {
 		slices.Sort(p.lat)
@@ -231,6 +241,43 @@ func ProcessCPU(pid int) (float64, error) {
 		return 0, fmt.Errorf("loadgen: /proc/%d/stat: bad utime/stime", pid)
 	}
 	return float64(ut+st) / clockTick, nil
+}
+
+// switchCounts returns the context switches so far of each group of
+// processes, by thread: a thread that started in the window counts from
+// zero, one that ended in it is missed (Go servers keep their threads).
+func switchCounts(watch map[string][]int) map[string]uint64 {
+	out := map[string]uint64{}
+	for name, pids := range watch {
+		for _, pid := range pids {
+			out[name] += ProcessSwitches(pid)
+		}
+	}
+	return out
+}
+
+// ProcessSwitches returns the context switches of a process's threads so
+// far, from /proc/PID/task/*/status; 0 for a process it cannot read.
+func ProcessSwitches(pid int) uint64 {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var n uint64
+	for _, e := range ents {
+		b, err := os.ReadFile(dir + "/" + e.Name() + "/status")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && (k == "voluntary_ctxt_switches" || k == "nonvoluntary_ctxt_switches") {
+				c, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+				n += c
+			}
+		}
+	}
+	return n
 }
 
 // Children returns the ids of the processes whose parent is pid (nginx's

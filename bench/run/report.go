@@ -89,6 +89,7 @@ func command(o Options) string {
 // point is one sample's figures, with CPU in µs per request.
 type point struct {
 	rps, p50, p99, proxy, upstream, issuer, loadgen float64
+	switches                                        float64 // the proxy's context switches per request
 	errors                                          int
 	hitCount                                        bool
 }
@@ -105,8 +106,12 @@ func figures(x Sample) point {
 		}
 		return v / float64(r.Requests) * 1e6
 	}
+	switches := math.NaN()
+	if v, ok := r.Switches["proxy"]; ok && r.Requests > 0 {
+		switches = v / float64(r.Requests)
+	}
 	return point{rps: r.RPS, p50: r.P50 / 1e3, p99: r.P99 / 1e3, proxy: per("proxy"), upstream: per("upstream"),
-		issuer: per("issuer"), loadgen: per("loadgen"), errors: r.Errors, hitCount: r.HitCount}
+		issuer: per("issuer"), loadgen: per("loadgen"), switches: switches, errors: r.Errors, hitCount: r.HitCount}
 }
 
 // report prints the Markdown for docs/BENCHMARKS.md: the machine, the
@@ -131,14 +136,14 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 		by[key{x.Round, x.C, x.Target}] = figures(x)
 	}
 
-	fmt.Fprintln(out, "| target | c | rps | × bare | p50 ms | p99 ms | p99 − bare ms | proxy CPU µs/req | − bare µs | upstream CPU µs/req | errors |")
-	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(out, "| target | c | rps | × bare | p50 ms | p99 ms | p99 − bare ms | proxy CPU µs/req | − bare µs | proxy switches/req | upstream CPU µs/req | errors |")
+	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	var issuerCPU []float64
 	loadgenCPU := map[int][]float64{}
 	hit := 0
 	for _, c := range s.opts.Concurrency {
 		for _, n := range names {
-			var rps, ratio, p50, p99, dp99, proxy, dproxy, up []float64
+			var rps, ratio, p50, p99, dp99, proxy, dproxy, switches, up []float64
 			errs := 0
 			for r := 1; r <= s.opts.Rounds; r++ {
 				p, ok := by[key{r, c, n}]
@@ -149,6 +154,7 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 				rps, ratio = append(rps, p.rps), append(ratio, p.rps/b.rps)
 				p50, p99, dp99 = append(p50, p.p50), append(p99, p.p99), append(dp99, p.p99-b.p99)
 				proxy, dproxy = append(proxy, p.proxy), append(dproxy, p.proxy-b.proxy)
+				switches = append(switches, p.switches)
 				up = append(up, p.upstream)
 				errs += p.errors
 				loadgenCPU[c] = append(loadgenCPU[c], p.loadgen)
@@ -162,18 +168,19 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 			if len(rps) == 0 {
 				continue
 			}
-			proxyCol, dproxyCol := "—", "—"
+			proxyCol, dproxyCol, switchCol := "—", "—", "—"
 			if n != "upstream" {
 				proxyCol, dproxyCol = fmt.Sprintf("%.1f", median(proxy)), fmt.Sprintf("%+.1f", median(dproxy))
+				switchCol = fmt.Sprintf("%.2f", median(switches))
 			}
-			fmt.Fprintf(out, "| %s | %d | %.0f | %s | %.3f | %.3f | %+.3f | %s | %s | %.1f | %d |\n",
+			fmt.Fprintf(out, "| %s | %d | %.0f | %s | %.3f | %.3f | %+.3f | %s | %s | %s | %.1f | %d |\n",
 				n, c, median(rps), ratioCol(ratio), median(p50), median(p99), median(dp99),
-				proxyCol, dproxyCol, median(up), errs)
+				proxyCol, dproxyCol, switchCol, median(up), errs)
 		}
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "Medians over %d round(s); × bare and the differences are taken within each round against `%s`, then their median (range over rounds in brackets). ", s.opts.Rounds, baseline)
-	fmt.Fprintln(out, "CPU is utime+stime from /proc/PID/stat of the proxy's processes (nginx: master and workers; nginx-auth: nginx and the adapter) and, separately, of the upstream, over the measured window, divided by the requests answered in it.")
+	fmt.Fprintln(out, "CPU is utime+stime from /proc/PID/stat of the proxy's processes (nginx: master and workers; nginx-auth: nginx and the adapter) and, separately, of the upstream, over the measured window, divided by the requests answered in it. Switches are the proxy's context switches (voluntary and not, all threads, from /proc/PID/task/*/status) per request: a count that the machine's other work hardly moves, and what a thread woken per request shows up in.")
 	fmt.Fprintln(out)
 	for _, n := range names {
 		fmt.Fprintf(out, "- `%s`: %s\n", n, targetDesc[n])
