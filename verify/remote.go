@@ -17,6 +17,9 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/internal/guidpack"
 )
 
 // RemoteConfig configures a Remote verifier. Only UserinfoURL is required.
@@ -88,14 +91,18 @@ type remoteEntry struct {
 // a cached identity is one allocation, not six.
 type packedIdentity struct {
 	data string
-	lens [4]uint16 // UserID, Name, PhoneNumber, PictureURL; ActionPackageID is the rest
+	lens [5]uint16 // UserID, Name, PhoneNumber, PictureURL, ConversationID (see guidpack); ActionPackageID is the rest
 	exp  int64     // ExpiresAt, Unix seconds (0: none)
 }
 
 // packIdentity packs id; ok is false if a field is too long to pack (the
 // issuer bounds every field far below), and such an answer is not cached.
 func packIdentity(id *Identity) (packedIdentity, bool) {
-	fs := [...]string{id.UserID, id.Name, id.PhoneNumber, id.PictureURL}
+	conv, cn, ok := guidpack.Pack(id.ConversationID)
+	if !ok {
+		return packedIdentity{}, false
+	}
+	fs := [...]string{id.UserID, id.Name, id.PhoneNumber, id.PictureURL, conv}
 	var p packedIdentity
 	n := len(id.ActionPackageID)
 	for i, f := range fs {
@@ -105,6 +112,7 @@ func packIdentity(id *Identity) (packedIdentity, bool) {
 		p.lens[i] = uint16(len(f))
 		n += len(f)
 	}
+	p.lens[4] = cn
 	b := make([]byte, 0, n)
 	for _, f := range fs {
 		b = append(b, f...)
@@ -118,12 +126,17 @@ func packIdentity(id *Identity) (packedIdentity, bool) {
 
 // identity unpacks p into a new Identity whose strings share p's.
 func (p packedIdentity) identity() *Identity {
-	var fs [4]string
+	var fs [5]string
 	d := p.data
 	for i, n := range p.lens {
-		fs[i], d = d[:n], d[n:]
+		l := int(n)
+		if i == 4 {
+			l = guidpack.Len(n)
+		}
+		fs[i], d = d[:l], d[l:]
 	}
-	id := &Identity{UserID: fs[0], Name: fs[1], PhoneNumber: fs[2], PictureURL: fs[3], ActionPackageID: d}
+	id := &Identity{UserID: fs[0], Name: fs[1], PhoneNumber: fs[2], PictureURL: fs[3],
+		ConversationID: guidpack.Unpack(fs[4], p.lens[4]), ActionPackageID: d}
 	if p.exp != 0 {
 		id.ExpiresAt = time.Unix(p.exp, 0).UTC()
 	}
@@ -276,6 +289,15 @@ func (r *Remote) ask(ctx context.Context, token string) (remoteEntry, error) {
 		var id Identity
 		if err := json.Unmarshal(body, &id); err != nil || id.UserID == "" || id.ActionPackageID == "" {
 			return remoteEntry{}, rejection(ErrUnavailable, errors.New("the issuer's answer is not an identity"))
+		}
+		// cardgate's issuer names the token's conversation in a header,
+		// the body being Kaizala's five fields; Kaizala sends none.
+		switch conv := res.Header.Values(cardgate.ConversationHeader); len(conv) {
+		case 0:
+		case 1:
+			id.ConversationID = conv[0]
+		default:
+			return remoteEntry{}, rejection(ErrUnavailable, fmt.Errorf("the issuer's answer has %d %s headers", len(conv), cardgate.ConversationHeader))
 		}
 		until := now.Add(r.cfg.TTL)
 		if exp, ok := unverifiedExpiry(token); ok {
