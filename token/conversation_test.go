@@ -101,3 +101,15 @@ func TestVerifyConversationClaim(t *testing.T) {
 		t.Error("accepted a numeric conv claim")
 	}
 }
+
+// BenchmarkMintInConversation is BenchmarkMint for a token that names a
+// conversation.
+func BenchmarkMintInConversation(b *testing.B) {
+	f := newFixture(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := f.signer.MintIn(testUser, testPkg, testConversation); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
