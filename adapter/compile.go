@@ -51,6 +51,9 @@ type route struct {
 	anyPackage bool
 	packages   map[string]bool
 	users      map[string]bool
+	// conversations, when not empty, are the conversations a token must
+	// have been minted in.
+	conversations map[string]bool
 
 	target          *url.URL
 	basePath        string
@@ -67,7 +70,7 @@ type route struct {
 	userKey    string // rate-limit key prefixes
 	packageKey string
 
-	userHeader, packageHeader, nameHeader string
+	userHeader, packageHeader, nameHeader, conversationHeader string
 	// drop holds, canonically, the headers deleted from every upstream
 	// request besides those dropRequestHeader finds by their form: the
 	// token headers, the identity headers, the credential's header and
@@ -193,6 +196,12 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 	for _, id := range r.Policy.Users {
 		rt.users[id] = true
 	}
+	if len(r.Policy.Conversations) > 0 {
+		rt.conversations = make(map[string]bool, len(r.Policy.Conversations))
+		for _, id := range r.Policy.Conversations {
+			rt.conversations[id] = true
+		}
+	}
 
 	target, _ := url.Parse(r.Upstream.URL) // validated
 	rt.target = target
@@ -214,11 +223,12 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 	rt.userHeader = canonical(ih.UserID)
 	rt.packageHeader = canonical(ih.PackageID)
 	rt.nameHeader = canonical(ih.UserName)
+	rt.conversationHeader = canonical(ih.ConversationID)
 	remove := make(map[string]bool, len(routingHeaders)+8)
 	for h := range routingHeaders {
 		remove[h] = true
 	}
-	for _, h := range []string{rt.userHeader, rt.packageHeader, rt.nameHeader} {
+	for _, h := range []string{rt.userHeader, rt.packageHeader, rt.nameHeader, rt.conversationHeader} {
 		if h != "" {
 			remove[h] = true
 			t.guarded[squash(h)] = true

@@ -148,6 +148,11 @@ type IdentityHeaders struct {
 	// as UTF-8 ("userName"); default none. Never authorize on it: the user
 	// chooses it.
 	UserName string `yaml:"userName"`
+	// ConversationID carries the conversation the card was opened in, for a
+	// token minted in one ("conversationId"); default
+	// X-Cardgate-Conversation-Id. The upstream gets no such header for a
+	// token minted outside a conversation; GET /auth answers it empty.
+	ConversationID string `yaml:"conversationId"`
 }
 
 // Limits bound one route's requests.
@@ -234,8 +239,9 @@ type Route struct {
 }
 
 // Policy says who may call a route. A caller passes when its action package
-// is listed (or Packages is ["*"]) and, if Users is not empty, its user is
-// listed too. Authorization never looks at display names.
+// is listed (or Packages is ["*"]), if Users is not empty its user is listed
+// too, and if Conversations is not empty its token was minted in a listed
+// conversation. Authorization never looks at display names.
 type Policy struct {
 	// Packages are the action package ids allowed ("packages"), required:
 	// ["*"] allows every package explicitly.
@@ -243,6 +249,12 @@ type Policy struct {
 	// Users are the user ids allowed ("users"); empty allows every user of
 	// an allowed package.
 	Users []string `yaml:"users"`
+	// Conversations, when set, are the conversation ids the route is for
+	// ("conversations"): only a token minted for a card opened in one of
+	// them passes (the issuer mints such a token only for a member of the
+	// conversation). Default none: tokens minted in any conversation or
+	// none pass.
+	Conversations []string `yaml:"conversations"`
 }
 
 // Upstream is a route's destination.

@@ -18,7 +18,7 @@ func TestLoadExample(t *testing.T) {
 	if len(cfg.Routes) != 5 || !cfg.Routes[4].WebSocket || cfg.ForwardAuth.From != FromXOriginal || cfg.Routes[0].Upstream.Timeout != 10*time.Second || cfg.Routes[1].Upstream.Timeout != DefaultTimeout {
 		t.Fatalf("routes = %+v", cfg.Routes)
 	}
-	if got := cfg.Routes[1].IdentityHeaders; got.UserID != DefaultUserIDHeader || got.UserName != "X-Crm-User-Name" {
+	if got := cfg.Routes[1].IdentityHeaders; got.UserID != DefaultUserIDHeader || got.UserName != "X-Crm-User-Name" || got.ConversationID != DefaultConversationIDHeader {
 		t.Fatalf("identity headers = %+v", got)
 	}
 	if cfg.Issuer.CacheTTL != 3*time.Second {
@@ -40,7 +40,7 @@ func TestLoadExample(t *testing.T) {
 	}
 	delete(env, "STOCK_TOKEN")
 	err = Check(context.Background(), path, opts)
-	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:95: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
+	if err == nil || !strings.Contains(err.Error(), "adapter.yaml:97: routes[3].credential.token: environment variable STOCK_TOKEN is not set") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -87,6 +87,12 @@ func (a *Adapter) serveForwardAuth(w http.ResponseWriter, r *http.Request, prefi
 	if rt.nameHeader != "" {
 		h.Set(rt.nameHeader, url.PathEscape(id.Name))
 	}
+	if rt.conversationHeader != "" {
+		// Empty for a token minted outside a conversation, not absent: a
+		// proxy that copies only the headers present (Envoy) would leave
+		// the client's copy in place.
+		h.Set(rt.conversationHeader, id.ConversationID)
+	}
 	h.Set("X-Cardgate-Route", rt.name)
 	h.Set("Cache-Control", "no-store")
 	ex.WriteHeader(http.StatusOK)

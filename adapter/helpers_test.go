@@ -51,7 +51,19 @@ func (m mapAuth) Authenticate(_ context.Context, tok string) (*cardgate.Identity
 	return nil, cardgate.Errorf(cardgate.EINVALIDTOKEN, "token is not valid")
 }
 
-var testAuth = mapAuth{"tok-alice": alice, "tok-bob": bob}
+// aliceInGeneral and aliceInSales are alice's tokens minted for card A
+// opened in a conversation.
+var (
+	aliceInGeneral = &cardgate.Identity{UserID: alice.UserID, Name: alice.Name, ActionPackageID: alice.ActionPackageID, ConversationID: general}
+	aliceInSales   = &cardgate.Identity{UserID: alice.UserID, Name: alice.Name, ActionPackageID: alice.ActionPackageID, ConversationID: sales}
+)
+
+const (
+	general = "0b8f6c1e-2d4a-4f3b-8c9d-1e2f3a4b5c6d"
+	sales   = "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d"
+)
+
+var testAuth = mapAuth{"tok-alice": alice, "tok-bob": bob, "tok-alice-general": aliceInGeneral, "tok-alice-sales": aliceInSales}
 
 // seen is what an echo upstream received.
 type seen struct {

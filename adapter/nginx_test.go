@@ -27,6 +27,8 @@ const (
 	nAlice  = "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10"
 	nOrders = "com.contoso.orders"
 	nSurvey = "com.contoso.survey"
+	// nGeneral is a conversation.
+	nGeneral = "0b8f6c1e-2d4a-4f3b-8c9d-1e2f3a4b5c6d"
 )
 
 // serviceAuth authenticates with an in-process Integration Service: the
@@ -219,17 +221,19 @@ routes:
 		t.Errorf("token of another package: %d, want 403", s)
 	}
 	forged := map[string]string{
-		"X-Cardgate-User-Id":     "00000000-0000-4000-8000-000000000000",
-		"X-Cardgate-User-Name":   "Mallory",
-		"X-Cardgate-Route":       "admin",
-		"X_Cardgate_User_Id":     "forged",
-		"x_cardgate_package_id":  "forged",
-		"X-Cardgate_User-Id":     "forged",
-		"x_api_key":              "forged",
-		"X-Forwarded-Host":       "forged.example",
-		"X-Original-URL":         "/admin",
-		"X-HTTP-Method-Override": "DELETE",
-		"X-Forwarded-For":        "6.6.6.6",
+		"X-Cardgate-User-Id":         "00000000-0000-4000-8000-000000000000",
+		"X-Cardgate-User-Name":       "Mallory",
+		"X-Cardgate-Route":           "admin",
+		"X-Cardgate-Conversation-Id": "forged",
+		"X_Cardgate_Conversation_Id": "forged",
+		"X_Cardgate_User_Id":         "forged",
+		"x_cardgate_package_id":      "forged",
+		"X-Cardgate_User-Id":         "forged",
+		"x_api_key":                  "forged",
+		"X-Forwarded-Host":           "forged.example",
+		"X-Original-URL":             "/admin",
+		"X-HTTP-Method-Override":     "DELETE",
+		"X-Forwarded-For":            "6.6.6.6",
 	}
 	if s := get(orders, forged); s != 200 {
 		t.Fatalf("good token: %d, want 200; nginx: %s", s, nginxLog())
@@ -251,6 +255,24 @@ routes:
 	if xff := got.Values("X-Forwarded-For"); len(xff) != 1 || xff[0] != "127.0.0.1" {
 		t.Errorf("X-Forwarded-For %q", xff)
 	}
+	if v, ok := got["X-Cardgate-Conversation-Id"]; ok {
+		t.Errorf("a token minted outside a conversation: the business system got X-Cardgate-Conversation-Id %q", v)
+	}
+	mu.Unlock()
+
+	// A token minted in a conversation: the business system learns the
+	// conversation from the adapter, never from the client.
+	inGeneral, _, err := svc.MintIn(ctx, nAlice, nOrders, nGeneral)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := get(inGeneral, forged); s != 200 {
+		t.Fatalf("token minted in a conversation: %d; nginx: %s", s, nginxLog())
+	}
+	mu.Lock()
+	if v := got.Values("X-Cardgate-Conversation-Id"); len(v) != 1 || v[0] != nGeneral {
+		t.Errorf("token minted in a conversation: the business system got X-Cardgate-Conversation-Id %q, want [%q]", v, nGeneral)
+	}
 	mu.Unlock()
 
 	// The file keeps connections to the business system open (keepalive):
@@ -262,7 +284,7 @@ routes:
 	}
 	mu.Lock()
 	if len(conns) != 1 {
-		t.Errorf("6 requests reached the business system on %d connections, want 1 (keepalive)", len(conns))
+		t.Errorf("7 requests reached the business system on %d connections, want 1 (keepalive)", len(conns))
 	}
 }
 

@@ -114,6 +114,9 @@ func (a *Adapter) admit(t *table, ex *exchange, r *http.Request, w http.Response
 	if !rt.allows(id) {
 		return cardgate.Errorf(cardgate.EFORBIDDEN, "route %s does not allow this action package or user", rt.name)
 	}
+	if err := rt.inConversation(id); err != nil {
+		return err
+	}
 	if readBody { // forward-auth: the proxy in front makes the upgrade
 		if ex.upgrade, err = rt.checkUpgrade(r); err != nil {
 			return err
@@ -167,6 +170,19 @@ func (rt *route) allows(id *cardgate.Identity) bool {
 		return false
 	}
 	return len(rt.users) == 0 || rt.users[id.UserID]
+}
+
+// inConversation applies the route's conversations, if it lists any: the
+// token must have been minted in one of them. The refusal says which case
+// it is, never which conversations the route lists.
+func (rt *route) inConversation(id *cardgate.Identity) error {
+	switch {
+	case len(rt.conversations) == 0 || rt.conversations[id.ConversationID]:
+		return nil
+	case id.ConversationID == "":
+		return cardgate.Errorf(cardgate.EFORBIDDEN, "route %s is only for cards opened in its conversations: this token was minted outside any conversation", rt.name)
+	}
+	return cardgate.Errorf(cardgate.EFORBIDDEN, "route %s is only for cards opened in its conversations: this token names another conversation", rt.name)
 }
 
 // limit applies the route's per-user and per-package rate limits.
@@ -226,10 +242,10 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 		out.URL.RawQuery = rt.target.RawQuery + "&" + out.URL.RawQuery
 	}
 	out.Host = "" // the upstream's own host, never the client's
-	// The values set below share one array (one allocation, not five);
+	// The values set below share one array (one allocation, not six);
 	// each header gets a slice capped at its own value, so that an
 	// append to one never writes into another.
-	var vals [5]string
+	var vals [6]string
 	set := func(i int, k, v string) {
 		vals[i] = v
 		h[k] = vals[i : i+1 : i+1]
@@ -253,6 +269,9 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 	}
 	if rt.nameHeader != "" {
 		set(4, rt.nameHeader, url.PathEscape(id.Name))
+	}
+	if rt.conversationHeader != "" && id.ConversationID != "" {
+		set(5, rt.conversationHeader, id.ConversationID)
 	}
 }
 

@@ -16,21 +16,22 @@ import (
 
 // Defaults.
 const (
-	DefaultListen            = "127.0.0.1:8081"
-	DefaultMaxBodyBytes      = 1 << 20
-	DefaultMaxHeaderBytes    = 64 << 10
-	DefaultReadHeaderTimeout = 10 * time.Second
-	DefaultReadTimeout       = time.Minute
-	DefaultIdleTimeout       = 2 * time.Minute
-	DefaultAuditMaxAge       = 30 * 24 * time.Hour
-	DefaultAuditMaxRecords   = 10_000_000
-	DefaultTokenCacheSize    = 100_000
-	DefaultNegativeCacheSize = 10_000
-	DefaultTimeout           = 30 * time.Second
-	DefaultCORSMaxAge        = 10 * time.Minute
-	DefaultUserIDHeader      = "X-Cardgate-User-Id"
-	DefaultPackageIDHeader   = "X-Cardgate-Package-Id"
-	DefaultRedisKeyPrefix    = "cardgate:rl:"
+	DefaultListen               = "127.0.0.1:8081"
+	DefaultMaxBodyBytes         = 1 << 20
+	DefaultMaxHeaderBytes       = 64 << 10
+	DefaultReadHeaderTimeout    = 10 * time.Second
+	DefaultReadTimeout          = time.Minute
+	DefaultIdleTimeout          = 2 * time.Minute
+	DefaultAuditMaxAge          = 30 * 24 * time.Hour
+	DefaultAuditMaxRecords      = 10_000_000
+	DefaultTokenCacheSize       = 100_000
+	DefaultNegativeCacheSize    = 10_000
+	DefaultTimeout              = 30 * time.Second
+	DefaultCORSMaxAge           = 10 * time.Minute
+	DefaultUserIDHeader         = "X-Cardgate-User-Id"
+	DefaultPackageIDHeader      = "X-Cardgate-Package-Id"
+	DefaultConversationIDHeader = "X-Cardgate-Conversation-Id"
+	DefaultRedisKeyPrefix       = "cardgate:rl:"
 )
 
 var (
@@ -133,6 +134,9 @@ func validate(cfg *Config, p *problems) {
 	if cfg.IdentityHeaders.PackageID == "" {
 		cfg.IdentityHeaders.PackageID = DefaultPackageIDHeader
 	}
+	if cfg.IdentityHeaders.ConversationID == "" {
+		cfg.IdentityHeaders.ConversationID = DefaultConversationIDHeader
+	}
 	checkLimits(p, "limits", &cfg.Limits)
 	if cfg.Limits.MaxBodyBytes == 0 {
 		cfg.Limits.MaxBodyBytes = DefaultMaxBodyBytes
@@ -212,6 +216,13 @@ func validateRoute(p *problems, path string, cfg *Config, r *Route) {
 			p.errf(f, "%s", strings.TrimPrefix(cardgate.ErrorMessage(err), f+": "))
 		}
 	}
+	for i, id := range pol.Conversations {
+		// Conversations have GUIDs, as users do.
+		f := fmt.Sprintf("%s.policy.conversations[%d]", path, i)
+		if err := cardgate.ValidateUserID(f, id); err != nil {
+			p.errf(f, "%s", strings.TrimPrefix(cardgate.ErrorMessage(err), f+": "))
+		}
+	}
 
 	up := &r.Upstream
 	if up.URL == "" {
@@ -255,6 +266,9 @@ func validateRoute(p *problems, path string, cfg *Config, r *Route) {
 	}
 	if ih.UserName == "" {
 		ih.UserName = cfg.IdentityHeaders.UserName
+	}
+	if ih.ConversationID == "" {
+		ih.ConversationID = cfg.IdentityHeaders.ConversationID
 	}
 	if r.Limits == nil {
 		r.Limits = &Limits{}
@@ -356,7 +370,7 @@ func checkRef(p *problems, field, ref string) {
 }
 
 func checkIdentityHeaders(p *problems, path string, ih *IdentityHeaders) {
-	for f, v := range map[string]string{"userId": ih.UserID, "packageId": ih.PackageID, "userName": ih.UserName} {
+	for f, v := range map[string]string{"userId": ih.UserID, "packageId": ih.PackageID, "userName": ih.UserName, "conversationId": ih.ConversationID} {
 		if v != "" {
 			checkHeaderName(p, path+"."+f, v)
 		}

@@ -10,11 +10,14 @@ import (
 )
 
 // Introspection is the RFC 7662 answer. An inactive token gets only
-// {"active": false}: nothing that tells why.
+// {"active": false}: nothing that tells why. An active token's claims keep
+// their names in the token; conv, the conversation, is there only for a
+// token minted in one.
 type Introspection struct {
 	Active          bool   `json:"active"`
 	Subject         string `json:"sub,omitempty"`
 	ActionPackageID string `json:"apid,omitempty"`
+	ConversationID  string `json:"conv,omitempty"`
 	Issuer          string `json:"iss,omitempty"`
 	TokenType       string `json:"token_type,omitempty"`
 	ExpiresAt       int64  `json:"exp,omitempty"`
@@ -70,6 +73,7 @@ func (h *handler) introspect() http.Handler {
 			Active:          true,
 			Subject:         claims.UserID,
 			ActionPackageID: claims.ActionPackageID,
+			ConversationID:  claims.ConversationID,
 			Issuer:          claims.Issuer,
 			TokenType:       token.Type,
 			ExpiresAt:       claims.ExpiresAt.Unix(),

@@ -14,7 +14,8 @@ import (
 // lives until the token expires, at most 300 bytes (it was 700 with
 // pointers to a Claims and an Identity); and, while the token was checked
 // within StateCacheTTL (1 s), its identity's entry too, which expired
-// entries leave as new ones come.
+// entries leave as new ones come. A token minted in a conversation costs
+// no more (its GUID is kept in 16 bytes).
 func TestCheckCacheEntrySize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("mints and checks 5,000 tokens")
@@ -23,9 +24,11 @@ func TestCheckCacheEntrySize(t *testing.T) {
 		name  string
 		ttl   time.Duration
 		limit float64
-	}{{"signature", -1, 300}, {"signature and identity", 0, 550}} {
+		conv  string
+	}{{"signature", -1, 300, ""}, {"signature and identity", 0, 550, ""},
+		{"signature, in a conversation", -1, 300, conversation}, {"signature and identity, in a conversation", 0, 550, conversation}} {
 		t.Run(tc.name, func(t *testing.T) {
-			per := checkedBytes(t, newEnvWith(t, envOptions{quiet: true, stateTTL: tc.ttl}))
+			per := checkedBytes(t, newEnvWith(t, envOptions{quiet: true, stateTTL: tc.ttl}), tc.conv)
 			t.Logf("%.0f bytes per checked token beyond its hash", per)
 			if per > tc.limit {
 				t.Errorf("%.0f bytes per checked token beyond its hash, want at most %.0f", per, tc.limit)
@@ -34,12 +37,12 @@ func TestCheckCacheEntrySize(t *testing.T) {
 	}
 }
 
-func checkedBytes(t *testing.T, e *env) float64 {
+func checkedBytes(t *testing.T, e *env, conv string) float64 {
 	const n = 5_000
 	ctx := context.Background()
 	toks := make([]string, n)
 	for i := range toks {
-		tok, _, err := e.svc.Mint(ctx, alice, ordersPkg)
+		tok, _, err := e.svc.MintIn(ctx, alice, ordersPkg, conv)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/internal/guidpack"
 	"github.com/cardgate/cardgate/keyring"
 	"github.com/cardgate/cardgate/token"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -63,31 +64,38 @@ const DefaultStateCacheTTL = time.Second
 // pointer to a Claims and an Identity cost 700). The issuer is
 // Config.Issuer: the verifier checked it.
 type checkedToken struct {
-	data          string    // user ID, package ID, jti
-	lens          [2]uint16 // of the user and package IDs
+	data          string    // user ID, package ID, conversation ID (see guidpack), jti
+	lens          [3]uint16 // of the user, package and conversation IDs
 	iat, nbf, exp int64     // Unix seconds, as tokens carry them
 }
 
 // packChecked packs c; ok is false if an ID is too long to pack (a token
 // is at most token.MaxLen, far below), and then nothing is cached.
 func packChecked(c *token.Claims) (checkedToken, bool) {
-	if len(c.UserID) > 0xffff || len(c.ActionPackageID) > 0xffff {
+	conv, cn, ok := guidpack.Pack(c.ConversationID)
+	if len(c.UserID) > 0xffff || len(c.ActionPackageID) > 0xffff || !ok {
 		return checkedToken{}, false
 	}
-	return checkedToken{data: c.UserID + c.ActionPackageID + c.ID,
-		lens: [2]uint16{uint16(len(c.UserID)), uint16(len(c.ActionPackageID))},
+	return checkedToken{data: c.UserID + c.ActionPackageID + conv + c.ID,
+		lens: [3]uint16{uint16(len(c.UserID)), uint16(len(c.ActionPackageID)), cn},
 		iat:  c.IssuedAt.Unix(), nbf: c.NotBefore.Unix(), exp: c.ExpiresAt.Unix()}, true
 }
 
 func (e *checkedToken) ids() (user, pkg, jti string) {
 	u, k := int(e.lens[0]), int(e.lens[0])+int(e.lens[1])
-	return e.data[:u], e.data[u:k], e.data[k:]
+	return e.data[:u], e.data[u:k], e.data[k+guidpack.Len(e.lens[2]):]
+}
+
+// conversation returns the token's conversation ID, "" if it has none.
+func (e *checkedToken) conversation() string {
+	k := int(e.lens[0]) + int(e.lens[1])
+	return guidpack.Unpack(e.data[k:k+guidpack.Len(e.lens[2])], e.lens[2])
 }
 
 // claims unpacks the claims, for the issuer iss.
 func (e *checkedToken) claims(iss string) *token.Claims {
 	user, pkg, jti := e.ids()
-	return &token.Claims{Issuer: iss, UserID: user, ActionPackageID: pkg, ID: jti,
+	return &token.Claims{Issuer: iss, UserID: user, ActionPackageID: pkg, ConversationID: e.conversation(), ID: jti,
 		IssuedAt: time.Unix(e.iat, 0).UTC(), NotBefore: time.Unix(e.nbf, 0).UTC(), ExpiresAt: time.Unix(e.exp, 0).UTC()}
 }
 
@@ -115,7 +123,7 @@ func (st *stateEntry) identity(e *checkedToken) *cardgate.Identity {
 	user, pkg, _ := e.ids()
 	n, p := int(st.lens[0]), int(st.lens[0])+int(st.lens[1])
 	return &cardgate.Identity{UserID: user, ActionPackageID: pkg, Name: st.profile[:n], PhoneNumber: st.profile[n:p],
-		PictureURL: st.profile[p:], ExpiresAt: time.Unix(e.exp, 0).UTC()}
+		PictureURL: st.profile[p:], ConversationID: e.conversation(), ExpiresAt: time.Unix(e.exp, 0).UTC()}
 }
 
 // Service enforces the Integration Service's rules over a Store.
@@ -348,24 +356,45 @@ func (s *Service) DeleteClient(ctx context.Context, id string) error {
 	return s.store.DeleteClient(ctx, id)
 }
 
-// Mint returns a fresh token for an enabled user and an enabled package.
+// Mint returns a fresh token for an enabled user and an enabled package,
+// outside any conversation.
 func (s *Service) Mint(ctx context.Context, userID, packageID string) (string, *token.Claims, error) {
+	return s.MintIn(ctx, userID, packageID, "")
+}
+
+// MintIn is Mint for a card opened in a conversation: the token names
+// conversationID in its conv claim, and /v1/users/me, introspection, verify
+// and the adapter pass it on. Only the conversation's form is checked here,
+// not membership: the caller (the card host) must have checked that the
+// user is a member of the conversation, and that the package's card is in
+// it, before calling. An empty conversationID is Mint.
+func (s *Service) MintIn(ctx context.Context, userID, packageID, conversationID string) (string, *token.Claims, error) {
 	if err := cardgate.ValidateUserID("userId", userID); err != nil {
 		return "", nil, err
 	}
 	if err := cardgate.ValidatePackageID("actionPackageId", packageID); err != nil {
 		return "", nil, err
 	}
+	if conversationID != "" {
+		if err := cardgate.ValidateUserID("conversationId", conversationID); err != nil {
+			return "", nil, err // conversations have GUIDs, as users do
+		}
+	}
 	if err := s.mintable(ctx, userID, packageID); err != nil {
 		return "", nil, err
 	}
 	signer := s.keys.Signer()
-	raw, c, err := signer.Mint(userID, packageID)
+	raw, c, err := signer.MintIn(userID, packageID, conversationID)
 	if err != nil {
 		return "", nil, err
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "token minted",
-		slog.String("user", userID), slog.String("package", packageID), slog.String("jti", c.ID), slog.String("kid", signer.KeyID()))
+	if conversationID == "" { // two calls, so the attributes stay off the heap
+		s.log.LogAttrs(ctx, slog.LevelInfo, "token minted",
+			slog.String("user", userID), slog.String("package", packageID), slog.String("jti", c.ID), slog.String("kid", signer.KeyID()))
+	} else {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "token minted", slog.String("user", userID), slog.String("package", packageID),
+			slog.String("conversation", conversationID), slog.String("jti", c.ID), slog.String("kid", signer.KeyID()))
+	}
 	return raw, c, nil
 }
 
@@ -528,6 +557,7 @@ func (s *Service) checkState(ctx context.Context, c *token.Claims) (*cardgate.Id
 		PhoneNumber:     st.User.PhoneNumber,
 		PictureURL:      st.User.PictureURL,
 		ActionPackageID: st.Package.ID,
+		ConversationID:  c.ConversationID,
 		ExpiresAt:       c.ExpiresAt,
 	}, nil
 }

@@ -44,7 +44,10 @@ var errTwoTokens = cardgate.Errorf(cardgate.EINVALIDTOKEN, "two tokens: send one
 var errNoToken = cardgate.Errorf(cardgate.EINVALIDTOKEN, "no token: send it in the accessToken header or as Authorization: Bearer")
 
 // usersMe answers Kaizala's GET /v1/users/me: exactly the five fields of the
-// Identity, for a token that passes every check.
+// Identity, for a token that passes every check. The conversation of a
+// token minted in one goes in cardgate.ConversationHeader, not in the
+// body, so that the body stays Kaizala's and a client of Kaizala's
+// endpoint, which never sends the header, reads no conversation.
 func (h *handler) usersMe() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, err := TokenFrom(r)
@@ -65,6 +68,9 @@ func (h *handler) usersMe() http.Handler {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
+		if id.ConversationID != "" {
+			w.Header().Set(cardgate.ConversationHeader, id.ConversationID)
+		}
 		httpjson.Write(w, http.StatusOK, id)
 	})
 }

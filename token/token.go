@@ -1,7 +1,8 @@
 // Package token mints and checks integration service tokens: compact JWS
 // signed with Ed25519 (alg "EdDSA"), with a "kid" and a "typ" naming the token
 // kind, carrying the claims iss, sub (user id), apid (action package id), iat,
-// nbf, exp and jti. Tokens hold no personal data.
+// nbf, exp and jti, and conv (conversation id) for a token minted for a card
+// opened in a conversation. Tokens hold no personal data.
 //
 // JOSE parsing is go-jose's; this package adds the policy: only EdDSA, only
 // known kids, only our typ and issuer, times checked with a small leeway.
@@ -45,10 +46,13 @@ type Claims struct {
 	Issuer          string
 	UserID          string // sub
 	ActionPackageID string // apid
-	ID              string // jti
-	IssuedAt        time.Time
-	NotBefore       time.Time
-	ExpiresAt       time.Time
+	// ConversationID is the conversation the card was opened in (conv),
+	// "" for a token minted outside any conversation.
+	ConversationID string
+	ID             string // jti
+	IssuedAt       time.Time
+	NotBefore      time.Time
+	ExpiresAt      time.Time
 }
 
 // wire is the JSON form of Claims.
@@ -56,6 +60,7 @@ type wire struct {
 	Issuer          string           `json:"iss"`
 	Subject         string           `json:"sub"`
 	ActionPackageID string           `json:"apid"`
+	ConversationID  string           `json:"conv,omitempty"`
 	ID              string           `json:"jti"`
 	IssuedAt        *jwt.NumericDate `json:"iat"`
 	NotBefore       *jwt.NumericDate `json:"nbf"`
@@ -112,13 +117,23 @@ func NewSigner(kid string, key ed25519.PrivateKey, issuer string, lifetime time.
 // KeyID returns the kid the signer puts in its tokens.
 func (s *Signer) KeyID() string { return s.kid }
 
-// Mint returns a fresh token for a user and an action package.
+// Mint returns a fresh token for a user and an action package, outside any
+// conversation: it has no conv claim.
 func (s *Signer) Mint(userID, packageID string) (string, *Claims, error) {
+	return s.MintIn(userID, packageID, "")
+}
+
+// MintIn returns a fresh token for a user and an action package opened in
+// a conversation, whose id it carries in the conv claim. An empty
+// conversationID makes the token Mint makes. The signer checks nothing:
+// the caller must have made sure the user is a member of the conversation.
+func (s *Signer) MintIn(userID, packageID, conversationID string) (string, *Claims, error) {
 	now := s.now().UTC().Truncate(time.Second)
 	c := &Claims{
 		Issuer:          s.issuer,
 		UserID:          userID,
 		ActionPackageID: packageID,
+		ConversationID:  conversationID,
 		ID:              s.ids.New(),
 		IssuedAt:        now,
 		NotBefore:       now,
@@ -135,9 +150,12 @@ func (s *Signer) Mint(userID, packageID string) (string, *Claims, error) {
 // go-jose's jwt builder writes them (sorted by name), so that a token made
 // by sign is byte for byte the one jwt.Signed would make
 // (TestSignMatchesGoJose); sign costs a third of the CPU, most of the rest
-// being the signature itself.
+// being the signature itself. conv is left out when empty, as wire's is, so
+// a token minted outside a conversation is the one minted before
+// conversations existed.
 type sortedWire struct {
 	ActionPackageID string `json:"apid"`
+	ConversationID  string `json:"conv,omitempty"`
 	Expiry          int64  `json:"exp"`
 	IssuedAt        int64  `json:"iat"`
 	Issuer          string `json:"iss"`
@@ -149,7 +167,7 @@ type sortedWire struct {
 // sign returns the compact JWS of c: header, claims and signature.
 func (s *Signer) sign(c *Claims) (string, error) {
 	payload, err := json.Marshal(sortedWire{
-		ActionPackageID: c.ActionPackageID, Expiry: c.ExpiresAt.Unix(), IssuedAt: c.IssuedAt.Unix(),
+		ActionPackageID: c.ActionPackageID, ConversationID: c.ConversationID, Expiry: c.ExpiresAt.Unix(), IssuedAt: c.IssuedAt.Unix(),
 		Issuer: c.Issuer, ID: c.ID, NotBefore: c.NotBefore.Unix(), Subject: c.UserID,
 	})
 	if err != nil {
@@ -315,6 +333,7 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 		Issuer:          w.Issuer,
 		UserID:          w.Subject,
 		ActionPackageID: w.ActionPackageID,
+		ConversationID:  w.ConversationID,
 		ID:              w.ID,
 		IssuedAt:        w.IssuedAt.Time().UTC(),
 		NotBefore:       w.NotBefore.Time().UTC(),

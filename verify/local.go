@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/internal/guidpack"
 	"github.com/cardgate/cardgate/token"
 	"github.com/go-jose/go-jose/v4"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -73,8 +74,8 @@ const (
 // Local verifies tokens offline: the signature against the issuer's
 // published keys (read every KeyRefreshInterval, and when an unknown kid
 // appears, at most once per keyRefreshEvery), and revocations from the
-// issuer's feed, read in the background. Identities it returns carry UserID, ActionPackageID and
-// ExpiresAt; use Profile for name, phone and picture. Close stops it.
+// issuer's feed, read in the background. Identities it returns carry UserID, ActionPackageID,
+// ConversationID and ExpiresAt; use Profile for name, phone and picture. Close stops it.
 type Local struct {
 	cfg      LocalConfig
 	client   *http.Client
@@ -221,11 +222,11 @@ func (l *Local) Verify(ctx context.Context, raw string) (*Identity, error) {
 			l.checked.Add(key, p)
 		}
 	}
-	user, pkg, jti := p.fields()
+	user, pkg, conv, jti := p.fields()
 	if l.revoked(user, pkg, jti, time.Unix(p.iat, 0)) {
 		return nil, rejection(ErrRevoked, nil)
 	}
-	return &Identity{UserID: user, ActionPackageID: pkg, ExpiresAt: time.Unix(p.exp, 0).UTC()}, nil
+	return &Identity{UserID: user, ActionPackageID: pkg, ConversationID: conv, ExpiresAt: time.Unix(p.exp, 0).UTC()}, nil
 }
 
 // packedClaims is what Local keeps of a verified token: the claims that
@@ -233,9 +234,9 @@ func (l *Local) Verify(ctx context.Context, raw string) (*Identity, error) {
 // bytes an entry with the cache's own, TestLocalCacheEntrySize). Tokens
 // carry whole seconds.
 type packedClaims struct {
-	data     string // user ID, package ID, jti
-	lens     [2]uint16
-	iat, exp int64 // Unix seconds
+	data     string    // user ID, package ID, conversation ID (see guidpack), jti
+	lens     [3]uint16 // of the user, package and conversation IDs
+	iat, exp int64     // Unix seconds
 }
 
 func newClaimsCache(size int) (*lru.Cache[[sha256.Size]byte, packedClaims], error) {
@@ -244,14 +245,17 @@ func newClaimsCache(size int) (*lru.Cache[[sha256.Size]byte, packedClaims], erro
 
 func packClaims(c *token.Claims) packedClaims {
 	// The verifier bounds a token to token.MaxLen, so each field fits.
-	return packedClaims{data: c.UserID + c.ActionPackageID + c.ID,
-		lens: [2]uint16{uint16(len(c.UserID)), uint16(len(c.ActionPackageID))},
+	conv, cn, _ := guidpack.Pack(c.ConversationID)
+	return packedClaims{data: c.UserID + c.ActionPackageID + conv + c.ID,
+		lens: [3]uint16{uint16(len(c.UserID)), uint16(len(c.ActionPackageID)), cn},
 		iat:  c.IssuedAt.Unix(), exp: c.ExpiresAt.Unix()}
 }
 
-func (p packedClaims) fields() (user, pkg, jti string) {
-	u, k := int(p.lens[0]), int(p.lens[0])+int(p.lens[1])
-	return p.data[:u], p.data[u:k], p.data[k:]
+func (p packedClaims) fields() (user, pkg, conv, jti string) {
+	u := int(p.lens[0])
+	k := u + int(p.lens[1])
+	c := k + guidpack.Len(p.lens[2])
+	return p.data[:u], p.data[u:k], guidpack.Unpack(p.data[k:c], p.lens[2]), p.data[c:]
 }
 
 func (l *Local) revoked(user, pkg, jti string, issuedAt time.Time) bool {

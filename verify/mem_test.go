@@ -28,51 +28,61 @@ func heapPerEntry(t *testing.T, n int, add func(i int, key [sha256.Size]byte)) f
 	return float64(after.HeapAlloc-before.HeapAlloc)/float64(n) - sha256.Size
 }
 
+// testConversation is a conversation ID, as the issuer mints them.
+const testConversation = "0b8f6c1e-2d4a-4f3b-8c9d-1e2f3a4b5c6d"
+
+// TestRemoteCacheEntrySize: a cached identity costs at most 300 bytes
+// beyond its hash, with a conversation or without.
 func TestRemoteCacheEntrySize(t *testing.T) {
-	const n = 50_000
-	r, err := NewRemote(RemoteConfig{UserinfoURL: "http://127.0.0.1:1/v1/users/me", CacheSize: n})
-	if err != nil {
-		t.Fatal(err)
-	}
-	until := time.Now().Add(time.Hour)
-	answer := []byte(`{"id":"6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10","name":"Alice Example","phoneNumber":"+14155550101","actionPackageId":"com.contoso.orders"}`)
-	per := heapPerEntry(t, n, func(i int, key [sha256.Size]byte) {
-		// As ask makes an entry from the issuer's answer.
-		var id Identity
-		if err := json.Unmarshal(answer, &id); err != nil {
+	for _, conv := range []string{"", testConversation} {
+		const n = 50_000
+		r, err := NewRemote(RemoteConfig{UserinfoURL: "http://127.0.0.1:1/v1/users/me", CacheSize: n})
+		if err != nil {
 			t.Fatal(err)
 		}
-		id.ExpiresAt = until
-		p, ok := packIdentity(&id)
-		if !ok {
-			t.Fatal("not packed")
+		until := time.Now().Add(time.Hour)
+		answer := []byte(`{"id":"6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10","name":"Alice Example","phoneNumber":"+14155550101","actionPackageId":"com.contoso.orders"}`)
+		per := heapPerEntry(t, n, func(i int, key [sha256.Size]byte) {
+			// As ask makes an entry from the issuer's answer.
+			var id Identity
+			if err := json.Unmarshal(answer, &id); err != nil {
+				t.Fatal(err)
+			}
+			id.ConversationID = string([]byte(conv)) // from the header, its own allocation
+			id.ExpiresAt = until
+			p, ok := packIdentity(&id)
+			if !ok {
+				t.Fatal("not packed")
+			}
+			r.cache.Add(key, remoteEntry{id: p, until: until.UnixNano()})
+		})
+		t.Logf("conversation %q: %.0f bytes per cached identity beyond its hash", conv, per)
+		if per > 300 {
+			t.Errorf("conversation %q: %.0f bytes per cached identity beyond its hash, want at most 300", conv, per)
 		}
-		r.cache.Add(key, remoteEntry{id: p, until: until.UnixNano()})
-	})
-	t.Logf("%.0f bytes per cached identity beyond its hash", per)
-	if per > 300 {
-		t.Errorf("%.0f bytes per cached identity beyond its hash, want at most 300", per)
+		runtime.KeepAlive(r)
 	}
-	runtime.KeepAlive(r)
 }
 
 func TestLocalCacheEntrySize(t *testing.T) {
 	const n = 50_000
-	cache, err := newClaimsCache(n)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().Truncate(time.Second)
-	per := heapPerEntry(t, n, func(i int, key [sha256.Size]byte) {
-		// As the verifier makes claims: each string its own allocation.
-		c := &token.Claims{Issuer: string([]byte("https://id.example.com")), UserID: string([]byte("6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10")),
-			ActionPackageID: string([]byte("com.contoso.orders")), ID: string([]byte("u8J3kq0bX2mZr5TtYw1v9A")),
-			IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(30 * time.Minute)}
-		cache.Add(key, packClaims(c))
-	})
-	t.Logf("%.0f bytes per cached token beyond its hash", per)
-	if per > 300 {
-		t.Errorf("%.0f bytes per cached token beyond its hash, want at most 300", per)
+	for _, conv := range []string{"", testConversation} {
+		cache, err := newClaimsCache(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		per := heapPerEntry(t, n, func(i int, key [sha256.Size]byte) {
+			// As the verifier makes claims: each string its own allocation.
+			c := &token.Claims{Issuer: string([]byte("https://id.example.com")), UserID: string([]byte("6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10")),
+				ActionPackageID: string([]byte("com.contoso.orders")), ConversationID: string([]byte(conv)), ID: string([]byte("u8J3kq0bX2mZr5TtYw1v9A")),
+				IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(30 * time.Minute)}
+			cache.Add(key, packClaims(c))
+		})
+		t.Logf("conversation %q: %.0f bytes per cached token beyond its hash", conv, per)
+		if per > 300 {
+			t.Errorf("conversation %q: %.0f bytes per cached token beyond its hash, want at most 300", conv, per)
+		}
+		runtime.KeepAlive(cache)
 	}
-	runtime.KeepAlive(cache)
 }

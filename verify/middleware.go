@@ -26,11 +26,12 @@ func IdentityFrom(ctx context.Context) (*Identity, bool) {
 type Option func(*options)
 
 type options struct {
-	packages  []string
-	users     []string
-	allow     []func(*Identity) bool
-	bodyField string
-	maxBody   int64
+	packages      []string
+	users         []string
+	conversations []string
+	allow         []func(*Identity) bool
+	bodyField     string
+	maxBody       int64
 }
 
 // AllowPackages admits only tokens of these action packages.
@@ -41,6 +42,15 @@ func AllowPackages(ids ...string) Option {
 // AllowUsers admits only these users.
 func AllowUsers(ids ...string) Option {
 	return func(o *options) { o.users = append(o.users, ids...) }
+}
+
+// AllowConversations admits only tokens minted for a card opened in one of
+// these conversations: the issuer mints one only for a member of the
+// conversation, so the service knows the caller was a member when the
+// token was minted (up to its 30 minutes ago). A token minted outside any
+// conversation is refused.
+func AllowConversations(ids ...string) Option {
+	return func(o *options) { o.conversations = append(o.conversations, ids...) }
 }
 
 // Allow admits only identities for which f returns true. Decide on
@@ -90,8 +100,8 @@ func Middleware(v Verifier, opts ...Option) func(http.Handler) http.Handler {
 				httpjson.Error(w, err)
 				return
 			}
-			if !o.admits(id) {
-				httpjson.Error(w, cardgate.Errorf(cardgate.EFORBIDDEN, "this card or user may not call this service"))
+			if err := o.admits(id); err != nil {
+				httpjson.Error(w, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
@@ -99,19 +109,34 @@ func Middleware(v Verifier, opts ...Option) func(http.Handler) http.Handler {
 	}
 }
 
-func (o *options) admits(id *Identity) bool {
+var (
+	errNotAllowed      = cardgate.Errorf(cardgate.EFORBIDDEN, "this card or user may not call this service")
+	errNoConversation  = cardgate.Errorf(cardgate.EFORBIDDEN, "this service is only for cards opened in its conversations: this token was minted outside any conversation")
+	errConversationOut = cardgate.Errorf(cardgate.EFORBIDDEN, "this service is only for cards opened in its conversations: this token names another")
+)
+
+// admits applies the policy; the error is the 403 to answer.
+func (o *options) admits(id *Identity) error {
 	if len(o.packages) > 0 && !slices.Contains(o.packages, id.ActionPackageID) {
-		return false
+		return errNotAllowed
 	}
 	if len(o.users) > 0 && !slices.Contains(o.users, id.UserID) {
-		return false
+		return errNotAllowed
+	}
+	if len(o.conversations) > 0 {
+		switch {
+		case id.ConversationID == "":
+			return errNoConversation
+		case !slices.Contains(o.conversations, id.ConversationID):
+			return errConversationOut
+		}
 	}
 	for _, f := range o.allow {
 		if !f(id) {
-			return false
+			return errNotAllowed
 		}
 	}
-	return true
+	return nil
 }
 
 var (

@@ -17,6 +17,9 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/internal/guidpack"
 )
 
 // RemoteConfig configures a Remote verifier. Only UserinfoURL is required.
@@ -85,19 +88,35 @@ type remoteEntry struct {
 }
 
 // packedIdentity is an Identity in one string, its fields' lengths apart:
-// a cached identity is one allocation, not six.
+// a cached identity is one allocation, not six. The conversation ID (see
+// guidpack) follows the package ID, and the string's last byte says how
+// long it is, so that an identity without one costs a byte, not two more
+// lengths that would push every entry into a larger size class.
 type packedIdentity struct {
 	data string
-	lens [4]uint16 // UserID, Name, PhoneNumber, PictureURL; ActionPackageID is the rest
+	lens [4]uint16 // UserID, Name, PhoneNumber, PictureURL; then ActionPackageID, ConversationID, its length
 	exp  int64     // ExpiresAt, Unix seconds (0: none)
 }
+
+// convPacked is the last byte of a packedIdentity's data for a
+// conversation ID packed into 16 bytes; any other value is the length of
+// one kept as it is.
+const convPacked = 0xff
 
 // packIdentity packs id; ok is false if a field is too long to pack (the
 // issuer bounds every field far below), and such an answer is not cached.
 func packIdentity(id *Identity) (packedIdentity, bool) {
+	conv, cn, ok := guidpack.Pack(id.ConversationID)
+	tail := byte(len(conv))
+	switch {
+	case !ok || (cn&guidpack.Flag == 0 && len(conv) >= convPacked):
+		return packedIdentity{}, false
+	case cn&guidpack.Flag != 0:
+		tail = convPacked
+	}
 	fs := [...]string{id.UserID, id.Name, id.PhoneNumber, id.PictureURL}
 	var p packedIdentity
-	n := len(id.ActionPackageID)
+	n := len(id.ActionPackageID) + len(conv) + 1
 	for i, f := range fs {
 		if len(f) > 0xffff {
 			return packedIdentity{}, false
@@ -109,7 +128,8 @@ func packIdentity(id *Identity) (packedIdentity, bool) {
 	for _, f := range fs {
 		b = append(b, f...)
 	}
-	p.data = string(append(b, id.ActionPackageID...))
+	b = append(append(b, id.ActionPackageID...), conv...)
+	p.data = string(append(b, tail))
 	if !id.ExpiresAt.IsZero() {
 		p.exp = id.ExpiresAt.Unix()
 	}
@@ -119,11 +139,17 @@ func packIdentity(id *Identity) (packedIdentity, bool) {
 // identity unpacks p into a new Identity whose strings share p's.
 func (p packedIdentity) identity() *Identity {
 	var fs [4]string
-	d := p.data
+	d := p.data[:len(p.data)-1]
+	cl, cn := int(p.data[len(p.data)-1]), uint16(p.data[len(p.data)-1])
+	if cn == convPacked {
+		cl, cn = 16, 16|guidpack.Flag
+	}
+	conv := guidpack.Unpack(d[len(d)-cl:], cn)
+	d = d[:len(d)-cl]
 	for i, n := range p.lens {
 		fs[i], d = d[:n], d[n:]
 	}
-	id := &Identity{UserID: fs[0], Name: fs[1], PhoneNumber: fs[2], PictureURL: fs[3], ActionPackageID: d}
+	id := &Identity{UserID: fs[0], Name: fs[1], PhoneNumber: fs[2], PictureURL: fs[3], ActionPackageID: d, ConversationID: conv}
 	if p.exp != 0 {
 		id.ExpiresAt = time.Unix(p.exp, 0).UTC()
 	}
@@ -276,6 +302,15 @@ func (r *Remote) ask(ctx context.Context, token string) (remoteEntry, error) {
 		var id Identity
 		if err := json.Unmarshal(body, &id); err != nil || id.UserID == "" || id.ActionPackageID == "" {
 			return remoteEntry{}, rejection(ErrUnavailable, errors.New("the issuer's answer is not an identity"))
+		}
+		// cardgate's issuer names the token's conversation in a header,
+		// the body being Kaizala's five fields; Kaizala sends none.
+		switch conv := res.Header.Values(cardgate.ConversationHeader); len(conv) {
+		case 0:
+		case 1:
+			id.ConversationID = conv[0]
+		default:
+			return remoteEntry{}, rejection(ErrUnavailable, fmt.Errorf("the issuer's answer has %d %s headers", len(conv), cardgate.ConversationHeader))
 		}
 		until := now.Add(r.cfg.TTL)
 		if exp, ok := unverifiedExpiry(token); ok {

@@ -25,7 +25,8 @@ import (
 )
 
 // Identity is who a token stands for: UserID, Name, PhoneNumber,
-// PictureURL, ActionPackageID and ExpiresAt.
+// PictureURL, ActionPackageID, ExpiresAt, and ConversationID for a token
+// minted for a card opened in a conversation ("" otherwise).
 type Identity = cardgate.Identity
 
 // Verifier turns a token into an Identity. Errors wrap one of ErrInvalid,
