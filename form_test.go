@@ -156,3 +156,30 @@ func TestFormJSON(t *testing.T) {
 		t.Fatalf("unknown type: %v", err)
 	}
 }
+
+func TestConversationValidate(t *testing.T) {
+	c := &cardgate.Conversation{ID: " {3D0C5E2A-8F6B-4A1D-9C7E-5B2A4F6D8E10} ", Title: "  Field team "}
+	c.Normalize()
+	if c.ID != "3d0c5e2a-8f6b-4a1d-9c7e-5b2a4f6d8e10" || c.Title != "Field team" || c.Validate() != nil {
+		t.Fatalf("normalized = %+v, %v", c, c.Validate())
+	}
+	for field, bad := range map[string]*cardgate.Conversation{
+		"id:":    {ID: "team", Title: "T"},
+		"title:": {ID: c.ID, Title: strings.Repeat("t", 129)},
+	} {
+		if err := bad.Validate(); !strings.HasPrefix(cardgate.ErrorMessage(err), field) {
+			t.Errorf("%+v: %v, want an error naming %s", bad, err, field)
+		}
+	}
+	if err := (&cardgate.Conversation{ID: c.ID}).Validate(); cardgate.ErrorMessage(err) != "title: must not be empty" {
+		t.Errorf("no title: %v", err)
+	}
+	m := &cardgate.Member{ConversationID: c.ID, UserID: "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10", Role: "owner"}
+	if err := m.Validate(); cardgate.ErrorMessage(err) != "role: must be admin or member" {
+		t.Errorf("bad role: %v", err)
+	}
+	m.Role, m.UserID = cardgate.MemberAdmin, "bob"
+	if err := m.Validate(); !strings.HasPrefix(cardgate.ErrorMessage(err), "userId:") {
+		t.Errorf("bad user: %v", err)
+	}
+}
