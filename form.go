@@ -328,6 +328,16 @@ func (f *Form) CanRespond(m *Member, now time.Time) error {
 	return nil
 }
 
+// CanSee says whether m (nil: not a member) may see the form itself and
+// their own responses to it: nil for a member of its conversation, else
+// an EFORBIDDEN error.
+func (f *Form) CanSee(m *Member) error {
+	if m == nil || m.ConversationID != f.ConversationID {
+		return Errorf(EFORBIDDEN, "only the conversation's members may see this form")
+	}
+	return nil
+}
+
 // CanSeeResults says whether m (nil: not a member) may see f's responses
 // and summaries: nil if so, else an EFORBIDDEN error. Only members ever
 // see them; beyond that, the form's Visibility decides: everyone, only
@@ -458,26 +468,6 @@ func (q *Question) SelectedOptions(a string) ([]int, error) {
 		if !slices.Contains(out, int(n)) {
 			out = append(out, int(n))
 		}
-	}
-	return out, nil
-}
-
-// DecodeAnswers reads answers written by encoding/json from a
-// map[int]string ({"0":"1","2":"[0,2]"}), as the stores keep them. It
-// decodes string keys and converts them, which takes half the time of
-// decoding into map[int]string: a summary reads every response.
-func DecodeAnswers(b []byte) (map[int]string, error) {
-	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	out := make(map[int]string, len(m))
-	for k, v := range m {
-		n, err := strconv.Atoi(k)
-		if err != nil {
-			return nil, fmt.Errorf("answers: key %q is not a question ID", k)
-		}
-		out[n] = v
 	}
 	return out, nil
 }

@@ -104,7 +104,7 @@ func benchForms(b *testing.B, s cardgate.Store) {
 }
 
 // benchRounds is how many times the three benchmarks run, in turn.
-const benchRounds = 3
+const benchRounds = 5
 
 func benchRound(b *testing.B, s cardgate.Store, f, summarised *cardgate.Form, users []string, answers map[int]string, now time.Time) {
 	ctx := b.Context()

@@ -38,6 +38,16 @@ func CanRespond(ctx context.Context, s Members, userID string, f *cardgate.Form,
 	return f.CanRespond(m, now)
 }
 
+// CanSee says whether userID may see f and their own responses to it
+// (getFormAsync, getMyFormResponsesAsync): members only.
+func CanSee(ctx context.Context, s Members, userID string, f *cardgate.Form) error {
+	m, err := member(ctx, s, userID, f)
+	if err != nil {
+		return err
+	}
+	return f.CanSee(m)
+}
+
 // CanSeeResults says whether userID may see f's summaries and everyone's
 // responses (shouldSeeFormSummaryAsync): nil, or an EFORBIDDEN error.
 func CanSeeResults(ctx context.Context, s Members, userID string, f *cardgate.Form) error {
@@ -161,6 +171,9 @@ func Respond(ctx context.Context, s ResponseStore, f *cardgate.Form, sub Submiss
 			return nil, err
 		}
 		if err := s.AddResponse(ctx, r); err != nil {
+			if cardgate.ErrorCode(err) == cardgate.ECONFLICT && !f.SeveralPerUser && !f.ResponsesEditable {
+				return nil, cardgate.Errorf(cardgate.ECONFLICT, "you have responded to this form already, and its responses cannot be changed")
+			}
 			return nil, err
 		}
 		return r, nil

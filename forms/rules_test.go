@@ -106,6 +106,14 @@ func TestRespondOnePerUser(t *testing.T) {
 	if cardgate.ErrorCode(err) != cardgate.EFORBIDDEN {
 		t.Fatalf("a non-member: %v", err)
 	}
+	locked := testForm(false, false)
+	locked.ID, locked.ResponsesEditable = "f0000000-0000-4000-8000-000000000009", false
+	must(t, db.CreateForm(ctx, locked))
+	must2(t)(forms.Respond(ctx, db, locked, forms.Submission{UserID: bob, Answers: map[int]string{0: "1"}}, r2, now))
+	_, err = forms.Respond(ctx, db, locked, forms.Submission{UserID: bob, Answers: map[int]string{0: "0"}}, r3, now)
+	if cardgate.ErrorCode(err) != cardgate.ECONFLICT || !strings.Contains(cardgate.ErrorMessage(err), "its responses cannot be changed") {
+		t.Fatalf("a second response to a form whose responses cannot be edited: %v", err)
+	}
 	_, err = forms.Respond(ctx, db, f, forms.Submission{UserID: alice, Answers: map[int]string{0: "7"}}, r3, now)
 	if cardgate.ErrorCode(err) != cardgate.EINVALID || !strings.Contains(cardgate.ErrorMessage(err), "questionToAnswerMap.0: must be the ID of one of the question's 2 options") {
 		t.Fatalf("an answer that is no option: %v", err)
@@ -157,6 +165,9 @@ func TestRuleChecks(t *testing.T) {
 	}{{alice, true, true}, {bob, true, false}, {carol, false, false}} {
 		if err := forms.CanRespond(ctx, db, tc.user, f, now); (err == nil) != tc.respond {
 			t.Errorf("CanRespond(%s) = %v", tc.user[:4], err)
+		}
+		if err := forms.CanSee(ctx, db, tc.user, f); (err == nil) != tc.respond {
+			t.Errorf("CanSee(%s) = %v", tc.user[:4], err)
 		}
 		if err := forms.CanSeeResults(ctx, db, tc.user, f); (err == nil) != tc.sees {
 			t.Errorf("CanSeeResults(%s) = %v", tc.user[:4], err)

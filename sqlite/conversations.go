@@ -384,11 +384,9 @@ func scanResponse(row scanner) (*cardgate.FormResponse, error) {
 	if err := row.Scan(&r.ID, &r.FormID, &r.UserID, &answers, &r.Anonymous, &r.Edits, &cat, &uat); err != nil {
 		return nil, err
 	}
-	a, err := cardgate.DecodeAnswers([]byte(answers))
-	if err != nil {
+	if err := json.Unmarshal([]byte(answers), &r.Answers); err != nil {
 		return nil, fmt.Errorf("response %s: answers: %w", r.ID, err)
 	}
-	r.Answers = a
 	r.CreatedAt, r.UpdatedAt = fromMicros(cat), fromMicros(uat)
 	return &r, nil
 }
