@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -442,3 +443,59 @@ func CheckConversationsAfterUpgrade(t *testing.T, s cardgate.Store) {
 // UpgradeUser is the user CheckConversationsAfterUpgrade expects the store
 // to hold from before the upgrade.
 func UpgradeUser() *cardgate.User { return user(u1) }
+
+// testRemovalStopsResponses: a user responds over and over from several
+// goroutines while they are removed from the conversation. Every response
+// that began after RemoveMember returned is refused, and every response
+// that was accepted is stored.
+func testRemovalStopsResponses(t *testing.T, s cardgate.Store) {
+	ctx := t.Context()
+	conversationWorld(t, s)
+	f := form(f1)
+	f.SeveralPerUser = true
+	mustOK(t, s.CreateForm(ctx, f))
+	at := t0.Add(time.Hour)
+
+	var (
+		removed  atomic.Bool
+		accepted atomic.Int64
+		next     atomic.Int64
+		wg       sync.WaitGroup
+	)
+	firstIn := make(chan struct{})
+	var once sync.Once
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				after := removed.Load()
+				err := s.AddResponse(ctx, response(int(next.Add(1)), f1, u2, at))
+				switch {
+				case err == nil && after:
+					t.Errorf("a response begun after the removal was stored")
+					return
+				case err == nil:
+					accepted.Add(1)
+					once.Do(func() { close(firstIn) })
+				case cardgate.ErrorCode(err) == cardgate.EFORBIDDEN:
+					if after {
+						return
+					}
+				default:
+					t.Errorf("AddResponse: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	<-firstIn
+	mustOK(t, s.RemoveMember(ctx, c1, u2))
+	removed.Store(true)
+	wg.Wait()
+	rs, err := s.UserResponses(ctx, f1, u2)
+	mustOK(t, err)
+	if int64(len(rs)) != accepted.Load() {
+		t.Fatalf("%d responses stored, %d accepted", len(rs), accepted.Load())
+	}
+}

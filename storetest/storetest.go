@@ -92,6 +92,7 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() cardgate.Store)) {
 		{"EditResponse", testEditResponse},
 		{"ResultVisibility", testResultVisibility},
 		{"ConcurrentResponses", testConcurrentResponses},
+		{"RemovalStopsResponses", testRemovalStopsResponses},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
