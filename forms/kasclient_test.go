@@ -20,13 +20,7 @@ import (
 // what the forms package wrote, in Node.js, and returns what a card sees.
 func kasclientRead(t *testing.T, input any) map[string]any {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-			t.Fatal("node is not installed; CI must run this test (apt-get install nodejs)")
-		}
-		t.Skip("node is not installed; install Node.js to read the JSON with KASClient.js")
-	}
+	node := nodePath(t)
 	sdk := kaizalatest.File(t, "actions/KASClient.js")
 	b, err := json.Marshal(input)
 	if err != nil {
@@ -247,4 +241,52 @@ func TestAnonymousResponseOnANamedForm(t *testing.T) {
 	if got := s.Processed.Results["0"].OptionResults["0"].Responders; len(got) != 1 || got[0].ID != "anonymous-1" {
 		t.Fatalf("responders of the anonymous answer = %+v", got)
 	}
+}
+
+// TestApplyWhatKASClientWrites: a form built with Kaizala's own KASClient.js
+// classes, as a creation view builds it, and written by KASForm.toJSON in
+// each of its two shapes, reads back as the same form.
+func TestApplyWhatKASClientWrites(t *testing.T) {
+	node := nodePath(t)
+	cmd := exec.CommandContext(t.Context(), node, "testdata/kasclient_write.js", kaizalatest.File(t, "actions/KASClient.js"))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	var shapes map[string]json.RawMessage
+	if err := json.Unmarshal(out, &shapes); err != nil {
+		t.Fatalf("node printed %s: %v", out, err)
+	}
+	am, err := forms.ParseAppModel([]byte(`{"title":"Lunch","isAnonymous":false,"isResponseAppended":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, shape := range []string{"client", "web"} {
+		f := am.Form(origin)
+		if err := forms.ApplyKASForm(f, shapes[shape]); err != nil {
+			t.Fatalf("%s: %v\n%s", shape, err, shapes[shape])
+		}
+		if f.Title != "Team lunch" || !f.Anonymous || f.Expiry.UnixMilli() != 1795602600000 || f.SeveralPerUser ||
+			f.Visibility != cardgate.ResultsAdmin || len(f.Questions) != 3 ||
+			f.Questions[0].Type != cardgate.SingleSelect || f.Questions[0].Options[1].Text != "Park" ||
+			f.Questions[0].Options[1].PictureURL != "https://pics.example/park.png" ||
+			f.Questions[1].Type != cardgate.MultiSelect || len(f.Questions[1].Options) != 2 ||
+			f.Questions[2].Type != cardgate.Numeric || !f.Questions[2].Invisible ||
+			len(f.Properties) != 1 || f.Properties[0] != (cardgate.FormProperty{Name: "budget", Type: cardgate.PropertyNumeric, Value: "10"}) {
+			t.Errorf("%s shape read as %+v\nfrom %s", shape, f, shapes[shape])
+		}
+	}
+}
+
+// nodePath finds Node.js, or skips (fails under CI=true).
+func nodePath(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+			t.Fatal("node is not installed; CI must run this test (apt-get install nodejs)")
+		}
+		t.Skip("node is not installed; install Node.js to run Kaizala's KASClient.js")
+	}
+	return node
 }
