@@ -241,6 +241,9 @@ func (f *Form) Validate() error {
 	if len(f.AppModel) > MaxAppModelLen {
 		return Errorf(EINVALID, "appModel: must be at most %d bytes", MaxAppModelLen)
 	}
+	if len(f.AppModel) > 0 && !json.Valid(f.AppModel) {
+		return Errorf(EINVALID, "appModel: must be JSON")
+	}
 	if !f.Visibility.Valid() {
 		return Errorf(EINVALID, "visibility: must be All, Sender or Admin")
 	}

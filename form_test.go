@@ -34,6 +34,8 @@ func TestFormValidate(t *testing.T) {
 		{"bad package", func(f *cardgate.Form) { f.PackageID = "lunch" }, "packageId:"},
 		{"no title", func(f *cardgate.Form) { f.Title = " " }, "title:"},
 		{"bad visibility", func(f *cardgate.Form) { f.Visibility = "Everyone" }, "visibility:"},
+		{"app model not JSON", func(f *cardgate.Form) { f.AppModel = json.RawMessage(`{"title":`) }, "appModel:"},
+		{"app model", func(f *cardgate.Form) { f.AppModel = json.RawMessage(`{"title":"Lunch"}`) }, ""},
 		{"questions out of order", func(f *cardgate.Form) { f.Questions[1].ID = 5 }, "questions[1].id:"},
 		{"unknown question type", func(f *cardgate.Form) { f.Questions[2].Type = 42 }, "questions[2].type:"},
 		{"options out of order", func(f *cardgate.Form) { f.Questions[0].Options[1].ID = 0 }, "questions[0].options[1].id:"},
