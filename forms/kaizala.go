@@ -301,8 +301,7 @@ func optionResult(q *cardgate.Question, responses []*cardgate.FormResponse, name
 	res := &QuestionResult{QuestionText: q.Title, Type: int(q.Type), QuestionID: q.ID,
 		OptionResults: make(map[string]*OptionResult, len(q.Options))}
 	counts := make([]map[string]int, len(q.Options))
-	var orders [][]string
-	orders = make([][]string, len(q.Options))
+	orders := make([][]string, len(q.Options)) // names in the order they first chose the option
 	for i := range counts {
 		counts[i] = map[string]int{}
 	}
