@@ -12,6 +12,9 @@ import (
 // Lookups of something absent return an ENOTFOUND *Error; creating something
 // that exists returns ECONFLICT. Every write is durable when it returns.
 type Store interface {
+	// ConversationStore: conversations, members, forms and responses.
+	ConversationStore
+
 	CreateUser(ctx context.Context, u *User) error
 	User(ctx context.Context, id string) (*User, error)
 	Users(ctx context.Context) ([]*User, error)

@@ -49,20 +49,21 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"issuer":   {"run the Integration Service, its card host and the cards origin", runIssuer},
-		"adapter":  {"run the adapter: an identity-aware proxy to business systems", runAdapter},
-		"demo":     {"run the demo: a seeded Integration Service on loopback", runDemo},
-		"init":     {"create an installation: data directory, master key, database", runInit},
-		"users":    {"add, list, disable or enable users", runUsers},
-		"packages": {"add, import, list, disable or enable action packages", runPackages},
-		"hosts":    {"add, list or remove chat hosts (clients that mint tokens)", runHosts},
-		"clients":  {"add, list or remove API clients of any role", runClients},
-		"token":    {"print a fresh token for a user and a package (for testing)", runToken},
-		"revoke":   {"revoke a token, every token of a user, or a package", runRevoke},
-		"keys":     {"rotate or list the signing keys", runKeys},
-		"secrets":  {"store or list upstream credentials for the adapter, sealed", runSecrets},
-		"audit":    {"query or follow the adapter's audit log", runAudit},
-		"version":  {"print cardgate's version, commit and Go version", runVersion},
+		"issuer":        {"run the Integration Service, its card host and the cards origin", runIssuer},
+		"adapter":       {"run the adapter: an identity-aware proxy to business systems", runAdapter},
+		"demo":          {"run the demo: a seeded Integration Service on loopback", runDemo},
+		"init":          {"create an installation: data directory, master key, database", runInit},
+		"users":         {"add, list, disable or enable users", runUsers},
+		"conversations": {"add or list conversations, and add, list or remove their members", runConversations},
+		"packages":      {"add, import, list, disable or enable action packages", runPackages},
+		"hosts":         {"add, list or remove chat hosts (clients that mint tokens)", runHosts},
+		"clients":       {"add, list or remove API clients of any role", runClients},
+		"token":         {"print a fresh token for a user and a package (for testing)", runToken},
+		"revoke":        {"revoke a token, every token of a user, or a package", runRevoke},
+		"keys":          {"rotate or list the signing keys", runKeys},
+		"secrets":       {"store or list upstream credentials for the adapter, sealed", runSecrets},
+		"audit":         {"query or follow the adapter's audit log", runAudit},
+		"version":       {"print cardgate's version, commit and Go version", runVersion},
 	}
 }
 
@@ -216,6 +217,12 @@ type verb struct {
 
 // subcommand dispatches "<group> <verb> ..." to the verb's function.
 func subcommand(ctx context.Context, env *Env, group string, args []string, verbs map[string]verb) error {
+	return nested(ctx, env, group, commands()[group].summary, args, verbs)
+}
+
+// nested is subcommand for a group of subcommands inside a command
+// ("conversations members"), with the group's summary.
+func nested(ctx context.Context, env *Env, group, summary string, args []string, verbs map[string]verb) error {
 	names := make([]string, 0, len(verbs))
 	for v := range verbs {
 		names = append(names, v)
@@ -228,7 +235,7 @@ func subcommand(ctx context.Context, env *Env, group string, args []string, verb
 	case "-h", "-help", "--help", "help":
 		w := env.Stdout
 		fmt.Fprintf(w, "Usage: cardgate %s <subcommand> [flags]   (cardgate %s <subcommand> --help for its flags)\n\n%s.\n\nSubcommands:\n",
-			group, group, upperFirst(commands()[group].summary))
+			group, group, upperFirst(summary))
 		for _, n := range names {
 			fmt.Fprintf(w, "  %-8s %s\n", n, verbs[n].summary)
 		}

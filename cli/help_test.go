@@ -47,7 +47,7 @@ func TestHelpWalk(t *testing.T) {
 	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
 	top := helpOf(t, env)
 	cmds := listed(top, "Commands:")
-	for _, want := range []string{"adapter", "audit", "clients", "demo", "hosts", "init", "issuer", "keys", "packages", "revoke",
+	for _, want := range []string{"adapter", "audit", "clients", "conversations", "demo", "hosts", "init", "issuer", "keys", "packages", "revoke",
 		"secrets", "token", "users", "version"} {
 		if !slices.Contains(cmds, want) {
 			t.Errorf("cardgate --help does not list %s:\n%s", want, top)
@@ -71,6 +71,13 @@ func TestHelpWalk(t *testing.T) {
 			continue
 		}
 		for _, v := range verbs {
+			// A verb may be a group of its own (conversations members).
+			if sub := listed(helpOf(t, env, c, v), "Subcommands:"); sub != nil {
+				for _, s := range sub {
+					leaves = append(leaves, c+" "+v+" "+s)
+				}
+				continue
+			}
 			leaves = append(leaves, c+" "+v)
 		}
 		if c == "packages" && !slices.Contains(verbs, "import") {

@@ -29,6 +29,13 @@ func (h *handler) routes(mux *http.ServeMux) {
 	mux.Handle("GET /v1/admin/clients", h.admin(h.listClients()))
 	mux.Handle("POST /v1/admin/clients", h.admin(h.createClient()))
 	mux.Handle("DELETE /v1/admin/clients/{id}", h.admin(h.deleteClient()))
+	mux.Handle("GET /v1/admin/conversations", h.admin(h.listConversations()))
+	mux.Handle("POST /v1/admin/conversations", h.admin(h.createConversation()))
+	mux.Handle("GET /v1/admin/conversations/{id}", h.admin(h.getConversation()))
+	mux.Handle("GET /v1/admin/conversations/{id}/members", h.admin(h.listMembers()))
+	mux.Handle("POST /v1/admin/conversations/{id}/members", h.admin(h.putMember()))
+	mux.Handle("DELETE /v1/admin/conversations/{id}/members/{userId}", h.admin(h.removeMember()))
+	mux.Handle("GET /v1/admin/conversations/{id}/forms", h.admin(h.listForms()))
 	mux.Handle("GET /v1/admin/keys", h.admin(h.listKeys()))
 	mux.Handle("POST /v1/admin/keys/rotate", h.admin(h.rotateKey()))
 

@@ -199,6 +199,7 @@ func TestUpgradeKeepsSigningKeys(t *testing.T) {
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for _, q := range []string{
 		"DELETE FROM schema_migrations WHERE version >= 5",
+		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations", // undo 9
 		"DROP TABLE settings",                  // undo 8
 		"DROP INDEX users_phone_number_unique", // undo 7
 		"ALTER TABLE users DROP COLUMN phone_shared",
@@ -238,6 +239,7 @@ func TestUpgradeKeepsSharedPhoneNumbers(t *testing.T) {
 	}
 	for _, q := range []string{
 		"DELETE FROM schema_migrations WHERE version >= 7",
+		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations",
 		"DROP TABLE settings",
 		"DROP INDEX users_phone_number_unique",
 		"ALTER TABLE users DROP COLUMN phone_shared",
@@ -257,4 +259,38 @@ func TestUpgradeKeepsSharedPhoneNumbers(t *testing.T) {
 	}
 	defer db.Close()
 	storetest.CheckSharedPhoneNumbers(t, db, "+14155550101", "+14155550103")
+}
+
+// TestUpgradeAddsConversations: a store at schema 8 with users gets the
+// conversation tables from migration 9, and its users can join
+// conversations and respond to forms.
+func TestUpgradeAddsConversations(t *testing.T) {
+	testURL := pgtest.URL(t)
+	db, err := postgres.Open(t.Context(), testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateUser(t.Context(), storetest.UpgradeUser()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	conn, err := pgx.Connect(t.Context(), testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"DELETE FROM schema_migrations WHERE version >= 9",
+		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations",
+	} {
+		if _, err := conn.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close(t.Context())
+	db, err = postgres.Open(t.Context(), testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.CheckConversationsAfterUpgrade(t, db)
 }

@@ -302,6 +302,7 @@ func TestUpgradeKeepsSigningKeys(t *testing.T) {
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for _, q := range []string{
 		"DELETE FROM schema_migrations WHERE version >= 5",
+		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations", // undo 9
 		"DROP TABLE settings",                  // undo 8
 		"DROP INDEX users_phone_number_unique", // undo 7
 		"ALTER TABLE users DROP COLUMN phone_shared",
@@ -341,6 +342,7 @@ func TestUpgradeKeepsSharedPhoneNumbers(t *testing.T) {
 	}
 	for _, q := range []string{
 		"DELETE FROM schema_migrations WHERE version >= 7",
+		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations",
 		"DROP TABLE settings",
 		"DROP INDEX users_phone_number_unique",
 		"ALTER TABLE users DROP COLUMN phone_shared",
@@ -360,4 +362,38 @@ func TestUpgradeKeepsSharedPhoneNumbers(t *testing.T) {
 	}
 	defer db.Close()
 	storetest.CheckSharedPhoneNumbers(t, db, "+14155550101", "+14155550103")
+}
+
+// TestUpgradeAddsConversations: a store at schema 8 with users gets the
+// conversation tables from migration 9, and its users can join
+// conversations and respond to forms.
+func TestUpgradeAddsConversations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardgate.db")
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateUser(t.Context(), storetest.UpgradeUser()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"DELETE FROM schema_migrations WHERE version >= 9",
+		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations",
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+	db, err = sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.CheckConversationsAfterUpgrade(t, db)
 }

@@ -84,6 +84,15 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() cardgate.Store)) {
 		{"LoginCodes", testLoginCodes},
 		{"LoginCodeAttemptsConcurrent", testLoginCodeAttemptsConcurrent},
 		{"Sessions", testSessions},
+		{"Conversations", testConversations},
+		{"Members", testMembers},
+		{"Forms", testForms},
+		{"ResponseRules", testResponseRules},
+		{"SeveralResponses", testSeveralResponses},
+		{"EditResponse", testEditResponse},
+		{"ResultVisibility", testResultVisibility},
+		{"ConcurrentResponses", testConcurrentResponses},
+		{"RemovalStopsResponses", testRemovalStopsResponses},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -313,6 +313,7 @@ func TestOperatingGuide(t *testing.T) {
 	want := map[string]string{ // a command's text → what its output must hold
 		"cardgate version":    "cardgate ",
 		"cardgate users list": "Alice",
+		"cardgate conversations members list \"$CONVERSATION\"":                        "6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10  Alice  admin",
 		"curl -fsS http://127.0.0.1:8080/v1/users/me -H \"accessToken: $TOKEN\"":       `"name":"Alice"`,
 		"curl -fsS http://127.0.0.1:8081/products -H \"Authorization: Bearer $TOKEN\"": "P-100",
 		"cardgate users list --data /var/lib/cardgate-restored":                        "Alice",
