@@ -455,6 +455,10 @@ func (b *browser) waitCard(t *testing.T, cond string) {
 func (b *browser) openCard(t *testing.T, pkg string) {
 	t.Helper()
 	if b.closeCard != nil {
+		// Detached and cleaned up before the next attach: cancelling
+		// alone leaves chromedp detaching in the background, which raced
+		// with the next attach.
+		chromedp.Cancel(b.frame)
 		b.closeCard()
 		b.frame, b.closeCard = nil, nil
 	}
