@@ -2,19 +2,26 @@ package issuer_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/issuer"
 )
 
 // TestCheckCacheEntrySize measures the heap a checked token costs the
 // issuer beyond the 32 bytes of its hash: its signature's entry, which
-// lives until the token expires, at most 300 bytes (it was 700 with
-// pointers to a Claims and an Identity); and, while the token was checked
-// within StateCacheTTL (1 s), its identity's entry too, which expired
-// entries leave as new ones come.
+// stays until newer tokens push it out, at most 100 bytes (it was 270 in a
+// general LRU of strings, 700 with pointers to a Claims and an Identity);
+// and, while the token was checked within StateCacheTTL (1 s), its
+// identity's entry too, which expired entries leave as new ones come.
 func TestCheckCacheEntrySize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("mints and checks 5,000 tokens")
@@ -23,7 +30,7 @@ func TestCheckCacheEntrySize(t *testing.T) {
 		name  string
 		ttl   time.Duration
 		limit float64
-	}{{"signature", -1, 300}, {"signature and identity", 0, 550}} {
+	}{{"signature", -1, 100}, {"signature and identity", 0, 400}} {
 		t.Run(tc.name, func(t *testing.T) {
 			per := checkedBytes(t, newEnvWith(t, envOptions{quiet: true, stateTTL: tc.ttl}))
 			t.Logf("%.0f bytes per checked token beyond its hash", per)
@@ -80,5 +87,91 @@ func TestCheckStatesExpire(t *testing.T) {
 	check(30)
 	if sig, st := e.svc.CacheLens(); sig != 80 || st != 30 {
 		t.Errorf("%d signatures and %d identities cached, want 80 and 30", sig, st)
+	}
+}
+
+// junkTokens returns n distinct tokens of each kind a flood may send,
+// made from a valid token: malformed, a wrong signature, an unknown kid,
+// and a well-formed token with an unknown jti (its signature, the
+// original's, is then wrong too).
+func junkTokens(t *testing.T, model string, n int) map[string][]string {
+	parts := strings.Split(model, ".")
+	if len(parts) != 3 {
+		t.Fatalf("model token has %d parts", len(parts))
+	}
+	enc := base64.RawURLEncoding
+	decode := func(s string) map[string]any {
+		b, err := enc.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	encode := func(m map[string]any) string {
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return enc.EncodeToString(b)
+	}
+	header, payload := decode(parts[0]), decode(parts[1])
+	junk := map[string][]string{}
+	for i := range n {
+		sum := sha256.Sum256([]byte(strconv.Itoa(i)))
+		junk["malformed"] = append(junk["malformed"], "junk"+enc.EncodeToString(sum[:]))
+		junk["bad signature"] = append(junk["bad signature"], parts[0]+"."+parts[1]+"."+enc.EncodeToString(append(sum[:], sum[:]...)))
+		header["kid"] = "k" + strconv.Itoa(i)
+		junk["unknown kid"] = append(junk["unknown kid"], encode(header)+"."+parts[1]+"."+parts[2])
+		payload["jti"] = enc.EncodeToString(sum[:16])
+		junk["unknown jti"] = append(junk["unknown jti"], parts[0]+"."+encode(payload)+"."+parts[2])
+	}
+	return junk
+}
+
+// Junk costs no memory: tokens that fail their check, API keys that match
+// no client and mints for unknown users add no entry to any cache.
+func TestJunkAddsNoCacheEntries(t *testing.T) {
+	e := newEnvWith(t, envOptions{quiet: true})
+	ctx := context.Background()
+	model, _, err := e.svc.Mint(ctx, alice, ordersPkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.Check(ctx, model); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Authenticate(ctx, e.hostKey, cardgate.RoleHost); err != nil {
+		t.Fatal(err)
+	}
+	sig, ids := e.svc.CacheLens()
+	mint, clients := e.svc.SmallCacheLens()
+	if sig != 1 || ids != 1 || mint != 1 || clients != 1 {
+		t.Fatalf("after one mint and check: %d signatures, %d identities, %d pairs, %d keys cached; want 1 each", sig, ids, mint, clients)
+	}
+	for kind, toks := range junkTokens(t, model, 500) {
+		for _, tok := range toks {
+			if _, _, err := e.svc.Check(ctx, tok); cardgate.ErrorCode(err) != cardgate.EINVALIDTOKEN {
+				t.Fatalf("%s token: %v, want EINVALIDTOKEN", kind, err)
+			}
+		}
+	}
+	for i := range 500 {
+		if _, err := e.svc.Authenticate(ctx, "junk-key-"+strconv.Itoa(i), cardgate.RoleHost); cardgate.ErrorCode(err) != cardgate.EUNAUTHORIZED {
+			t.Fatalf("junk API key: %v, want EUNAUTHORIZED", err)
+		}
+		user := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		if _, _, err := e.svc.Mint(ctx, user, ordersPkg); cardgate.ErrorCode(err) != cardgate.ENOTFOUND {
+			t.Fatalf("mint for an unknown user: %v, want ENOTFOUND", err)
+		}
+	}
+	sig2, ids2 := e.svc.CacheLens()
+	mint2, clients2 := e.svc.SmallCacheLens()
+	if sig2 != sig || ids2 != ids || mint2 != mint || clients2 != clients {
+		t.Errorf("after the junk: %d signatures, %d identities, %d pairs, %d keys cached; want %d, %d, %d, %d",
+			sig2, ids2, mint2, clients2, sig, ids, mint, clients)
 	}
 }

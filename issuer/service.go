@@ -57,40 +57,6 @@ type Config struct {
 // takes to reach this one.
 const DefaultStateCacheTTL = time.Second
 
-// checkedToken is an entry of Service.checked: the claims of a token whose
-// signature checked out, in one string and three numbers (about 270
-// bytes an entry with the cache's own, TestCheckCacheEntrySize, where a
-// pointer to a Claims and an Identity cost 700). The issuer is
-// Config.Issuer: the verifier checked it.
-type checkedToken struct {
-	data          string    // user ID, package ID, jti
-	lens          [2]uint16 // of the user and package IDs
-	iat, nbf, exp int64     // Unix seconds, as tokens carry them
-}
-
-// packChecked packs c; ok is false if an ID is too long to pack (a token
-// is at most token.MaxLen, far below), and then nothing is cached.
-func packChecked(c *token.Claims) (checkedToken, bool) {
-	if len(c.UserID) > 0xffff || len(c.ActionPackageID) > 0xffff {
-		return checkedToken{}, false
-	}
-	return checkedToken{data: c.UserID + c.ActionPackageID + c.ID,
-		lens: [2]uint16{uint16(len(c.UserID)), uint16(len(c.ActionPackageID))},
-		iat:  c.IssuedAt.Unix(), nbf: c.NotBefore.Unix(), exp: c.ExpiresAt.Unix()}, true
-}
-
-func (e *checkedToken) ids() (user, pkg, jti string) {
-	u, k := int(e.lens[0]), int(e.lens[0])+int(e.lens[1])
-	return e.data[:u], e.data[u:k], e.data[k:]
-}
-
-// claims unpacks the claims, for the issuer iss.
-func (e *checkedToken) claims(iss string) *token.Claims {
-	user, pkg, jti := e.ids()
-	return &token.Claims{Issuer: iss, UserID: user, ActionPackageID: pkg, ID: jti,
-		IssuedAt: time.Unix(e.iat, 0).UTC(), NotBefore: time.Unix(e.nbf, 0).UTC(), ExpiresAt: time.Unix(e.exp, 0).UTC()}
-}
-
 // stateEntry is an entry of Service.states: the rest of a token's identity
 // as the store gave it, and when that was. It lives StateCacheTTL, and
 // expired entries leave as new ones come, so that the cache holds about
@@ -111,11 +77,10 @@ func packState(id *cardgate.Identity, gen uint64, until int64) (stateEntry, bool
 }
 
 // identity puts the token's identity together from its claims and st.
-func (st *stateEntry) identity(e *checkedToken) *cardgate.Identity {
-	user, pkg, _ := e.ids()
+func (st *stateEntry) identity(c *token.Claims) *cardgate.Identity {
 	n, p := int(st.lens[0]), int(st.lens[0])+int(st.lens[1])
-	return &cardgate.Identity{UserID: user, ActionPackageID: pkg, Name: st.profile[:n], PhoneNumber: st.profile[n:p],
-		PictureURL: st.profile[p:], ExpiresAt: time.Unix(e.exp, 0).UTC()}
+	return &cardgate.Identity{UserID: c.UserID, ActionPackageID: c.ActionPackageID, Name: st.profile[:n], PhoneNumber: st.profile[n:p],
+		PictureURL: st.profile[p:], ExpiresAt: c.ExpiresAt}
 }
 
 // Service enforces the Integration Service's rules over a Store.
@@ -127,11 +92,11 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	// checked caches tokens that passed, keyed by the token's SHA-256
-	// (never the token). A signature never stops being valid, so a hit
-	// skips Ed25519; the identity read from the store is reused only while
-	// the entry's generation is current and its TTL has not run out.
-	checked *lru.Cache[[sha256.Size]byte, checkedToken]
+	// checked caches tokens whose signature passed, keyed by the token's
+	// SHA-256 (never the token). A signature never stops being valid, so
+	// a hit skips Ed25519; the identity read from the store is kept apart,
+	// in states.
+	checked *sigCache
 	// states holds what the store said of a checked token, for
 	// StateCacheTTL (see stateEntry); nil when that is off.
 	states *lru.Cache[[sha256.Size]byte, stateEntry]
@@ -205,12 +170,9 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.StateCacheTTL == 0 {
 		cfg.StateCacheTTL = DefaultStateCacheTTL
 	}
-	var cache *lru.Cache[[sha256.Size]byte, checkedToken]
+	var cache *sigCache
 	if cfg.CacheSize > 0 {
-		var err error
-		if cache, err = lru.New[[sha256.Size]byte, checkedToken](cfg.CacheSize); err != nil {
-			return nil, fmt.Errorf("issuer: %w", err)
-		}
+		cache = newSigCache(cfg.CacheSize)
 	}
 	var states *lru.Cache[[sha256.Size]byte, stateEntry]
 	if cache != nil && cfg.StateCacheTTL > 0 {
@@ -431,17 +393,15 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 	}
 	h := tokenhash.Of(raw)
 	now := s.now()
-	var c *token.Claims
-	e, hit := s.checked.Get(h)
+	c, hit := s.checked.get(&h, s.cfg.Issuer)
 	if hit {
-		if !now.Before(time.Unix(e.exp, 0).Add(s.cfg.Leeway)) {
-			s.checked.Remove(h)
+		if !now.Before(c.ExpiresAt.Add(s.cfg.Leeway)) {
+			s.checked.remove(&h)
 			return nil, nil, cardgate.WrapError(cardgate.EINVALIDTOKEN, "token has expired", token.ErrExpired)
 		}
-		c = e.claims(s.cfg.Issuer)
 		if s.states != nil {
 			if st, ok := s.states.Get(h); ok && st.gen == s.gen.Load() && now.UnixNano() < st.until {
-				return st.identity(&e), c, nil
+				return st.identity(c), c, nil
 			}
 		}
 	} else {
@@ -458,8 +418,8 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 		// each, not an Ed25519 check too. nbf is only ever a few seconds
 		// ahead for a good token, so only tokens already valid are kept
 		// and a hit needs no nbf check.
-		if p, ok := packChecked(c); ok && (err == nil || cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN) {
-			s.checked.Add(h, p)
+		if err == nil || cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN {
+			s.checked.add(&h, c)
 		}
 	}
 	if err != nil {
@@ -479,7 +439,7 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 // of identities hold (for monitoring and tests).
 func (s *Service) CacheLens() (signatures, identities int) {
 	if s.checked != nil {
-		signatures = s.checked.Len()
+		signatures = s.checked.len()
 	}
 	if s.states != nil {
 		identities = s.states.Len()
