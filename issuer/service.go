@@ -35,11 +35,22 @@ type Config struct {
 	// Leeway is the clock skew tolerated for nbf and exp; 0 means
 	// token.DefaultLeeway.
 	Leeway time.Duration
-	// CacheSize caps the cache of checked tokens (about 270 bytes each,
-	// and as much again for those checked in the last StateCacheTTL);
-	// 0 means 100,000 and a negative value turns the cache off (for
+	// CacheSize caps the tokens whose good signature is remembered, the
+	// oldest out (about 104 bytes each with the token's hash, so 10 MB
+	// when full at the default: TestSigCacheEntrySize), and the identities
+	// read from the store for those checked in the last StateCacheTTL
+	// (about 260 bytes more each while they last). 0 means
+	// DefaultCacheSize and a negative value turns both off (for
 	// benchmarks).
 	CacheSize int
+	// MintCacheSize caps the user and package pairs remembered as enabled
+	// at a mint, each for StateCacheTTL (about 280 bytes each:
+	// TestSmallCacheEntrySize); 0 means DefaultMintCacheSize.
+	MintCacheSize int
+	// ClientCacheSize caps the API keys remembered as valid, each for
+	// StateCacheTTL (about 400 bytes each: TestSmallCacheEntrySize); 0
+	// means DefaultClientCacheSize.
+	ClientCacheSize int
 	// StateCacheTTL is how long the result of a token check may be reused
 	// without reading the store again. Revocations and disables made
 	// through this Service take effect at once whatever the TTL; ones made
@@ -139,12 +150,12 @@ type clientEntry struct {
 	stateStamp
 }
 
-// Sizes of the mint and client caches: hosts mint for a few cards, and
-// there are few clients. An entry of mintable costs about 200 bytes,
-// of clients about 400.
+// The default cache sizes (see Config): hosts mint for a few cards, and
+// there are few clients.
 const (
-	mintCacheSize   = 10_000
-	clientCacheSize = 1_000
+	DefaultCacheSize       = 100_000
+	DefaultMintCacheSize   = 10_000
+	DefaultClientCacheSize = 1_000
 )
 
 // NewService returns a Service.
@@ -159,7 +170,13 @@ func NewService(cfg Config) (*Service, error) {
 		cfg.Leeway = token.DefaultLeeway
 	}
 	if cfg.CacheSize == 0 {
-		cfg.CacheSize = 100_000
+		cfg.CacheSize = DefaultCacheSize
+	}
+	if cfg.MintCacheSize <= 0 {
+		cfg.MintCacheSize = DefaultMintCacheSize
+	}
+	if cfg.ClientCacheSize <= 0 {
+		cfg.ClientCacheSize = DefaultClientCacheSize
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -181,8 +198,8 @@ func NewService(cfg Config) (*Service, error) {
 	var mintable *lru.Cache[mintKey, stateStamp]
 	var clients *lru.Cache[[sha256.Size]byte, clientEntry]
 	if cfg.StateCacheTTL > 0 {
-		mintable, _ = lru.New[mintKey, stateStamp](mintCacheSize)
-		clients, _ = lru.New[[sha256.Size]byte, clientEntry](clientCacheSize)
+		mintable, _ = lru.New[mintKey, stateStamp](cfg.MintCacheSize)
+		clients, _ = lru.New[[sha256.Size]byte, clientEntry](cfg.ClientCacheSize)
 	}
 	return &Service{
 		states:    states,
