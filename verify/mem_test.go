@@ -76,3 +76,23 @@ func TestLocalCacheEntrySize(t *testing.T) {
 	}
 	runtime.KeepAlive(cache)
 }
+
+// TestRemoteNegativeCacheEntrySize: a remembered rejection holds no
+// identity, only the shared rejection and its end, so a full negative
+// cache (10,000 by default) costs about 2 MB.
+func TestRemoteNegativeCacheEntrySize(t *testing.T) {
+	const n = 50_000
+	r, err := NewRemote(RemoteConfig{UserinfoURL: "http://127.0.0.1:1/v1/users/me", NegativeCacheSize: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(5 * time.Second).UnixNano()
+	per := heapPerEntry(t, n, func(i int, key [sha256.Size]byte) {
+		r.reject.Add(key, remoteEntry{reject: rejectInvalid, until: until}) // as ask makes it
+	})
+	t.Logf("%.0f bytes per remembered rejection beyond its hash", per)
+	if per > 200 {
+		t.Errorf("%.0f bytes per remembered rejection beyond its hash, want at most 200", per)
+	}
+	runtime.KeepAlive(r)
+}

@@ -5,7 +5,8 @@
 //
 // It builds cardgate, sets up an installation in a temporary directory with
 // the CLI as bench/run does, starts an echo upstream, the issuer and the
-// adapter (remote mode, default config, audit to the store) on 127.0.0.1,
+// adapter (remote mode, or local with -mode local; default config, audit
+// to the store) on 127.0.0.1,
 // and reads VmRSS and VmHWM (the peak) from /proc/PID/status of both:
 // before, after minting -tokens distinct tokens (8 at a time) and sending
 // each once through the adapter, and after each quarter of -junk distinct
@@ -44,6 +45,7 @@ import (
 // Options are the knobs of one invocation.
 type Options struct {
 	Tokens, Junk int
+	Mode         string // the adapter's issuer.mode: remote (empty) or local
 	GOMEMLIMIT   string // for the issuer; empty: none
 	Cardgate     string // a binary; empty: go build ./cmd/cardgate
 	Keep         bool
@@ -59,12 +61,13 @@ func main() {
 	fs := flag.NewFlagSet("memory", flag.ExitOnError)
 	fs.IntVar(&o.Tokens, "tokens", 100_000, "distinct valid tokens to mint and send through the adapter")
 	fs.IntVar(&o.Junk, "junk", 1_000_000, "distinct junk tokens to send to the adapter and to the issuer")
+	fs.StringVar(&o.Mode, "mode", "remote", "the adapter's issuer.mode: remote or local")
 	fs.StringVar(&o.GOMEMLIMIT, "gomemlimit", "", "GOMEMLIMIT for the issuer (e.g. 40MiB); empty: none")
 	fs.StringVar(&o.Cardgate, "cardgate", "", "a cardgate binary to use instead of building ./cmd/cardgate")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (configs, logs, store)")
 	fs.Parse(os.Args[1:])
-	if fs.NArg() > 0 || o.Tokens < 1 || o.Junk < 0 || o.Tokens > 10_000_000 || o.Junk > 10_000_000 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./bench/memory [-tokens N] [-junk N] [-gomemlimit 40MiB]; N at most 10,000,000")
+	if fs.NArg() > 0 || (o.Mode != "remote" && o.Mode != "local") || o.Tokens < 1 || o.Junk < 0 || o.Tokens > 10_000_000 || o.Junk > 10_000_000 {
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench/memory [-tokens N] [-junk N] [-mode remote|local] [-gomemlimit 40MiB]; N at most 10,000,000")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -136,14 +139,19 @@ func Run(ctx context.Context, o Options, out, log io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	mode := cmp(o.Mode, "remote")
 	cfg := filepath.Join(dir, "adapter.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(install.AdapterConfig, issuerURL, "remote", install.Package, upURL)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(install.AdapterConfig, issuerURL, mode, install.Package, upURL)), 0o600); err != nil {
 		return err
 	}
 	if _, err := install.CLI(ctx, bin, data, "", "adapter", "--config", cfg, "--check"); err != nil {
 		return err
 	}
-	adapterURL, adapterPid, err := start("adapter", env, "adapter", "--data", data,
+	adapterEnv := env
+	if mode == "local" {
+		adapterEnv = append(env[:len(env):len(env)], "CARDGATE_ISSUER_API_KEY="+keys.ResourceServer)
+	}
+	adapterURL, adapterPid, err := start("adapter", adapterEnv, "adapter", "--data", data,
 		"--config", cfg, "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -354,12 +362,15 @@ func memory(pid int) (rss, peak float64, err error) {
 // report prints the Markdown for docs/BENCHMARKS.md.
 func report(out io.Writer, o Options, rows []row) {
 	cmd := fmt.Sprintf("go run ./bench/memory -tokens %d -junk %d", o.Tokens, o.Junk)
+	if o.Mode == "local" {
+		cmd += " -mode local"
+	}
 	if o.GOMEMLIMIT != "" {
 		cmd += " -gomemlimit " + o.GOMEMLIMIT
 	}
 	fmt.Fprintf(out, "Run of %s: `%s`\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), cmd)
-	fmt.Fprintf(out, "Machine: %d × %s, %s, %s; issuer `GOMEMLIMIT` %s.\n\n", runtime.NumCPU(), cpuModel(), kernel(),
-		runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH, cmp(o.GOMEMLIMIT, "unset"))
+	fmt.Fprintf(out, "Machine: %d × %s, %s, %s; adapter in %s mode; issuer `GOMEMLIMIT` %s.\n\n", runtime.NumCPU(), cpuModel(), kernel(),
+		runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH, cmp(o.Mode, "remote"), cmp(o.GOMEMLIMIT, "unset"))
 	fmt.Fprintln(out, "| MiB | issuer RSS | issuer peak | adapter RSS | adapter peak |")
 	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: |")
 	for _, r := range rows {
