@@ -30,7 +30,7 @@ func TestCheckCacheEntrySize(t *testing.T) {
 		name  string
 		ttl   time.Duration
 		limit float64
-	}{{"signature", -1, 100}, {"signature and identity", 0, 400}} {
+	}{{"signature", -1, 100}, {"signature and identity", 0, 450}} {
 		t.Run(tc.name, func(t *testing.T) {
 			per := checkedBytes(t, newEnvWith(t, envOptions{quiet: true, stateTTL: tc.ttl}))
 			t.Logf("%.0f bytes per checked token beyond its hash", per)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/internal/claimcache"
 	"github.com/cardgate/cardgate/keyring"
 	"github.com/cardgate/cardgate/token"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -37,9 +38,9 @@ type Config struct {
 	Leeway time.Duration
 	// CacheSize caps the tokens whose good signature is remembered, the
 	// oldest out (about 104 bytes each with the token's hash, so 10 MB
-	// when full at the default: TestSigCacheEntrySize), and the identities
+	// when full at the default: claimcache.TestEntrySize), and the identities
 	// read from the store for those checked in the last StateCacheTTL
-	// (about 260 bytes more each while they last). 0 means
+	// (about 320 bytes more each while they last). 0 means
 	// DefaultCacheSize and a negative value turns both off (for
 	// benchmarks).
 	CacheSize int
@@ -69,29 +70,42 @@ type Config struct {
 const DefaultStateCacheTTL = time.Second
 
 // stateEntry is an entry of Service.states: the rest of a token's identity
-// as the store gave it, and when that was. It lives StateCacheTTL, and
+// as the store gave it, and when that was, with the token's user ID and
+// jti so that a hit allocates no string. It lives StateCacheTTL, and
 // expired entries leave as new ones come, so that the cache holds about
 // the tokens checked in the last StateCacheTTL, not every token seen.
 type stateEntry struct {
-	profile string    // name, phone number, picture URL
-	lens    [2]uint16 // of the name and the phone number
-	gen     uint64    // Service.gen when the store was read
-	until   int64     // Unix nanoseconds when the store must be read again
+	strs  string    // user ID, jti, name, phone number, picture URL
+	lens  [4]uint16 // of all but the picture URL
+	gen   uint64    // Service.gen when the store was read
+	until int64     // Unix nanoseconds when the store must be read again
 }
 
-func packState(id *cardgate.Identity, gen uint64, until int64) (stateEntry, bool) {
-	if len(id.Name) > 0xffff || len(id.PhoneNumber) > 0xffff {
-		return stateEntry{}, false
+func packState(c *token.Claims, id *cardgate.Identity, gen uint64, until int64) (stateEntry, bool) {
+	fs := [...]string{c.UserID, c.ID, id.Name, id.PhoneNumber}
+	st := stateEntry{gen: gen, until: until}
+	for i, f := range fs {
+		if len(f) > 0xffff {
+			return stateEntry{}, false
+		}
+		st.lens[i] = uint16(len(f))
 	}
-	return stateEntry{profile: id.Name + id.PhoneNumber + id.PictureURL,
-		lens: [2]uint16{uint16(len(id.Name)), uint16(len(id.PhoneNumber))}, gen: gen, until: until}, true
+	st.strs = fs[0] + fs[1] + fs[2] + fs[3] + id.PictureURL
+	return st, true
 }
 
-// identity puts the token's identity together from its claims and st.
-func (st *stateEntry) identity(c *token.Claims) *cardgate.Identity {
-	n, p := int(st.lens[0]), int(st.lens[0])+int(st.lens[1])
-	return &cardgate.Identity{UserID: c.UserID, ActionPackageID: c.ActionPackageID, Name: st.profile[:n], PhoneNumber: st.profile[n:p],
-		PictureURL: st.profile[p:], ExpiresAt: c.ExpiresAt}
+// unpack puts the token's claims and identity together from st and the
+// rest of its claims, e, for the issuer iss.
+func (st *stateEntry) unpack(e *claimcache.Entry, iss string) (*cardgate.Identity, *token.Claims) {
+	var fs [4]string
+	d := st.strs
+	for i, n := range st.lens {
+		fs[i], d = d[:n], d[n:]
+	}
+	c := &token.Claims{Issuer: iss, UserID: fs[0], ActionPackageID: e.PackageID(), ID: fs[1],
+		IssuedAt: e.IssuedAt(), NotBefore: e.NotBefore(), ExpiresAt: e.ExpiresAt()}
+	return &cardgate.Identity{UserID: fs[0], ActionPackageID: c.ActionPackageID, Name: fs[2], PhoneNumber: fs[3],
+		PictureURL: d, ExpiresAt: c.ExpiresAt}, c
 }
 
 // Service enforces the Integration Service's rules over a Store.
@@ -107,7 +121,7 @@ type Service struct {
 	// SHA-256 (never the token). A signature never stops being valid, so
 	// a hit skips Ed25519; the identity read from the store is kept apart,
 	// in states.
-	checked *sigCache
+	checked *claimcache.Cache
 	// states holds what the store said of a checked token, for
 	// StateCacheTTL (see stateEntry); nil when that is off.
 	states *lru.Cache[[sha256.Size]byte, stateEntry]
@@ -187,9 +201,9 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.StateCacheTTL == 0 {
 		cfg.StateCacheTTL = DefaultStateCacheTTL
 	}
-	var cache *sigCache
+	var cache *claimcache.Cache
 	if cfg.CacheSize > 0 {
-		cache = newSigCache(cfg.CacheSize)
+		cache = claimcache.New(cfg.CacheSize)
 	}
 	var states *lru.Cache[[sha256.Size]byte, stateEntry]
 	if cache != nil && cfg.StateCacheTTL > 0 {
@@ -410,17 +424,20 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 	}
 	h := tokenhash.Of(raw)
 	now := s.now()
-	c, hit := s.checked.get(&h, s.cfg.Issuer)
+	var c *token.Claims
+	e, hit := s.checked.Get(&h)
 	if hit {
-		if !now.Before(c.ExpiresAt.Add(s.cfg.Leeway)) {
-			s.checked.remove(&h)
+		if !now.Before(e.ExpiresAt().Add(s.cfg.Leeway)) {
+			s.checked.Remove(&h)
 			return nil, nil, cardgate.WrapError(cardgate.EINVALIDTOKEN, "token has expired", token.ErrExpired)
 		}
 		if s.states != nil {
 			if st, ok := s.states.Get(h); ok && st.gen == s.gen.Load() && now.UnixNano() < st.until {
-				return st.identity(c), c, nil
+				id, c := st.unpack(&e, s.cfg.Issuer)
+				return id, c, nil
 			}
 		}
+		c = e.Claims(s.cfg.Issuer)
 	} else {
 		var err error
 		if c, err = s.verifyKeys(ctx, raw); err != nil {
@@ -436,14 +453,14 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 		// ahead for a good token, so only tokens already valid are kept
 		// and a hit needs no nbf check.
 		if err == nil || cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN {
-			s.checked.add(&h, c)
+			s.checked.Add(&h, c)
 		}
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	if s.states != nil {
-		if st, ok := packState(id, gen, now.Add(s.cfg.StateCacheTTL).UnixNano()); ok {
+		if st, ok := packState(c, id, gen, now.Add(s.cfg.StateCacheTTL).UnixNano()); ok {
 			s.sweepStates(now.UnixNano())
 			s.states.Add(h, st)
 		}
@@ -456,7 +473,7 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 // of identities hold (for monitoring and tests).
 func (s *Service) CacheLens() (signatures, identities int) {
 	if s.checked != nil {
-		signatures = s.checked.len()
+		signatures = s.checked.Len()
 	}
 	if s.states != nil {
 		identities = s.states.Len()

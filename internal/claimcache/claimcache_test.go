@@ -1,4 +1,4 @@
-package issuer
+package claimcache
 
 import (
 	"crypto/sha256"
@@ -9,12 +9,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/token"
-	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 const testIss = "https://id.example.com"
+
+func get(c *Cache, h *[sha256.Size]byte) (*token.Claims, bool) {
+	e, ok := c.Get(h)
+	if !ok {
+		return nil, false
+	}
+	return e.Claims(testIss), true
+}
 
 func testClaims(i int) *token.Claims {
 	now := time.Unix(1_790_000_000, 0).UTC()
@@ -28,36 +34,36 @@ func testClaims(i int) *token.Claims {
 func testHash(i int) [sha256.Size]byte { return sha256.Sum256([]byte(fmt.Sprint("token ", i))) }
 
 // The claims come back as they went in.
-func TestSigCacheRoundTrip(t *testing.T) {
-	c := newSigCache(10)
+func TestRoundTrip(t *testing.T) {
+	c := New(10)
 	want := testClaims(7)
 	h := testHash(7)
-	c.add(&h, want)
-	got, ok := c.get(&h, testIss)
+	c.Add(&h, want)
+	got, ok := get(c, &h)
 	if !ok || !reflect.DeepEqual(got, want) {
 		t.Fatalf("get = %+v, %v; want %+v", got, ok, want)
 	}
 	other := testHash(8)
-	if got, ok := c.get(&other, testIss); ok {
+	if got, ok := get(c, &other); ok {
 		t.Errorf("a token never added was found: %+v", got)
 	}
 }
 
 // When the cache is full the oldest token leaves, and only it.
-func TestSigCacheOldestLeaves(t *testing.T) {
+func TestOldestLeaves(t *testing.T) {
 	const size = 5
-	c := newSigCache(size)
+	c := New(size)
 	for i := range 3*size + 2 {
 		h := testHash(i)
-		c.add(&h, testClaims(i))
+		c.Add(&h, testClaims(i))
 		for j := range i + 1 {
 			hj := testHash(j)
-			_, ok := c.get(&hj, testIss)
+			_, ok := get(c, &hj)
 			if want := j > i-size; ok != want {
 				t.Fatalf("after adding %d tokens, token %d cached: %v, want %v", i+1, j, ok, want)
 			}
 		}
-		if n := c.len(); n != min(i+1, size) {
+		if n := c.Len(); n != min(i+1, size) {
 			t.Fatalf("after adding %d tokens, len = %d", i+1, n)
 		}
 	}
@@ -65,33 +71,33 @@ func TestSigCacheOldestLeaves(t *testing.T) {
 
 // Two tokens whose hashes share the 8 bytes of the index never answer
 // for each other.
-func TestSigCacheSharedIndexKey(t *testing.T) {
-	c := newSigCache(10)
+func TestSharedIndexKey(t *testing.T) {
+	c := New(10)
 	a, b := testHash(1), testHash(1)
 	b[31] ^= 1
-	c.add(&a, testClaims(1))
-	if _, ok := c.get(&b, testIss); ok {
+	c.Add(&a, testClaims(1))
+	if _, ok := get(c, &b); ok {
 		t.Fatal("a token was found under another token's hash")
 	}
-	c.add(&b, testClaims(2))
-	if got, ok := c.get(&b, testIss); !ok || got.ID != testClaims(2).ID {
+	c.Add(&b, testClaims(2))
+	if got, ok := get(c, &b); !ok || got.ID != testClaims(2).ID {
 		t.Errorf("get(b) = %+v, %v", got, ok)
 	}
-	if got, ok := c.get(&a, testIss); ok {
+	if got, ok := get(c, &a); ok {
 		t.Errorf("get(a) answered after b took its index: %+v", got)
 	}
-	c.remove(&a) // not cached any more: removes nothing
-	if _, ok := c.get(&b, testIss); !ok {
+	c.Remove(&a) // not cached any more: removes nothing
+	if _, ok := get(c, &b); !ok {
 		t.Error("removing a removed b")
 	}
-	c.remove(&b)
-	if _, ok := c.get(&b, testIss); ok || c.len() != 0 {
-		t.Errorf("b still cached after remove, len %d", c.len())
+	c.Remove(&b)
+	if _, ok := get(c, &b); ok || c.Len() != 0 {
+		t.Errorf("b still cached after remove, len %d", c.Len())
 	}
 }
 
 // Claims that would not come back the same are not cached.
-func TestSigCacheSkipsWhatItCannotPack(t *testing.T) {
+func TestSkipsWhatItCannotPack(t *testing.T) {
 	for name, change := range map[string]func(*token.Claims){
 		"upper-case user":    func(c *token.Claims) { c.UserID = "6F1C2A9E-3B7D-4C1E-9A5F-2D8E7B6C4A10" },
 		"user not a GUID":    func(c *token.Claims) { c.UserID = "alice" },
@@ -105,10 +111,10 @@ func TestSigCacheSkipsWhatItCannotPack(t *testing.T) {
 	} {
 		cl := testClaims(1)
 		change(cl)
-		c := newSigCache(10)
+		c := New(10)
 		h := testHash(1)
-		c.add(&h, cl)
-		if got, ok := c.get(&h, testIss); ok {
+		c.Add(&h, cl)
+		if got, ok := get(c, &h); ok {
 			t.Errorf("%s: cached as %+v", name, got)
 		}
 	}
@@ -116,30 +122,30 @@ func TestSigCacheSkipsWhatItCannotPack(t *testing.T) {
 
 // Package IDs are kept once each, and at most maxPackages of them: the
 // cache starts over rather than grow.
-func TestSigCachePackagesBounded(t *testing.T) {
-	c := newSigCache(2 * maxPackages)
+func TestPackagesBounded(t *testing.T) {
+	c := New(2 * maxPackages)
 	for i := range maxPackages + 1 {
 		cl := testClaims(i)
 		cl.ActionPackageID = fmt.Sprintf("com.example.p%d", i)
 		h := testHash(i)
-		c.add(&h, cl)
+		c.Add(&h, cl)
 	}
 	if len(c.pkgIDs) > maxPackages || len(c.pkgs) != len(c.pkgIDs) {
 		t.Fatalf("%d package IDs kept, want at most %d", len(c.pkgIDs), maxPackages)
 	}
 	last := testHash(maxPackages)
-	if got, ok := c.get(&last, testIss); !ok || got.ActionPackageID != fmt.Sprintf("com.example.p%d", maxPackages) {
+	if got, ok := get(c, &last); !ok || got.ActionPackageID != fmt.Sprintf("com.example.p%d", maxPackages) {
 		t.Errorf("the token that started the cache over: %+v, %v", got, ok)
 	}
-	if n := c.len(); n != 1 {
+	if n := c.Len(); n != 1 {
 		t.Errorf("len = %d after starting over, want 1", n)
 	}
 }
 
-// TestSigCacheEntrySize measures the heap a full cache costs per token,
+// TestEntrySize measures the heap a full cache costs per token,
 // beyond the 32 bytes of the token's hash, with 100,000 distinct users:
-// the figure docs/security.md and --token-cache-size state.
-func TestSigCacheEntrySize(t *testing.T) {
+// the figure docs/operating.md and --token-cache-size state.
+func TestEntrySize(t *testing.T) {
 	const n = 100_000
 	claims := make([]*token.Claims, n)
 	hashes := make([][sha256.Size]byte, n)
@@ -149,16 +155,16 @@ func TestSigCacheEntrySize(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	c := newSigCache(n)
+	c := New(n)
 	for i := range claims {
-		c.add(&hashes[i], claims[i])
+		c.Add(&hashes[i], claims[i])
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(claims)
 	runtime.KeepAlive(hashes)
-	if c.len() != n {
-		t.Fatalf("len = %d, want %d", c.len(), n)
+	if c.Len() != n {
+		t.Fatalf("len = %d, want %d", c.Len(), n)
 	}
 	per := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n - sha256.Size
 	t.Logf("%.0f bytes per cached token beyond its hash", per)
@@ -168,46 +174,3 @@ func TestSigCacheEntrySize(t *testing.T) {
 	runtime.KeepAlive(c)
 }
 
-// TestSmallCacheEntrySize measures the mint path's caches per entry, built
-// as Mint and Authenticate build them: the figures Config states.
-func TestSmallCacheEntrySize(t *testing.T) {
-	const n = 20_000
-	now := time.Now()
-	for _, tc := range []struct {
-		name  string
-		limit float64
-		fill  func(s *Service, i int)
-	}{
-		{"user and package pairs", 300, func(s *Service, i int) {
-			// Both IDs come from the request's JSON, a string each.
-			s.mintCache.Add(mintKey{fmt.Sprintf("6f1c2a9e-3b7d-4c1e-9a5f-%012x", i), string([]byte("com.contoso.orders"))},
-				stateStamp{1, now})
-		}},
-		{"API keys", 420, func(s *Service, i int) {
-			// As the store returns a client.
-			c := &cardgate.Client{ID: fmt.Sprintf("0b9d7c2e-8f3a-4d1b-a6e5-%012x", i), Name: string([]byte("bench-host")),
-				Role: cardgate.RoleHost, KeyHash: make([]byte, sha256.Size), CreatedAt: now}
-			s.clients.Add(sha256.Sum256([]byte(c.ID)), clientEntry{c: c, stateStamp: stateStamp{1, now}})
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := &Service{}
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			s.mintCache, _ = lru.New[mintKey, stateStamp](n)
-			s.clients, _ = lru.New[[sha256.Size]byte, clientEntry](n)
-			for i := range n {
-				tc.fill(s, i)
-			}
-			runtime.GC()
-			runtime.ReadMemStats(&after)
-			per := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
-			t.Logf("%.0f bytes per entry", per)
-			if per > tc.limit {
-				t.Errorf("%.0f bytes per entry, want at most %.0f", per, tc.limit)
-			}
-			runtime.KeepAlive(s)
-		})
-	}
-}
