@@ -29,7 +29,7 @@ type Cache struct {
 	mu     sync.RWMutex
 	size   int
 	index  map[uint64]uint32 // the hash's first 8 bytes → slot
-	chunks [][]slot       // slot i is chunks[i/chunkSlots][i%chunkSlots]
+	chunks [][]slot          // slot i is chunks[i/chunkSlots][i%chunkSlots]
 	next   int               // the slot the next Add takes
 	pkgs   map[string]uint32 // package ID → its number in pkgIDs, from 1
 	pkgIDs []string

@@ -173,4 +173,3 @@ func TestEntrySize(t *testing.T) {
 	}
 	runtime.KeepAlive(c)
 }
-
