@@ -11,3 +11,12 @@ func (s *Service) SmallCacheLens() (mintable, clients int) {
 	}
 	return mintable, clients
 }
+
+// SignatureCacheOffHeap reports the bytes the signature cache holds
+// outside the Go heap, which runtime.MemStats does not count.
+func (s *Service) SignatureCacheOffHeap() int {
+	if s.checked == nil {
+		return 0
+	}
+	return s.checked.OffHeapBytes()
+}

@@ -20,7 +20,8 @@ import (
 // oldest are also the first to expire). It is safe for concurrent use.
 //
 // A token takes a slot of 80 bytes without a pointer, in chunks allocated
-// as the cache fills, plus about 25 bytes of index: 72 bytes beyond the
+// as the cache fills (outside the Go heap where the system allows: see
+// chunks), plus about 25 bytes of index in the heap: 72 bytes beyond the
 // hash (TestEntrySize) where a general LRU of strings took 240 to 270.
 // The garbage collector never scans it. Package IDs, which are few, are
 // kept once each; user IDs (GUIDs) and jtis in their 16 bytes. Claims
@@ -29,7 +30,7 @@ type Cache struct {
 	mu     sync.RWMutex
 	size   int
 	index  map[uint64]uint32 // the hash's first 8 bytes → slot
-	chunks [][]slot          // slot i is chunks[i/chunkSlots][i%chunkSlots]
+	chunks *chunks           // slot i is chunks.list[i/chunkSlots][i%chunkSlots]
 	next   int               // the slot the next Add takes
 	pkgs   map[string]uint32 // package ID → its number in pkgIDs, from 1
 	pkgIDs []string
@@ -52,12 +53,14 @@ type slot struct {
 
 // New returns a Cache of at most size tokens; size must be positive.
 func New(size int) *Cache {
-	return &Cache{size: max(size, 1), index: map[uint64]uint32{}, pkgs: map[string]uint32{}}
+	c := &Cache{size: max(size, 1), index: map[uint64]uint32{}, pkgs: map[string]uint32{}}
+	c.chunks = newChunks(c)
+	return c
 }
 
 func indexKey(h *[sha256.Size]byte) uint64 { return binary.LittleEndian.Uint64(h[:8]) }
 
-func (c *Cache) at(i uint32) *slot { return &c.chunks[i/chunkSlots][i%chunkSlots] }
+func (c *Cache) at(i uint32) *slot { return &c.chunks.list[i/chunkSlots][i%chunkSlots] }
 
 // Entry is a cached token's claims.
 type Entry struct {
@@ -151,8 +154,8 @@ func (c *Cache) Add(h *[sha256.Size]byte, cl *token.Claims) bool {
 		return true
 	}
 	i := uint32(c.next)
-	if int(i/chunkSlots) == len(c.chunks) {
-		c.chunks = append(c.chunks, make([]slot, min(chunkSlots, c.size-int(i))))
+	if int(i/chunkSlots) == len(c.chunks.list) {
+		c.chunks.grow(min(chunkSlots, c.size-int(i)))
 	}
 	old := c.at(i)
 	if old.pkg != 0 {
@@ -180,8 +183,16 @@ func (c *Cache) Remove(h *[sha256.Size]byte) {
 // reset forgets everything; c.mu is held.
 func (c *Cache) reset() {
 	c.index = map[uint64]uint32{}
-	c.chunks, c.next = nil, 0
+	c.chunks.free()
+	c.next = 0
 	c.pkgs, c.pkgIDs = map[string]uint32{}, nil
+}
+
+// OffHeapBytes reports the memory the cache holds outside the Go heap
+// (see chunks), which runtime.MemStats.HeapAlloc does not count.
+func (c *Cache) OffHeapBytes() int {
+	_, mapped := c.chunks.size()
+	return mapped
 }
 
 // Len reports how many tokens the cache holds.

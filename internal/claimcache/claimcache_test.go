@@ -140,11 +140,16 @@ func TestPackagesBounded(t *testing.T) {
 	if n := c.Len(); n != 1 {
 		t.Errorf("len = %d after starting over, want 1", n)
 	}
+	if n, _ := c.chunks.size(); n != 1 {
+		t.Errorf("%d chunks after starting over, want 1: the others freed", n)
+	}
 }
 
-// TestEntrySize measures the heap a full cache costs per token,
-// beyond the 32 bytes of the token's hash, with 100,000 distinct users:
-// the figure docs/operating.md and --token-cache-size state.
+// TestEntrySize measures what a full cache costs per token, beyond the 32
+// bytes of the token's hash, with 100,000 distinct users: the figure
+// docs/operating.md and --token-cache-size state. Most of it is outside
+// the Go heap (OffHeapBytes), where the collector's headroom does not
+// double it.
 func TestEntrySize(t *testing.T) {
 	const n = 100_000
 	claims := make([]*token.Claims, n)
@@ -166,10 +171,38 @@ func TestEntrySize(t *testing.T) {
 	if c.Len() != n {
 		t.Fatalf("len = %d, want %d", c.Len(), n)
 	}
-	per := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n - sha256.Size
-	t.Logf("%.0f bytes per cached token beyond its hash", per)
+	heap := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
+	off := float64(c.OffHeapBytes()) / n
+	per := heap + off - sha256.Size
+	t.Logf("%.0f bytes per cached token beyond its hash: %.0f in the Go heap, %.0f outside", per, heap, off)
 	if per > 100 {
 		t.Errorf("%.0f bytes per cached token beyond its hash, want at most 100", per)
 	}
+	if runtime.GOOS == "linux" && off < 80 {
+		t.Errorf("%.0f bytes per token outside the Go heap, want the 80-byte slots there", off)
+	}
 	runtime.KeepAlive(c)
+}
+
+// A cache that is no longer used gives its mapped memory back.
+func TestChunksFreed(t *testing.T) {
+	c := New(10 * chunkSlots)
+	for i := range 5 * chunkSlots {
+		h := testHash(i)
+		c.Add(&h, testClaims(i))
+	}
+	ch := c.chunks
+	if n, mapped := ch.size(); n != 5 || (runtime.GOOS == "linux" && mapped < 5*chunkSlots*80) {
+		t.Fatalf("%d chunks, %d bytes mapped outside the heap; want 5 chunks, all mapped", n, mapped)
+	}
+	c = nil
+	n, mapped := ch.size()
+	for try := 0; try < 50 && n != 0; try++ { // the cleanup runs on its own goroutine
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+		n, mapped = ch.size()
+	}
+	if n != 0 || mapped != 0 {
+		t.Errorf("%d chunks, %d bytes still mapped after the cache was collected", n, mapped)
+	}
 }
