@@ -176,3 +176,26 @@ func TestJunkAddsNoCacheEntries(t *testing.T) {
 			sig2, ids2, mint2, clients2, sig, ids, mint, clients)
 	}
 }
+
+// A cached check allocates only the identity and the claims it returns:
+// the identity's entry carries the token's user ID and jti, so nothing
+// is formatted from the compact signature entry.
+func TestCachedCheckAllocs(t *testing.T) {
+	e := newEnvWith(t, envOptions{quiet: true})
+	ctx := context.Background()
+	tok, _, err := e.svc.Mint(ctx, alice, ordersPkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, c, err := e.svc.Check(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2, c2, err := e.svc.Check(ctx, tok) // from the caches
+	if err != nil || *id2 != *id || *c2 != *c {
+		t.Fatalf("cached check: %+v %+v %v; want %+v %+v", id2, c2, err, id, c)
+	}
+	if n := testing.AllocsPerRun(100, func() { e.svc.Check(ctx, tok) }); n > 2 {
+		t.Errorf("a cached check makes %.0f allocations, want at most 2", n)
+	}
+}
