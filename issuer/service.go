@@ -37,12 +37,12 @@ type Config struct {
 	// token.DefaultLeeway.
 	Leeway time.Duration
 	// CacheSize caps the tokens whose good signature is remembered, the
-	// oldest out (about 104 bytes each with the token's hash, so 10 MB
-	// when full at the default: claimcache.TestEntrySize), and the identities
-	// read from the store for those checked in the last StateCacheTTL
-	// (about 320 bytes more each while they last). 0 means
-	// DefaultCacheSize and a negative value turns both off (for
-	// benchmarks).
+	// oldest out (about 104 bytes each with the token's hash, 80 of them
+	// outside the Go heap, so 10 MB when full at the default: TestEntrySize
+	// in internal/claimcache), and the identities read from the store for
+	// those checked in the last StateCacheTTL (about 320 bytes more each
+	// while they last: TestCheckCacheEntrySize). 0 means DefaultCacheSize
+	// and a negative value turns both off (for benchmarks).
 	CacheSize int
 	// MintCacheSize caps the user and package pairs remembered as enabled
 	// at a mint, each for StateCacheTTL (about 280 bytes each:
