@@ -111,13 +111,16 @@ type IssuerConfig struct {
 	// start, like the rest of the issuer section.
 	CacheTTL time.Duration `yaml:"cacheTTL"`
 	// CacheSize caps the tokens the adapter remembers as valid
-	// ("cacheSize"); default 100,000. An entry costs about 250 bytes, so
-	// the default about 25 MB when full; in remote mode entries leave
-	// once expired, so the cache holds about the tokens of the last
-	// cacheTTL. Read at start.
+	// ("cacheSize"); default 100,000. An entry costs about 290 bytes in
+	// remote mode (an identity) and 120 in local mode (the claims), so the
+	// default about 29 MB or 12 MB when full (verify's
+	// TestRemoteCacheEntrySize, TestLocalCacheEntrySize); in remote mode
+	// entries leave once expired, so the cache holds about the tokens of
+	// the last cacheTTL. Read at start.
 	CacheSize int `yaml:"cacheSize"`
 	// NegativeCacheSize caps the rejected tokens remote mode remembers
-	// ("negativeCacheSize"); default 10,000, about 2 MB. Read at start.
+	// ("negativeCacheSize"); default 10,000, about 210 bytes each, 2 MB
+	// (TestRemoteNegativeCacheEntrySize). Read at start.
 	NegativeCacheSize int `yaml:"negativeCacheSize"`
 }
 

@@ -20,7 +20,7 @@ type Config struct {
 	TokenLifetime time.Duration `yaml:"tokenLifetime"`
 	LogLevel      string        `yaml:"logLevel"`
 	// TokenCacheSize caps the tokens the issuer remembers as checked
-	// (issuer.Config.CacheSize); each costs about 270 bytes.
+	// (issuer.Config.CacheSize); each costs about 120 bytes.
 	TokenCacheSize int `yaml:"tokenCacheSize"`
 }
 
@@ -78,7 +78,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 	if kind == serverFlags || kind == demoFlags {
 		fs.StringVar(&listen, "listen", "", "`address` to listen on (default "+defaultListen+", env CARDGATE_LISTEN)")
 		fs.StringVar(&lv, "log-level", "", "log `level`: debug, info, warn or error (default info, env CARDGATE_LOG_LEVEL)")
-		fs.IntVar(&cacheSize, "token-cache-size", 0, "`tokens` the issuer remembers as checked, about 270 bytes each (default 100000)")
+		fs.IntVar(&cacheSize, "token-cache-size", 0, "`tokens` the issuer remembers as checked, about 120 bytes each (default 100000)")
 	}
 	return func() (Config, error) {
 		cfg := def

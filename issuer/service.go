@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate"
-	"github.com/cardgate/cardgate/internal/guidpack"
+	"github.com/cardgate/cardgate/internal/claimcache"
 	"github.com/cardgate/cardgate/keyring"
 	"github.com/cardgate/cardgate/token"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -36,11 +36,22 @@ type Config struct {
 	// Leeway is the clock skew tolerated for nbf and exp; 0 means
 	// token.DefaultLeeway.
 	Leeway time.Duration
-	// CacheSize caps the cache of checked tokens (about 270 bytes each,
-	// and as much again for those checked in the last StateCacheTTL);
-	// 0 means 100,000 and a negative value turns the cache off (for
-	// benchmarks).
+	// CacheSize caps the tokens whose good signature is remembered, the
+	// oldest out (about 120 bytes each with the token's hash, 96 of them
+	// outside the Go heap, so 12 MB when full at the default: TestEntrySize
+	// in internal/claimcache), and the identities read from the store for
+	// those checked in the last StateCacheTTL (about 320 bytes more each
+	// while they last: TestCheckCacheEntrySize). 0 means DefaultCacheSize
+	// and a negative value turns both off (for benchmarks).
 	CacheSize int
+	// MintCacheSize caps the user and package pairs remembered as enabled
+	// at a mint, each for StateCacheTTL (about 280 bytes each:
+	// TestSmallCacheEntrySize); 0 means DefaultMintCacheSize.
+	MintCacheSize int
+	// ClientCacheSize caps the API keys remembered as valid, each for
+	// StateCacheTTL (about 400 bytes each: TestSmallCacheEntrySize); 0
+	// means DefaultClientCacheSize.
+	ClientCacheSize int
 	// StateCacheTTL is how long the result of a token check may be reused
 	// without reading the store again. Revocations and disables made
 	// through this Service take effect at once whatever the TTL; ones made
@@ -58,72 +69,43 @@ type Config struct {
 // takes to reach this one.
 const DefaultStateCacheTTL = time.Second
 
-// checkedToken is an entry of Service.checked: the claims of a token whose
-// signature checked out, in one string and three numbers (about 270
-// bytes an entry with the cache's own, TestCheckCacheEntrySize, where a
-// pointer to a Claims and an Identity cost 700). The issuer is
-// Config.Issuer: the verifier checked it.
-type checkedToken struct {
-	data          string    // user ID, package ID, conversation ID (see guidpack), jti
-	lens          [3]uint16 // of the user, package and conversation IDs
-	iat, nbf, exp int64     // Unix seconds, as tokens carry them
-}
-
-// packChecked packs c; ok is false if an ID is too long to pack (a token
-// is at most token.MaxLen, far below), and then nothing is cached.
-func packChecked(c *token.Claims) (checkedToken, bool) {
-	conv, cn, ok := guidpack.Pack(c.ConversationID)
-	if len(c.UserID) > 0xffff || len(c.ActionPackageID) > 0xffff || !ok {
-		return checkedToken{}, false
-	}
-	return checkedToken{data: c.UserID + c.ActionPackageID + conv + c.ID,
-		lens: [3]uint16{uint16(len(c.UserID)), uint16(len(c.ActionPackageID)), cn},
-		iat:  c.IssuedAt.Unix(), nbf: c.NotBefore.Unix(), exp: c.ExpiresAt.Unix()}, true
-}
-
-func (e *checkedToken) ids() (user, pkg, jti string) {
-	u, k := int(e.lens[0]), int(e.lens[0])+int(e.lens[1])
-	return e.data[:u], e.data[u:k], e.data[k+guidpack.Len(e.lens[2]):]
-}
-
-// conversation returns the token's conversation ID, "" if it has none.
-func (e *checkedToken) conversation() string {
-	k := int(e.lens[0]) + int(e.lens[1])
-	return guidpack.Unpack(e.data[k:k+guidpack.Len(e.lens[2])], e.lens[2])
-}
-
-// claims unpacks the claims, for the issuer iss.
-func (e *checkedToken) claims(iss string) *token.Claims {
-	user, pkg, jti := e.ids()
-	return &token.Claims{Issuer: iss, UserID: user, ActionPackageID: pkg, ConversationID: e.conversation(), ID: jti,
-		IssuedAt: time.Unix(e.iat, 0).UTC(), NotBefore: time.Unix(e.nbf, 0).UTC(), ExpiresAt: time.Unix(e.exp, 0).UTC()}
-}
-
 // stateEntry is an entry of Service.states: the rest of a token's identity
-// as the store gave it, and when that was. It lives StateCacheTTL, and
+// as the store gave it, and when that was, with the token's user ID and
+// jti so that a hit allocates no string. It lives StateCacheTTL, and
 // expired entries leave as new ones come, so that the cache holds about
 // the tokens checked in the last StateCacheTTL, not every token seen.
 type stateEntry struct {
-	profile string    // name, phone number, picture URL
-	lens    [2]uint16 // of the name and the phone number
-	gen     uint64    // Service.gen when the store was read
-	until   int64     // Unix nanoseconds when the store must be read again
+	strs  string    // user ID, jti, conversation ID, name, phone number, picture URL
+	lens  [5]uint16 // of all but the picture URL
+	gen   uint64    // Service.gen when the store was read
+	until int64     // Unix nanoseconds when the store must be read again
 }
 
-func packState(id *cardgate.Identity, gen uint64, until int64) (stateEntry, bool) {
-	if len(id.Name) > 0xffff || len(id.PhoneNumber) > 0xffff {
-		return stateEntry{}, false
+func packState(c *token.Claims, id *cardgate.Identity, gen uint64, until int64) (stateEntry, bool) {
+	fs := [...]string{c.UserID, c.ID, c.ConversationID, id.Name, id.PhoneNumber}
+	st := stateEntry{gen: gen, until: until}
+	for i, f := range fs {
+		if len(f) > 0xffff {
+			return stateEntry{}, false
+		}
+		st.lens[i] = uint16(len(f))
 	}
-	return stateEntry{profile: id.Name + id.PhoneNumber + id.PictureURL,
-		lens: [2]uint16{uint16(len(id.Name)), uint16(len(id.PhoneNumber))}, gen: gen, until: until}, true
+	st.strs = fs[0] + fs[1] + fs[2] + fs[3] + fs[4] + id.PictureURL
+	return st, true
 }
 
-// identity puts the token's identity together from its claims and st.
-func (st *stateEntry) identity(e *checkedToken) *cardgate.Identity {
-	user, pkg, _ := e.ids()
-	n, p := int(st.lens[0]), int(st.lens[0])+int(st.lens[1])
-	return &cardgate.Identity{UserID: user, ActionPackageID: pkg, Name: st.profile[:n], PhoneNumber: st.profile[n:p],
-		PictureURL: st.profile[p:], ConversationID: e.conversation(), ExpiresAt: time.Unix(e.exp, 0).UTC()}
+// unpack puts the token's claims and identity together from st and the
+// rest of its claims, e, for the issuer iss.
+func (st *stateEntry) unpack(e *claimcache.Entry, iss string) (*cardgate.Identity, *token.Claims) {
+	var fs [5]string
+	d := st.strs
+	for i, n := range st.lens {
+		fs[i], d = d[:n], d[n:]
+	}
+	c := &token.Claims{Issuer: iss, UserID: fs[0], ActionPackageID: e.PackageID(), ConversationID: fs[2], ID: fs[1],
+		IssuedAt: e.IssuedAt(), NotBefore: e.NotBefore(), ExpiresAt: e.ExpiresAt()}
+	return &cardgate.Identity{UserID: fs[0], ActionPackageID: c.ActionPackageID, Name: fs[3], PhoneNumber: fs[4],
+		PictureURL: d, ConversationID: fs[2], ExpiresAt: c.ExpiresAt}, c
 }
 
 // Service enforces the Integration Service's rules over a Store.
@@ -135,11 +117,11 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	// checked caches tokens that passed, keyed by the token's SHA-256
-	// (never the token). A signature never stops being valid, so a hit
-	// skips Ed25519; the identity read from the store is reused only while
-	// the entry's generation is current and its TTL has not run out.
-	checked *lru.Cache[[sha256.Size]byte, checkedToken]
+	// checked caches tokens whose signature passed, keyed by the token's
+	// SHA-256 (never the token). A signature never stops being valid, so
+	// a hit skips Ed25519; the identity read from the store is kept apart,
+	// in states.
+	checked *claimcache.Cache
 	// states holds what the store said of a checked token, for
 	// StateCacheTTL (see stateEntry); nil when that is off.
 	states *lru.Cache[[sha256.Size]byte, stateEntry]
@@ -182,12 +164,12 @@ type clientEntry struct {
 	stateStamp
 }
 
-// Sizes of the mint and client caches: hosts mint for a few cards, and
-// there are few clients. An entry of mintable costs about 200 bytes,
-// of clients about 400.
+// The default cache sizes (see Config): hosts mint for a few cards, and
+// there are few clients.
 const (
-	mintCacheSize   = 10_000
-	clientCacheSize = 1_000
+	DefaultCacheSize       = 100_000
+	DefaultMintCacheSize   = 10_000
+	DefaultClientCacheSize = 1_000
 )
 
 // NewService returns a Service.
@@ -202,7 +184,13 @@ func NewService(cfg Config) (*Service, error) {
 		cfg.Leeway = token.DefaultLeeway
 	}
 	if cfg.CacheSize == 0 {
-		cfg.CacheSize = 100_000
+		cfg.CacheSize = DefaultCacheSize
+	}
+	if cfg.MintCacheSize <= 0 {
+		cfg.MintCacheSize = DefaultMintCacheSize
+	}
+	if cfg.ClientCacheSize <= 0 {
+		cfg.ClientCacheSize = DefaultClientCacheSize
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -213,12 +201,9 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.StateCacheTTL == 0 {
 		cfg.StateCacheTTL = DefaultStateCacheTTL
 	}
-	var cache *lru.Cache[[sha256.Size]byte, checkedToken]
+	var cache *claimcache.Cache
 	if cfg.CacheSize > 0 {
-		var err error
-		if cache, err = lru.New[[sha256.Size]byte, checkedToken](cfg.CacheSize); err != nil {
-			return nil, fmt.Errorf("issuer: %w", err)
-		}
+		cache = claimcache.New(cfg.CacheSize)
 	}
 	var states *lru.Cache[[sha256.Size]byte, stateEntry]
 	if cache != nil && cfg.StateCacheTTL > 0 {
@@ -227,8 +212,8 @@ func NewService(cfg Config) (*Service, error) {
 	var mintable *lru.Cache[mintKey, stateStamp]
 	var clients *lru.Cache[[sha256.Size]byte, clientEntry]
 	if cfg.StateCacheTTL > 0 {
-		mintable, _ = lru.New[mintKey, stateStamp](mintCacheSize)
-		clients, _ = lru.New[[sha256.Size]byte, clientEntry](clientCacheSize)
+		mintable, _ = lru.New[mintKey, stateStamp](cfg.MintCacheSize)
+		clients, _ = lru.New[[sha256.Size]byte, clientEntry](cfg.ClientCacheSize)
 	}
 	return &Service{
 		states:    states,
@@ -461,18 +446,19 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 	h := tokenhash.Of(raw)
 	now := s.now()
 	var c *token.Claims
-	e, hit := s.checked.Get(h)
+	e, hit := s.checked.Get(&h)
 	if hit {
-		if !now.Before(time.Unix(e.exp, 0).Add(s.cfg.Leeway)) {
-			s.checked.Remove(h)
+		if !now.Before(e.ExpiresAt().Add(s.cfg.Leeway)) {
+			s.checked.Remove(&h)
 			return nil, nil, cardgate.WrapError(cardgate.EINVALIDTOKEN, "token has expired", token.ErrExpired)
 		}
-		c = e.claims(s.cfg.Issuer)
 		if s.states != nil {
 			if st, ok := s.states.Get(h); ok && st.gen == s.gen.Load() && now.UnixNano() < st.until {
-				return st.identity(&e), c, nil
+				id, c := st.unpack(&e, s.cfg.Issuer)
+				return id, c, nil
 			}
 		}
+		c = e.Claims(s.cfg.Issuer)
 	} else {
 		var err error
 		if c, err = s.verifyKeys(ctx, raw); err != nil {
@@ -487,15 +473,15 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 		// each, not an Ed25519 check too. nbf is only ever a few seconds
 		// ahead for a good token, so only tokens already valid are kept
 		// and a hit needs no nbf check.
-		if p, ok := packChecked(c); ok && (err == nil || cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN) {
-			s.checked.Add(h, p)
+		if err == nil || cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN {
+			s.checked.Add(&h, c)
 		}
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	if s.states != nil {
-		if st, ok := packState(id, gen, now.Add(s.cfg.StateCacheTTL).UnixNano()); ok {
+		if st, ok := packState(c, id, gen, now.Add(s.cfg.StateCacheTTL).UnixNano()); ok {
 			s.sweepStates(now.UnixNano())
 			s.states.Add(h, st)
 		}

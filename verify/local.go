@@ -3,11 +3,9 @@ package verify
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/cardgate/cardgate/tokenhash"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,10 +16,10 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate"
-	"github.com/cardgate/cardgate/internal/guidpack"
+	"github.com/cardgate/cardgate/internal/claimcache"
 	"github.com/cardgate/cardgate/token"
+	"github.com/cardgate/cardgate/tokenhash"
 	"github.com/go-jose/go-jose/v4"
-	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -53,7 +51,8 @@ type LocalConfig struct {
 	KeyRefreshInterval time.Duration
 	// Leeway is the clock skew tolerated for nbf and exp; 0 means 30 s.
 	Leeway time.Duration
-	// CacheSize caps the cache of verified signatures; 0 means 100,000.
+	// CacheSize caps the cache of verified signatures, the oldest out
+	// (about 120 bytes each with the token's hash); 0 means 100,000.
 	CacheSize int
 	// Logger receives feed and key refresh failures; nil discards them.
 	Logger *slog.Logger
@@ -84,7 +83,7 @@ type Local struct {
 	feedURL  string
 	log      *slog.Logger
 	now      func() time.Time
-	checked  *lru.Cache[[sha256.Size]byte, packedClaims]
+	checked  *claimcache.Cache
 
 	mu       sync.RWMutex
 	jtis     map[string]time.Time // revoked jti → when the entry stops mattering
@@ -151,10 +150,7 @@ func NewLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 		return nil, fmt.Errorf("verify: discovery at %s names issuer %q (want %q), jwks_uri %q, revocation feed %q",
 			cfg.Issuer, disc.Issuer, cfg.Issuer, disc.JWKSURI, disc.Feed)
 	}
-	cache, err := newClaimsCache(cfg.CacheSize)
-	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
-	}
+	cache := claimcache.New(cfg.CacheSize)
 	l := &Local{
 		cfg: cfg, client: cfg.Client, feedURL: disc.Feed, log: cfg.Logger, now: cfg.Now, checked: cache,
 		keys: &remoteKeys{client: cfg.Client, url: disc.JWKSURI, now: cfg.Now, log: cfg.Logger},
@@ -195,13 +191,18 @@ func (l *Local) Verify(ctx context.Context, raw string) (*Identity, error) {
 		return nil, rejection(ErrUnavailable, errors.New("revocation feed not read recently"))
 	}
 	key := tokenhash.Of(raw)
-	p, ok := l.checked.Get(key)
-	if ok {
+	var user, pkg, conv string
+	var iat, exp time.Time
+	var jti []byte // base64url, as the token carries it
+	var buf [24]byte
+	if e, ok := l.checked.Get(&key); ok {
 		l.hits.Add(1)
-		if !now.Before(time.Unix(p.exp, 0).Add(l.cfg.Leeway)) {
-			l.checked.Remove(key)
+		exp = e.ExpiresAt()
+		if !now.Before(exp.Add(l.cfg.Leeway)) {
+			l.checked.Remove(&key)
 			return nil, rejection(ErrExpired, nil)
 		}
+		user, pkg, conv, iat, jti = e.UserID(), e.PackageID(), e.ConversationID(), e.IssuedAt(), e.AppendJTI(buf[:0])
 	} else {
 		l.misses.Add(1)
 		c, err := l.verifier.Verify(raw)
@@ -217,51 +218,21 @@ func (l *Local) Verify(ctx context.Context, raw string) (*Identity, error) {
 				return nil, rejection(ErrInvalid, err)
 			}
 		}
-		p = packClaims(c)
 		if !now.Before(c.NotBefore) {
-			l.checked.Add(key, p)
+			l.checked.Add(&key, c)
 		}
+		user, pkg, conv, iat, exp, jti = c.UserID, c.ActionPackageID, c.ConversationID, c.IssuedAt, c.ExpiresAt, append(buf[:0], c.ID...)
 	}
-	user, pkg, conv, jti := p.fields()
-	if l.revoked(user, pkg, jti, time.Unix(p.iat, 0)) {
+	if l.revoked(user, pkg, jti, iat) {
 		return nil, rejection(ErrRevoked, nil)
 	}
-	return &Identity{UserID: user, ActionPackageID: pkg, ConversationID: conv, ExpiresAt: time.Unix(p.exp, 0).UTC()}, nil
+	return &Identity{UserID: user, ActionPackageID: pkg, ConversationID: conv, ExpiresAt: exp.UTC()}, nil
 }
 
-// packedClaims is what Local keeps of a verified token: the claims that
-// matter after the signature, in one string and two numbers (about 240
-// bytes an entry with the cache's own, TestLocalCacheEntrySize). Tokens
-// carry whole seconds.
-type packedClaims struct {
-	data     string    // user ID, package ID, conversation ID (see guidpack), jti
-	lens     [3]uint16 // of the user, package and conversation IDs
-	iat, exp int64     // Unix seconds
-}
-
-func newClaimsCache(size int) (*lru.Cache[[sha256.Size]byte, packedClaims], error) {
-	return lru.New[[sha256.Size]byte, packedClaims](size)
-}
-
-func packClaims(c *token.Claims) packedClaims {
-	// The verifier bounds a token to token.MaxLen, so each field fits.
-	conv, cn, _ := guidpack.Pack(c.ConversationID)
-	return packedClaims{data: c.UserID + c.ActionPackageID + conv + c.ID,
-		lens: [3]uint16{uint16(len(c.UserID)), uint16(len(c.ActionPackageID)), cn},
-		iat:  c.IssuedAt.Unix(), exp: c.ExpiresAt.Unix()}
-}
-
-func (p packedClaims) fields() (user, pkg, conv, jti string) {
-	u := int(p.lens[0])
-	k := u + int(p.lens[1])
-	c := k + guidpack.Len(p.lens[2])
-	return p.data[:u], p.data[u:k], guidpack.Unpack(p.data[k:c], p.lens[2]), p.data[c:]
-}
-
-func (l *Local) revoked(user, pkg, jti string, issuedAt time.Time) bool {
+func (l *Local) revoked(user, pkg string, jti []byte, issuedAt time.Time) bool {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if _, ok := l.jtis[jti]; ok {
+	if _, ok := l.jtis[string(jti)]; ok { // no allocation
 		return true
 	}
 	return cardgate.RevokesIssuedAt(l.users[user], issuedAt) ||

@@ -42,13 +42,14 @@ type RemoteConfig struct {
 	// most MaxRemoteTTL.
 	NegativeTTL time.Duration
 	// CacheSize caps the accepted tokens remembered (least recently used
-	// go first); 0 means 100,000. An entry costs about 250 bytes with a
-	// typical identity (TestRemoteCacheEntrySize), so the default about
-	// 25 MB when full.
+	// go first); 0 means 100,000. An entry costs about 290 bytes with a
+	// typical identity and the token's hash (TestRemoteCacheEntrySize),
+	// so the default about 29 MB when full.
 	CacheSize int
 	// NegativeCacheSize caps the rejected tokens remembered, apart from
 	// the accepted ones so that a flood of junk never pushes them out;
-	// 0 means 10,000 (about 2 MB).
+	// 0 means 10,000 (about 210 bytes each, 2 MB:
+	// TestRemoteNegativeCacheEntrySize).
 	NegativeCacheSize int
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time

@@ -419,7 +419,9 @@ func (r *recorder) WriteHeader(s int)           { r.status = s }
 // that was accepted.
 func TestJunkTokensKeepMemoryBounded(t *testing.T) {
 	e := newIssuer(t)
-	r := e.remote(t, verify.RemoteConfig{CacheSize: 100, NegativeCacheSize: 50})
+	// A TTL far above the time the junk takes, even under -race on a busy
+	// machine: the good token must still be cached at the end.
+	r := e.remote(t, verify.RemoteConfig{CacheSize: 100, NegativeCacheSize: 50, TTL: 10 * time.Minute})
 	good := e.mint(t, alice, orders)
 	if _, err := r.Verify(context.Background(), good); err != nil {
 		t.Fatal(err)
@@ -435,6 +437,31 @@ func TestJunkTokensKeepMemoryBounded(t *testing.T) {
 	hits := r.Stats().Hits
 	if _, err := r.Verify(context.Background(), good); err != nil || r.Stats().Hits != hits+1 {
 		t.Errorf("the accepted token after the junk: %v, hit %v", err, r.Stats().Hits == hits+1)
+	}
+}
+
+// Local caches nothing for a token whose signature fails: with room for
+// two tokens, a thousand junk ones never push out the one that passed.
+func TestLocalJunkTakesNoCacheSlot(t *testing.T) {
+	e := newIssuer(t)
+	l := e.local(t, verify.LocalConfig{CacheSize: 2})
+	ctx := context.Background()
+	good := e.mint(t, alice, orders)
+	if _, err := l.Verify(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	head := good[:strings.LastIndex(good, ".")+1]
+	for i := range 1000 {
+		sig := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{byte(i), byte(i >> 8)}, 32))
+		for _, junk := range []string{fmt.Sprintf("junk-%d", i), head + sig} {
+			if _, err := l.Verify(ctx, junk); !errors.Is(err, verify.ErrInvalid) {
+				t.Fatalf("junk token: %v", err)
+			}
+		}
+	}
+	hits := l.Stats().Hits
+	if _, err := l.Verify(ctx, good); err != nil || l.Stats().Hits != hits+1 {
+		t.Errorf("the good token after the junk: %v, a cache hit: %v", err, l.Stats().Hits == hits+1)
 	}
 }
 

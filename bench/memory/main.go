@@ -1,26 +1,30 @@
 // Command memory measures the resident memory of `cardgate issuer` and
 // `cardgate adapter` as tokens pass through them, from outside:
 //
-//	go run ./bench/memory -tokens 100000 -junk 200000
+//	go run ./bench/memory -tokens 100000 -junk 1000000
 //
 // It builds cardgate, sets up an installation in a temporary directory with
 // the CLI as bench/run does, starts an echo upstream, the issuer and the
-// adapter (remote mode, default config, audit to the store) on 127.0.0.1,
+// adapter (remote mode, or local with -mode local; default config, audit
+// to the store) on 127.0.0.1,
 // and reads VmRSS and VmHWM (the peak) from /proc/PID/status of both:
 // before, after minting -tokens distinct tokens (8 at a time) and sending
-// each once through the adapter, and after sending -junk distinct junk
-// tokens (a valid token with a wrong signature) to the adapter and to the
-// issuer's /v1/users/me. It prints a Markdown table for docs/BENCHMARKS.md.
-// Progress goes to stderr.
+// each once through the adapter, and after each quarter of -junk distinct
+// junk tokens sent to the adapter and to the issuer's /v1/users/me: in
+// turn malformed, a valid token with a wrong signature, one with an
+// unknown kid, and a well-formed one with an unknown jti (see junk). It
+// prints a Markdown table for docs/BENCHMARKS.md. Progress goes to stderr.
 package main
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -41,6 +45,7 @@ import (
 // Options are the knobs of one invocation.
 type Options struct {
 	Tokens, Junk int
+	Mode         string // the adapter's issuer.mode: remote (empty) or local
 	GOMEMLIMIT   string // for the issuer; empty: none
 	Cardgate     string // a binary; empty: go build ./cmd/cardgate
 	Keep         bool
@@ -55,13 +60,14 @@ func main() {
 	o := Options{}
 	fs := flag.NewFlagSet("memory", flag.ExitOnError)
 	fs.IntVar(&o.Tokens, "tokens", 100_000, "distinct valid tokens to mint and send through the adapter")
-	fs.IntVar(&o.Junk, "junk", 200_000, "distinct junk tokens to send to the adapter and to the issuer")
+	fs.IntVar(&o.Junk, "junk", 1_000_000, "distinct junk tokens to send to the adapter and to the issuer")
+	fs.StringVar(&o.Mode, "mode", "remote", "the adapter's issuer.mode: remote or local")
 	fs.StringVar(&o.GOMEMLIMIT, "gomemlimit", "", "GOMEMLIMIT for the issuer (e.g. 40MiB); empty: none")
 	fs.StringVar(&o.Cardgate, "cardgate", "", "a cardgate binary to use instead of building ./cmd/cardgate")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (configs, logs, store)")
 	fs.Parse(os.Args[1:])
-	if fs.NArg() > 0 || o.Tokens < 1 || o.Junk < 0 || o.Tokens > 10_000_000 || o.Junk > 10_000_000 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./bench/memory [-tokens N] [-junk N] [-gomemlimit 40MiB]; N at most 10,000,000")
+	if fs.NArg() > 0 || (o.Mode != "remote" && o.Mode != "local") || o.Tokens < 1 || o.Junk < 0 || o.Tokens > 10_000_000 || o.Junk > 10_000_000 {
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench/memory [-tokens N] [-junk N] [-mode remote|local] [-gomemlimit 40MiB]; N at most 10,000,000")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -133,14 +139,19 @@ func Run(ctx context.Context, o Options, out, log io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	mode := cmp(o.Mode, "remote")
 	cfg := filepath.Join(dir, "adapter.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(install.AdapterConfig, issuerURL, "remote", install.Package, upURL)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(install.AdapterConfig, issuerURL, mode, install.Package, upURL)), 0o600); err != nil {
 		return err
 	}
 	if _, err := install.CLI(ctx, bin, data, "", "adapter", "--config", cfg, "--check"); err != nil {
 		return err
 	}
-	adapterURL, adapterPid, err := start("adapter", env, "adapter", "--data", data,
+	adapterEnv := env
+	if mode == "local" {
+		adapterEnv = append(env[:len(env):len(env)], "CARDGATE_ISSUER_API_KEY="+keys.ResourceServer)
+	}
+	adapterURL, adapterPid, err := start("adapter", adapterEnv, "adapter", "--data", data,
 		"--config", cfg, "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -167,7 +178,7 @@ func Run(ctx context.Context, o Options, out, log io.Writer) (err error) {
 	defer client.CloseIdleConnections()
 	var sample atomic.Value // a valid token, the model of the junk ones
 	fmt.Fprintf(log, "minting %d tokens and sending each through the adapter\n", o.Tokens)
-	err = parallel(ctx, o.Tokens, func(i int) error {
+	err = parallel(ctx, 0, o.Tokens, func(i int) error {
 		tok, err := install.Mint(ctx, client, issuerURL, keys.Host)
 		if err != nil {
 			return err
@@ -184,19 +195,31 @@ func Run(ctx context.Context, o Options, out, log io.Writer) (err error) {
 
 	if o.Junk > 0 {
 		fmt.Fprintf(log, "sending %d junk tokens to the adapter and the issuer\n", o.Junk)
-		model := sample.Load().(string)
-		err = parallel(ctx, o.Junk, func(i int) error {
-			tok := junk(model, i)
-			if err := get(ctx, client, adapterURL+install.Path, tok, http.StatusUnauthorized); err != nil {
-				return err
-			}
-			return get(ctx, client, issuerURL+"/v1/users/me", tok, http.StatusUnauthorized)
-		})
+		j, err := newJunker(sample.Load().(string))
 		if err != nil {
 			return err
 		}
-		if err := measure(fmt.Sprintf("then %s distinct junk tokens", thousands(o.Junk))); err != nil {
-			return err
+		for q := 1; q <= 4; q++ {
+			lo, hi := (q-1)*o.Junk/4, q*o.Junk/4
+			if lo == hi {
+				continue
+			}
+			err = parallel(ctx, lo, hi, func(i int) error {
+				tok := j.junk(i)
+				if err := get(ctx, client, adapterURL+install.Path, tok, http.StatusUnauthorized); err != nil {
+					return fmt.Errorf("%s token: %w", junkKinds[i%len(junkKinds)], err)
+				}
+				if err := get(ctx, client, issuerURL+"/v1/users/me", tok, http.StatusUnauthorized); err != nil {
+					return fmt.Errorf("%s token: %w", junkKinds[i%len(junkKinds)], err)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if err := measure(fmt.Sprintf("then %s distinct junk tokens", thousands(hi))); err != nil {
+				return err
+			}
 		}
 	}
 	report(out, o, rows)
@@ -208,10 +231,11 @@ type row struct {
 	rss, peak [2]float64 // MiB: issuer, adapter
 }
 
-// parallel calls f for 0..n-1, workers at a time, and stops at the first
+// parallel calls f for lo..n-1, workers at a time, and stops at the first
 // error.
-func parallel(ctx context.Context, n int, f func(i int) error) error {
+func parallel(ctx context.Context, lo, n int, f func(i int) error) error {
 	var next atomic.Int64
+	next.Store(int64(lo))
 	var once sync.Once
 	var first error
 	var wg sync.WaitGroup
@@ -255,27 +279,58 @@ func get(ctx context.Context, client *http.Client, url, token string, want int) 
 	return nil
 }
 
-// junk is a distinct token that is well formed but whose signature is
-// wrong: model with its last segment replaced by a hash of i.
-func junk(model string, i int) string {
-	head, sig, ok := cutLast(model, ".")
-	if !ok {
-		return model + strconv.Itoa(i)
-	}
-	h := sha256.Sum256([]byte(strconv.Itoa(i)))
-	fake := base64.RawURLEncoding.EncodeToString(append(h[:], h[:]...))
-	if n := len(sig); n < len(fake) {
-		fake = fake[:n]
-	}
-	return head + "." + fake
+// junkKinds are the kinds of junk token, in the order junk makes them.
+var junkKinds = []string{"malformed", "bad signature", "unknown kid", "unknown jti"}
+
+// junker makes junk tokens from a valid one.
+type junker struct {
+	parts           [3]string
+	header, payload map[string]any
 }
 
-func cutLast(s, sep string) (string, string, bool) {
-	i := strings.LastIndex(s, sep)
-	if i < 0 {
-		return s, "", false
+func newJunker(model string) (*junker, error) {
+	j := &junker{}
+	parts := strings.Split(model, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("the issuer's token has %d parts, not 3", len(parts))
 	}
-	return s[:i], s[i+len(sep):], true
+	copy(j.parts[:], parts)
+	for i, dst := range []*map[string]any{&j.header, &j.payload} {
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err == nil {
+			err = json.Unmarshal(b, dst)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the issuer's token: %w", err)
+		}
+	}
+	return j, nil
+}
+
+// junk is the ith distinct junk token, of kind junkKinds[i%4]: bytes that
+// are no JWS at all; the valid token with a wrong signature; its header
+// with a kid the issuer never had (the issuer reloads its keys, at most
+// once a second, and refuses it); its payload with a jti never minted
+// and its signature, now wrong. None is ever valid.
+func (j *junker) junk(i int) string {
+	enc := base64.RawURLEncoding
+	h := sha256.Sum256([]byte(strconv.Itoa(i)))
+	with := func(m map[string]any, k string, v any) string {
+		m = maps.Clone(m)
+		m[k] = v
+		b, _ := json.Marshal(m)
+		return enc.EncodeToString(b)
+	}
+	switch i % len(junkKinds) {
+	case 0:
+		return "junk-" + enc.EncodeToString(h[:])
+	case 1:
+		return j.parts[0] + "." + j.parts[1] + "." + enc.EncodeToString(append(h[:], h[:]...))
+	case 2:
+		return with(j.header, "kid", enc.EncodeToString(h[:8])) + "." + j.parts[1] + "." + j.parts[2]
+	default:
+		return j.parts[0] + "." + with(j.payload, "jti", enc.EncodeToString(h[:16])) + "." + j.parts[2]
+	}
 }
 
 // memory reads VmRSS and VmHWM, in MiB, from /proc/pid/status.
@@ -307,12 +362,15 @@ func memory(pid int) (rss, peak float64, err error) {
 // report prints the Markdown for docs/BENCHMARKS.md.
 func report(out io.Writer, o Options, rows []row) {
 	cmd := fmt.Sprintf("go run ./bench/memory -tokens %d -junk %d", o.Tokens, o.Junk)
+	if o.Mode == "local" {
+		cmd += " -mode local"
+	}
 	if o.GOMEMLIMIT != "" {
 		cmd += " -gomemlimit " + o.GOMEMLIMIT
 	}
 	fmt.Fprintf(out, "Run of %s: `%s`\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), cmd)
-	fmt.Fprintf(out, "Machine: %d × %s, %s, %s; issuer `GOMEMLIMIT` %s.\n\n", runtime.NumCPU(), cpuModel(), kernel(),
-		runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH, cmp(o.GOMEMLIMIT, "unset"))
+	fmt.Fprintf(out, "Machine: %d × %s, %s, %s; adapter in %s mode; issuer `GOMEMLIMIT` %s.\n\n", runtime.NumCPU(), cpuModel(), kernel(),
+		runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH, cmp(o.Mode, "remote"), cmp(o.GOMEMLIMIT, "unset"))
 	fmt.Fprintln(out, "| MiB | issuer RSS | issuer peak | adapter RSS | adapter peak |")
 	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: |")
 	for _, r := range rows {
