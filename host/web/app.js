@@ -273,9 +273,13 @@
     }
     $("signin").hidden = true;
     $("chat").hidden = false;
-    $("me-avatar").textContent = initials(me.user.name);
-    $("me-name").textContent = me.user.name;
-    $("me-phone").textContent = me.user.phoneNumber;
+    // The conversation first: a card opens in it.
+    try {
+      await loadConversations();
+    } catch (err) {
+      toast(sentence(err));
+    }
+    listen();
     $("card-list").replaceChildren(
       ...me.cards.map((c) => {
         const b = document.createElement("button");
@@ -292,8 +296,10 @@
     if (me.cards.length === 0) {
       $("card-list").textContent = "No cards are installed.";
     }
-    await loadConversations();
-    listen();
+    // Last: the page is ready once it names the user.
+    $("me-avatar").textContent = initials(me.user.name);
+    $("me-name").textContent = me.user.name;
+    $("me-phone").textContent = me.user.phoneNumber;
   }
 
   // ---- conversations ----
