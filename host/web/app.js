@@ -99,10 +99,23 @@
   });
 
   // Each card is attached with its own origin (see openCard).
+  // createRequest and updateResponse have no callback to fail: the host
+  // says why instead.
+  const kaizalaWithNotice = async (pkg, command, args, ctx) => {
+    const r = await kaizala(pkg, command, args, ctx);
+    if ((command === "createRequest" || command === "updateResponse") && r && r.failure && isOpen(pkg)) {
+      try {
+        toast(JSON.parse(r.failure[0]).em);
+      } catch {
+        toast("The card could not be sent.");
+      }
+    }
+    return r;
+  };
   const bridge = window.cardgateHost.createHostBridge({
     window,
     mint,
-    kaizala,
+    kaizala: kaizalaWithNotice,
     log: (...args) => console.warn("cardgate host:", ...args),
   });
 
