@@ -31,6 +31,8 @@ type hostOptions struct {
 	// issuerPort is the port the issuer listens on, for the loopback
 	// names the demo also answers to.
 	issuerPort string
+	// done ends the host's live update streams: the server is stopping.
+	done <-chan struct{}
 }
 
 // newSignIn makes the card host's sign-in; limiter nil keeps its limits in
@@ -88,7 +90,8 @@ func cardHost(sys *system, log *slog.Logger, o hostOptions, si *signin.Service) 
 		}
 	}
 	issuerH, err = host.NewHandler(host.Config{Store: sys.store, Minter: sys.svc, SignIn: si, Cards: origins, Origins: pageOrigins,
-		Demo: o.demo, SecureCookies: o.secureCookies, TrustedProxies: o.trustedProxies, Logger: log, API: issuerHandler(sys)})
+		Demo: o.demo, SecureCookies: o.secureCookies, TrustedProxies: o.trustedProxies, Logger: log, API: issuerHandler(sys),
+		Done: o.done})
 	if err != nil { // cards that could set the host's cookies
 		return nil, nil, fmt.Errorf("--cards-url: %s", cardgate.ErrorMessage(err))
 	}

@@ -195,7 +195,7 @@ func (d *demo) servers(ctx context.Context, lns map[string]net.Listener, log *sl
 	if err != nil {
 		return nil, nil, err
 	}
-	issuerH, cardsH, err := cardHost(d.sys, log, hostOptions{cardsURL: d.cardsURL, demo: true, issuerPort: issuerPort}, si)
+	issuerH, cardsH, err := cardHost(d.sys, log, hostOptions{cardsURL: d.cardsURL, demo: true, issuerPort: issuerPort, done: ctx.Done()}, si)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,6 +14,9 @@ const (
 	DemoBob    = "0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40"
 	DemoOrders = "com.contoso.orders"
 	DemoSurvey = "com.contoso.survey"
+	// DemoTeam is the demo's conversation, "Contoso team": Alice (its
+	// admin) and Bob. Every installed card can be sent to it.
+	DemoTeam = "3c1f7a52-9d4e-4b8a-8e21-6f0d2c9b7a13"
 )
 
 // The names of the demo's clients; reruns find them by these.
@@ -65,10 +68,28 @@ func seedIssuer(ctx context.Context, d *demo) error {
 			return fmt.Errorf("package %s: %w", p.ID, err)
 		}
 	}
+	if err := seedTeam(ctx, d); err != nil {
+		return err
+	}
 	if err := ensureClient(ctx, d.sys, demoHostName, cardgate.RoleHost, &d.keys.Host); err != nil {
 		return err
 	}
 	return ensureClient(ctx, d.sys, demoAdminName, cardgate.RoleAdmin, &d.keys.Admin)
+}
+
+// seedTeam makes the demo's conversation, and puts Alice and Bob back in
+// it with their roles if someone changed them while trying the demo out.
+func seedTeam(ctx context.Context, d *demo) error {
+	err := d.sys.svc.CreateConversation(ctx, &cardgate.Conversation{ID: DemoTeam, Title: "Contoso team"})
+	if err != nil && cardgate.ErrorCode(err) != cardgate.ECONFLICT {
+		return fmt.Errorf("conversation %s: %w", DemoTeam, err)
+	}
+	for user, role := range map[string]cardgate.MemberRole{DemoAlice: cardgate.MemberAdmin, DemoBob: cardgate.MemberMember} {
+		if _, err := d.sys.svc.PutMember(ctx, DemoTeam, user, role); err != nil {
+			return fmt.Errorf("conversation %s: member %s: %w", DemoTeam, user, err)
+		}
+	}
+	return nil
 }
 
 // walkIssuer prints the Integration Service's walkthrough. Each command
@@ -76,7 +97,8 @@ func seedIssuer(ctx context.Context, d *demo) error {
 // (the tests run them).
 func walkIssuer(w io.Writer, d *demo) {
 	fmt.Fprintf(w, `
-Seeded: users Alice (%[3]s) and Bob (%[4]s);
+Seeded: users Alice (%[3]s) and Bob (%[4]s), both in the conversation
+"Contoso team" (%[9]s), where every card can be sent;
 action packages %[5]s ("Order products") and %[6]s ("Survey");
 a chat host and an admin client. Their API keys (demo only; kept in %[8]s):
 
@@ -100,5 +122,5 @@ a chat host and an admin client. Their API keys (demo only; kept in %[8]s):
   curl -s %[1]s/v1/users/me -H "accessToken: $TOKEN"
 
 Public keys for offline checks: %[1]s/.well-known/jwks.json
-`, d.base, d.keys.Host, DemoAlice, DemoBob, DemoOrders, DemoSurvey, d.keys.Admin, demoKeysFile)
+`, d.base, d.keys.Host, DemoAlice, DemoBob, DemoOrders, DemoSurvey, d.keys.Admin, demoKeysFile, DemoTeam)
 }

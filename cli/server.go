@@ -85,7 +85,7 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
-	opts := hostOptions{secureCookies: *secureCookies, trustedProxies: trusted, cardsURL: publicCards}
+	opts := hostOptions{secureCookies: *secureCookies, trustedProxies: trusted, cardsURL: publicCards, done: ctx.Done()}
 	for _, h := range strings.Split(flagOrEnv(*allowedHosts, env, "CARDGATE_ALLOWED_HOSTS", ""), ",") {
 		if h = strings.TrimSpace(h); h != "" {
 			opts.allowedHosts = append(opts.allowedHosts, h)

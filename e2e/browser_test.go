@@ -454,7 +454,18 @@ func (b *browser) waitCard(t *testing.T, cond string) {
 // waits for the card's page.
 func (b *browser) openCard(t *testing.T, pkg string) {
 	t.Helper()
+	b.openWith(t, pkg, fmt.Sprintf(`document.querySelector('.card-link[data-package-id="%s"]').click()`, pkg))
+}
+
+// openWith runs click in the host's page, which opens a card of pkg,
+// attaches to the card's frame and waits for the card's page.
+func (b *browser) openWith(t *testing.T, pkg, click string) {
+	t.Helper()
+	old := ""
 	if b.closeCard != nil {
+		if tg := chromedp.FromContext(b.frame).Target; tg != nil {
+			old = string(tg.TargetID)
+		}
 		// Detached and cleaned up before the next attach: cancelling
 		// alone leaves chromedp detaching in the background, which raced
 		// with the next attach.
@@ -462,7 +473,7 @@ func (b *browser) openCard(t *testing.T, pkg string) {
 		b.closeCard()
 		b.frame, b.closeCard = nil, nil
 	}
-	b.host(t, fmt.Sprintf(`document.querySelector('.card-link[data-package-id="%s"]').click()`, pkg))
+	b.host(t, click)
 	deadline := time.Now().Add(20 * time.Second)
 	for b.frame == nil {
 		infos, err := chromedp.Targets(b.ctx)
@@ -470,7 +481,7 @@ func (b *browser) openCard(t *testing.T, pkg string) {
 			t.Fatal(err)
 		}
 		for _, info := range infos {
-			if info.Type == "iframe" && strings.Contains(info.URL, "/"+pkg+"/") {
+			if info.Type == "iframe" && strings.Contains(info.URL, "/"+pkg+"/") && string(info.TargetID) != old {
 				b.frame, b.closeCard = chromedp.NewContext(b.ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
 				// The first run attaches, for as long as its context
 				// lives: so without a timeout.

@@ -73,7 +73,7 @@ func TestKaizalaSDK(t *testing.T) {
 			strings: await call(KASClient.App.getLocalizedStringsAsync)};
 	})()`, &got)
 	if got.UserID != cli.DemoAlice || got.You.ID != cli.DemoAlice || got.You.Name != "You" || got.You.OriginalName != "Alice Ahmed" ||
-		got.You.PhoneNumber != "+14155550101" || got.Conversation != "Cards" || got.Strings["title"] != "Contoso's products" {
+		got.You.PhoneNumber != "+14155550101" || got.Conversation != "Contoso team" || got.Strings["title"] != "Contoso's products" {
 		t.Errorf("host commands answered %+v", got)
 	}
 
@@ -125,7 +125,9 @@ func TestKaizalaSDK(t *testing.T) {
 		t.Errorf("performHTTPRequest outside externalUrls: %+v; want HttpErrorCode -1", outside)
 	}
 
-	// A form call: Kaizala's unsupported-API error, through the bridge.
+	// A form call, in the conversation the card is open in: this card has
+	// no AppModel.json, so no form to start from: Kaizala's "Wrong
+	// Operation" error, saying why, through the bridge.
 	var form struct {
 		Form  any
 		Error string
@@ -135,8 +137,8 @@ func TestKaizalaSDK(t *testing.T) {
 		EC int    `json:"ec"`
 		EM string `json:"em"`
 	}
-	if form.Form != nil || json.Unmarshal([]byte(form.Error), &kerr) != nil || kerr.EC != 999 || !strings.Contains(kerr.EM, "getSurveyJson") {
-		t.Errorf("initFormAsync: %+v; want Kaizala's {\"ec\":999} for getSurveyJson", form)
+	if form.Form != nil || json.Unmarshal([]byte(form.Error), &kerr) != nil || kerr.EC != 400 || !strings.Contains(kerr.EM, "has no AppModel.json") {
+		t.Errorf("initFormAsync: %+v; want Kaizala's {\"ec\":400} saying the card has no AppModel.json", form)
 	}
 	if p := b.problems(t); len(p) != 1 || p[0] != "CSP connect-src "+d.contosoURL+"/api/products" {
 		t.Errorf("the card's page saw: %q; want the one connect-src violation of the call outside externalUrls", p)
@@ -209,22 +211,20 @@ func TestKaizalaSDK(t *testing.T) {
 // CSP violation, no SecurityError and no "incompatible client" screen; the
 // SDK they bundle (a 2017 build with no web-client path) reaches the host
 // through the compatibility script the cards origin adds after it; their
-// strings load from their strings_en.json, and their first form call gets
-// Kaizala's unsupported-API error, which the page shows through the host.
+// strings load from their strings_en.json, and their first form call, in
+// the demo's conversation, gets the package's AppModel.json as the form to
+// start from.
 func TestKaizalaSamples(t *testing.T) {
 	chromium := findChromium(t)
 	dir := kaizalaDir(t)
 	d := startDemo(t, "--kaizala", dir)
 	// Each page's onload asks for its strings, then makes its first form
-	// call and reports its error: RequestResponse through the host's
-	// native error message; ResponseCard calls a showAlert it never
-	// defines (the sample's own bug, reached only when getFormAsync fails,
-	// as it does until forms exist), so its report is a ReferenceError.
-	samples := map[string]struct{ zip, title, firstFormCall, reported, ownBug string }{
+	// call, which answers the package's app model (its title and its
+	// questions): the page then draws it.
+	samples := map[string]struct{ zip, title, firstFormCall, formTitle string }{
 		"com.microsoft.kaizala.RequestResponse": {"sample-request-response-action.zip", "strEnterTitleForTextQuestion", "initFormAsync",
-			`!document.getElementById('toast').hidden && document.getElementById('toast').textContent.includes('Error:initFormAsync:{"ec":999')`, ""},
-		"com.microsoft.kaizala.ResponseCard": {"sample-response-action.zip", "strMiniAppTitle", "getFormAsync",
-			"", "error ReferenceError: Uncaught ReferenceError: showAlert is not defined"},
+			"Sample Request Response Form Title"},
+		"com.microsoft.kaizala.ResponseCard": {"sample-response-action.zip", "strMiniAppTitle", "getFormAsync", "Sample Response Form Title"},
 	}
 	for _, s := range samples {
 		if strings.Contains(d.out, "not installed: "+s.zip) {
@@ -241,24 +241,24 @@ func TestKaizalaSamples(t *testing.T) {
 			want := sampleStrings(t, dir, s.zip)
 			b.openCard(t, pkg)
 			b.reloadCardWatched(t, pkg)
-			if s.reported != "" {
-				b.waitHost(t, s.reported)
-			} else {
-				b.waitCard(t, `window.__cgProblems.length > 0`)
-			}
+			b.waitCard(t, `typeof _form === "object" && _form !== null`)
 			var state struct {
 				SDK, Inline, WebClient bool
 				Strings                map[string]string
 				Body, FormError        string
+				Form                   struct {
+					Title          string
+					ConversationID string
+				}
 			}
 			b.card(t, `new Promise((r) => KASClient.Form.`+s.firstFormCall+`((form, error) => r({sdk: typeof KASClient === "object",
 				inline: typeof onPageLoad === "function",
 				webClient: typeof KASClient.isRenderedForWebClient === "function" && KASClient.isRenderedForWebClient(),
-				strings: _strings, body: document.body.innerText, formError: error})))`, &state)
+				strings: _strings, body: document.body.innerText, formError: error, form: form && {title: form.title, conversationID: form.conversationId}})))`, &state)
 			if !state.SDK || !state.Inline || !state.WebClient {
 				t.Fatalf("the sample's scripts did not run, or its SDK has no way to the host: %+v", state)
 			}
-			if p := b.problems(t); len(p) > 0 && !(len(p) == 1 && p[0] == s.ownBug) {
+			if p := b.problems(t); len(p) > 0 {
 				t.Errorf("the sample's page saw: %q", p)
 			}
 			if strings.Contains(state.Body, "Update") || strings.Contains(state.Body, "upgrade") {
@@ -267,8 +267,9 @@ func TestKaizalaSamples(t *testing.T) {
 			if state.Strings[s.title] == "" || state.Strings[s.title] != want[s.title] {
 				t.Errorf("the page's strings: %q = %q, want %q from its strings_en.json", s.title, state.Strings[s.title], want[s.title])
 			}
-			if !strings.Contains(state.FormError, `"ec":999`) {
-				t.Errorf("the first form call, %s, answers %q; want Kaizala's unsupported-API error", s.firstFormCall, state.FormError)
+			if state.FormError != "" || state.Form.Title != s.formTitle || state.Form.ConversationID != cli.DemoTeam {
+				t.Errorf("the first form call, %s, answers %+v, error %q; want the app model's form %q in the demo's conversation",
+					s.firstFormCall, state.Form, state.FormError, s.formTitle)
 			}
 		})
 	}

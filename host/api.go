@@ -169,7 +169,7 @@ func (h *handler) writeCookie(w http.ResponseWriter, r *http.Request, path, doma
 
 // apiPaths are the paths of the host's API that read the session cookie.
 var apiPaths = []string{"/host/api/me", "/host/api/tokens", "/host/api/cards", "/host/api/signout", "/host/api/signin/code",
-	"/host/api/demo/users", "/host/api/demo/signin"}
+	"/host/api/demo/users", "/host/api/demo/signin", "/host/api/conversations", "/host/api/forms", "/host/api/events"}
 
 // cookiePaths are the cookie paths that match a request for one of
 // apiPaths: "/", "/host", "/host/", "/host/api", …, each path itself.
@@ -453,6 +453,9 @@ func (h *handler) cardStrings() http.Handler {
 
 type mintRequest struct {
 	ActionPackageID string `json:"actionPackageId"`
+	// ConversationID is the conversation the card is open in, "" for
+	// none; the token then names it (the conv claim).
+	ConversationID string `json:"conversationId,omitempty"`
 }
 
 // tokenResult is what the bridge hands a card: sdk/js/testdata/wire/
@@ -465,8 +468,9 @@ type tokenResult struct {
 }
 
 // mint is the host page's side of the bridge: the page names the package
-// of the frame it opened, and this mints for the signed-in user and that
-// package if it is an installed card.
+// of the frame it opened, and the conversation it opened it in, and this
+// mints for the signed-in user and that package if it is an installed card
+// and, in a conversation, only if the user is a member of it.
 func (h *handler) mint() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req mintRequest
@@ -487,7 +491,14 @@ func (h *handler) mint() http.Handler {
 			h.error(w, r, err)
 			return
 		}
-		raw, c, err := h.cfg.Minter.Mint(ctx, userFrom(ctx).ID, req.ActionPackageID)
+		me := userFrom(ctx)
+		if req.ConversationID != "" {
+			if _, err := h.membership(ctx, req.ConversationID, me.ID); err != nil {
+				h.error(w, r, err)
+				return
+			}
+		}
+		raw, c, err := h.cfg.Minter.MintIn(ctx, me.ID, req.ActionPackageID, req.ConversationID)
 		if err != nil {
 			h.error(w, r, err)
 			return

@@ -29,9 +29,11 @@ import (
 	"github.com/cardgate/cardgate/token"
 )
 
-// Store is what the host reads: the installed cards, and for the demo's
-// user picker the users.
+// Store is what the host reads: the installed cards, the users, and the
+// conversations with their forms and responses, which it also writes.
 type Store interface {
+	cardgate.ConversationStore
+	User(ctx context.Context, id string) (*cardgate.User, error)
 	Users(ctx context.Context) ([]*cardgate.User, error)
 	Packages(ctx context.Context) ([]*cardgate.ActionPackage, error)
 	Package(ctx context.Context, id string) (*cardgate.ActionPackage, error)
@@ -42,6 +44,9 @@ type Store interface {
 // Minter mints integration service tokens; *issuer.Service is one.
 type Minter interface {
 	Mint(ctx context.Context, userID, packageID string) (string, *token.Claims, error)
+	// MintIn mints for a card opened in a conversation; the host checks
+	// first that the user is a member of it.
+	MintIn(ctx context.Context, userID, packageID, conversationID string) (string, *token.Claims, error)
 }
 
 // Config configures the card host.
@@ -80,6 +85,10 @@ type Config struct {
 	// API, if set, serves every request the host does not: the Integration
 	// Service's API, which shares the host's origin.
 	API http.Handler
+	// Done, when closed, ends the live update streams (GET
+	// /host/api/events), which otherwise stay open: a server shutting
+	// down closes it so that it does not wait for them.
+	Done <-chan struct{}
 }
 
 //go:embed web
@@ -103,6 +112,9 @@ type handler struct {
 
 	mu        sync.Mutex
 	manifests map[string]cachedManifest // by package ID
+
+	hub  *hub
+	done <-chan struct{}
 }
 
 // cachedManifest is a parsed manifest and until when it may be reused. It
@@ -133,7 +145,8 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.ManifestCacheTTL == 0 {
 		cfg.ManifestCacheTTL = DefaultManifestCacheTTL
 	}
-	h := &handler{cfg: cfg, log: cfg.Logger, manifests: map[string]cachedManifest{}}
+	h := &handler{cfg: cfg, log: cfg.Logger, manifests: map[string]cachedManifest{}, done: cfg.Done}
+	h.hub = newHub(func(ctx context.Context, id string) ([]*cardgate.Member, error) { return h.cfg.Store.Members(ctx, id) }, cfg.Logger)
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", h.page())
 	mux.Handle("GET /host/{file}", h.asset())
@@ -145,6 +158,16 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /host/api/me", h.session(h.me()))
 	mux.Handle("POST /host/api/tokens", h.csrf(h.session(h.mint())))
 	mux.Handle("GET /host/api/cards/{pkg}/strings", h.session(h.cardStrings()))
+
+	mux.Handle("GET /host/api/conversations", h.session(h.conversations()))
+	mux.Handle("GET /host/api/conversations/{id}", h.session(h.conversation()))
+	mux.Handle("GET /host/api/conversations/{id}/cards/{pkg}/draft", h.session(h.draft()))
+	mux.Handle("POST /host/api/conversations/{id}/forms", h.csrf(h.session(h.createForm())))
+	mux.Handle("GET /host/api/forms/{id}", h.session(h.formState()))
+	mux.Handle("GET /host/api/forms/{id}/responses", h.session(h.responses()))
+	mux.Handle("POST /host/api/forms/{id}/responses", h.csrf(h.session(h.respond())))
+	mux.Handle("GET /host/api/forms/{id}/summary", h.session(h.summary()))
+	mux.Handle("GET /host/api/events", h.session(h.events()))
 	if cfg.Demo {
 		mux.Handle("GET /host/api/demo/users", h.demoUsers())
 		mux.Handle("POST /host/api/demo/signin", h.csrf(h.demoSignIn()))

@@ -44,9 +44,11 @@
 
   // cardsOrigin is the origin of every card, unless attach names a frame's
   // own (per-package origins).
-  // kaizala(packageId, command, args) answers a Kaizala command for the
-  // frame's package with {result: [...]} or {failure: [...]}; without it
-  // every command is unsupported.
+  // mint(packageId, context) and kaizala(packageId, command, args, context)
+  // get the package and the context the frame was attached with, never
+  // anything the message says. kaizala answers a Kaizala command with
+  // {result: [...]} or {failure: [...]}; without it every command is
+  // unsupported.
   function createHostBridge({ window: win, cardsOrigin, mint, kaizala, log = () => {} } = {}) {
     if (!win || typeof win.addEventListener !== "function") throw new TypeError("createHostBridge: window is required");
     if (cardsOrigin !== undefined && (typeof cardsOrigin !== "string" || !cardsOrigin)) {
@@ -54,7 +56,7 @@
     }
     if (typeof mint !== "function") throw new TypeError("createHostBridge: mint must be a function");
 
-    const frames = new Map(); // frame window -> {packageId, origin, inflight}
+    const frames = new Map(); // frame window -> {packageId, origin, context, inflight}
 
     function post(frameWindow, frame, msg) {
       try {
@@ -92,7 +94,7 @@
       }
       frame.inflight++;
       Promise.resolve()
-        .then(() => mint(frame.packageId))
+        .then(() => mint(frame.packageId, frame.context))
         .then(toResult)
         .then(
           (result) => ({ cardgate: PROTOCOL, id, result }),
@@ -128,7 +130,7 @@
       }
       frame.kaizalaInflight++;
       Promise.resolve()
-        .then(() => (kaizala ? kaizala(frame.packageId, d.command, d.args) : unsupported(d.command)))
+        .then(() => (kaizala ? kaizala(frame.packageId, d.command, d.args, frame.context) : unsupported(d.command)))
         .then(
           (r) => {
             if (r && Array.isArray(r.result)) return { result: r.result };
@@ -150,13 +152,16 @@
 
     return {
       // attach answers frameWindow as the card of packageId, served from
-      // origin (default: cardsOrigin).
-      attach(frameWindow, packageId, origin = cardsOrigin) {
+      // origin (default: cardsOrigin), opened in context: what the host
+      // opened the card for ({conversationId, formId, responseId, view}),
+      // kept as a frozen copy.
+      attach(frameWindow, packageId, origin = cardsOrigin, context = {}) {
         if (!frameWindow || typeof packageId !== "string" || !packageId) {
           throw new TypeError("attach: frame window and package id are required");
         }
         if (typeof origin !== "string" || !origin) throw new TypeError("attach: the card's origin is required");
-        frames.set(frameWindow, { packageId, origin, inflight: 0, kaizalaInflight: 0 });
+        if (!isPlainObject(context)) throw new TypeError("attach: context must be an object");
+        frames.set(frameWindow, { packageId, origin, context: Object.freeze({ ...context }), inflight: 0, kaizalaInflight: 0 });
       },
       // event sends a host event (hardwareBackPress) to an attached frame.
       event(frameWindow, name) {

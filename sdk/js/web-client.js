@@ -17,6 +17,8 @@
   // lacks answer 999 instead.
   const SDK_VERSION = "9999";
   const TIMEOUT_MS = 30000;
+  // The callback names KASClient.getSurveySummary passes as arguments.
+  const SUMMARY_CALLBACK_RE = /^KASClient\.onGetDoubleJson[0-9]+$/;
   const pending = new Map(); // id -> {ok, fail, timer}
 
   function newId() {
@@ -48,6 +50,27 @@
   // so that an error in the card's callback is reported there, to the
   // card, not to this page.
   function excecuteCommand(command, args, onSuccess, onError) {
+    if (command === "getSurveySummaryWithNotify") {
+      // KASClient names its two callbacks in args instead of passing
+      // them: each gets the host's (flat, processed) summaries, or the
+      // error, as Kaizala's apps called them.
+      const names = (Array.isArray(args) ? args : []).filter((n) => typeof n === "string" && SUMMARY_CALLBACK_RE.test(n));
+      const run = (list) => {
+        const card = cardWindow();
+        const K = card && card.KASClient;
+        if (!K || typeof K.executeFunction !== "function") return;
+        for (const name of names) card.setTimeout(K.executeFunction, 0, name, list);
+      };
+      const [done, failed] = [onSuccess, onError];
+      onSuccess = (list) => {
+        run(list);
+        if (typeof done === "function") done(list);
+      };
+      onError = (list) => {
+        run([null, null, list[0]]);
+        if (typeof failed === "function") failed(list);
+      };
+    }
     let answered = false;
     const once = (fn) => (list) => {
       if (answered) return;

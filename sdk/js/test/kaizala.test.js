@@ -50,7 +50,7 @@ test("golden request: the token for the frame's package, never the message's", a
 test("every unknown command answers Kaizala's unsupported error, once", async () => {
   const { k } = kaizalaHost();
   const { frame, send } = setup(k);
-  for (const command of ["getSurveyJson", "createRequest", "updateResponse", "selectAssignees", "toString", "constructor"]) {
+  for (const command of ["sendReminder", "forwardSurvey", "addLike", "selectAssignees", "toString", "constructor"]) {
     send({ ...golden("kaizala-request.json"), command });
   }
   await tick();
@@ -165,7 +165,7 @@ test("the frame page is Kaizala's web client and relays to the host", async () =
   await tick();
   assert.deepEqual(got, [["ok", ["u-alice"]]]);
 
-  window.excecuteCommand("getSurveyJson", null, (r) => got.push(["ok", r]), (e) => got.push(["err", e]));
+  window.excecuteCommand("sendReminder", null, (r) => got.push(["ok", r]), (e) => got.push(["err", e]));
   window.dispatchMessage({ source: host, origin: HOST_ORIGIN, data: { ...golden("kaizala-failure.json"), id: host.posted[1].data.id } });
   await tick();
   assert.deepEqual(got[1], ["err", golden("kaizala-failure.json").failure]);
@@ -237,7 +237,8 @@ test("Kaizala commands have a budget of their own: the 33rd at once is refused, 
 test("docs/kaizala.md's command table matches the host's answers", async () => {
   const doc = fs.readFileSync(require("node:path").join(__dirname, "..", "..", "..", "docs", "kaizala.md"), "utf8");
   const table = doc.slice(doc.indexOf("| command | here |"), doc.indexOf("What needs no command"));
-  const { k } = kaizalaHost({ openUrl: () => true });
+  const { k } = formsHost();
+  const ctx = { conversationId: "c-team", formId: "f-1", view: "ResponseResultsView" };
   let rows = 0;
   for (const line of table.split("\n").slice(2)) {
     if (!line.startsWith("| ")) continue;
@@ -247,7 +248,7 @@ test("docs/kaizala.md's command table matches the host's answers", async () => {
       if (name === "performHTTPRequest") continue; // the frame page's (tested above)
       rows++;
       const args = name === "openUrl" ? ["https://example.com/"] : [];
-      const r = await k("p", name, args);
+      const r = await k("p", name, args, ctx);
       const is999 = Array.isArray(r.failure) && JSON.parse(r.failure[0]).ec === 999;
       assert.equal(is999, unsupported, `${name}: ${JSON.stringify(r)}; the table says ${here}`);
     }
@@ -265,4 +266,142 @@ test("the frame page fails a command the host never answers, after 30 s, with ec
   assert.deepEqual(timers, [30000]);
   assert.equal(got.length, 1);
   assert.equal(JSON.parse(got[0][1][0]).ec, 100);
+});
+
+// A Kaizala host with the form calls, recording them; the API answers as
+// the host's would.
+const TEAM = { title: "Contoso team", members: [ALICE, { id: "u-bob", name: "Bob Barros", phoneNumber: "+14155550102" }] };
+const DRAFT = { id: "", gid: "c-team", pid: "p", title: "Lunch?", ques: [] };
+const SENT = { ...DRAFT, id: "f-1" };
+function formsHost({ fail } = {}) {
+  const calls = [];
+  const rec = (name, value) => async (...a) => {
+    calls.push([name, ...a]);
+    if (fail) throw Object.assign(new Error(fail.message), { status: fail.status });
+    return value;
+  };
+  const forms = {
+    draft: rec("draft", DRAFT),
+    create: rec("create", { form: SENT }),
+    state: rec("state", { form: SENT, active: false, canRespond: false, canSeeResults: true }),
+    responses: rec("responses", [{ response_Id_native: "r-1" }]),
+    respond: rec("respond", { response: { response_Id_native: "r-2" } }),
+    summary: rec("summary", { flat: { id: "f-1" }, processed: { TotalResponseCount: 2 }, aggregated: { rc: 2 } }),
+  };
+  const ui = new Proxy({}, { get: (_, name) => (...a) => calls.push(["ui." + name, ...a]) });
+  const k = createKaizalaHost({
+    mint: async (pkg, ctx) => (calls.push(["mint", pkg, ctx]), { token: "t" }),
+    user: () => ALICE,
+    strings: async () => ({}),
+    conversation: async (ctx) => (ctx && ctx.conversationId ? TEAM : null),
+    forms,
+    ui,
+  });
+  return { k, calls };
+}
+
+const CREATE = { conversationId: "c-team", view: "CreationView" };
+const RESPOND = { conversationId: "c-team", formId: "f-1", view: "ResponseView" };
+
+test("form commands in a CreationView: the app model, then the form sent to the conversation", async () => {
+  const { k, calls } = formsHost();
+  assert.deepEqual(JSON.parse((await k("p", "getSurveyJson", [], CREATE)).result[0]), DRAFT);
+  assert.deepEqual(await k("p", "getPollStatus", [], CREATE), { result: ["0"] });
+  assert.deepEqual(await k("p", "canRespondToSurvey", [], CREATE), { result: ["true"] });
+  assert.deepEqual(await k("p", "getResponses", [], CREATE), { result: ["[]"] });
+  assert.deepEqual(await k("p", "createRequest", ['{"title":"Pizza?"}', null, false, true], CREATE), { result: [] });
+  assert.deepEqual(calls, [
+    ["draft", "p", CREATE],
+    ["create", "p", CREATE, '{"title":"Pizza?"}', null],
+    ["ui.sent", "p", CREATE, "form"],
+    ["ui.dismiss", "p"],
+  ]);
+  // A response-only card responds from its CreationView: the form comes
+  // with the creator's response; shouldDismiss false keeps it open.
+  calls.length = 0;
+  assert.deepEqual(await k("p", "updateResponse", [{ 0: "Lisbon" }, null, false, true, false, false], CREATE), { result: [] });
+  assert.deepEqual(calls, [
+    ["create", "p", CREATE, "", { answers: { 0: "Lisbon" }, responseId: "", isEdit: false, isAnonymous: false }],
+    ["ui.sent", "p", CREATE, "response"],
+  ]);
+  // No summary before the form is sent.
+  assert.equal(JSON.parse((await k("p", "getSurveySummaryJson", [], CREATE)).failure[0]).ec, 400);
+});
+
+test("form commands on a sent form answer for the frame's form, in KASClient's shapes", async () => {
+  const { k, calls } = formsHost();
+  assert.deepEqual(JSON.parse((await k("p", "getSurveyJson", [], RESPOND)).result[0]), SENT);
+  assert.deepEqual(await k("p", "getPollStatus", [], RESPOND), { result: ["1"] }, "expired");
+  assert.deepEqual(await k("p", "canRespondToSurvey", [], RESPOND), { result: ["false"] });
+  assert.deepEqual(await k("p", "shouldSeeSurveySummary", [], RESPOND), { result: ["true"] });
+  assert.deepEqual(JSON.parse((await k("p", "getResponses", [], RESPOND)).result[0]), [{ response_Id_native: "r-1" }]);
+  assert.deepEqual(JSON.parse((await k("p", "getSurveySummaryJson", [], RESPOND)).result[0]), { id: "f-1" });
+  assert.deepEqual(JSON.parse((await k("p", "getSurveyResultJson", [], RESPOND)).result[0]), { TotalResponseCount: 2 });
+  assert.deepEqual(JSON.parse((await k("p", "getSurveyAggregatedSummaryJson", [], RESPOND)).result[0]), { rc: 2 });
+  const both = await k("p", "getSurveySummaryWithNotify", ["KASClient.onGetDoubleJson1", null], RESPOND);
+  assert.deepEqual(both.result.map((x) => JSON.parse(x)), [{ id: "f-1" }, { TotalResponseCount: 2 }]);
+  assert.equal(JSON.parse((await k("p", "getLikesAndCommentsData", [], RESPOND)).result[0]).shouldShowLikesAndComments, false);
+  calls.length = 0;
+  await k("p", "updateResponse", ['{"0":"1"}', "r-1", true, false, true], RESPOND);
+  assert.deepEqual(calls, [
+    ["respond", "p", RESPOND, { answers: { 0: "1" }, responseId: "r-1", isEdit: true, isAnonymous: true }],
+    ["ui.sent", "p", RESPOND, "response"],
+    ["ui.dismiss", "p"],
+  ]);
+  assert.equal(JSON.parse((await k("p", "createRequest", ["{}"], RESPOND)).failure[0]).ec, 400, "sent already");
+  assert.equal(JSON.parse((await k("p", "updateResponse", [[1, 2]], RESPOND)).failure[0]).ec, 400);
+  // The conversation's members and name.
+  assert.deepEqual(await k("p", "getConversationName", [], RESPOND), { result: ["Contoso team"] });
+  assert.deepEqual(await k("p", "getConversationParticipantsCount", [], RESPOND), { result: ["2"] });
+  const users = JSON.parse((await k("p", "getUserDetails", ["u-bob", "u-stranger"], RESPOND)).result[0]);
+  assert.deepEqual(Object.keys(users), ["u-bob"]);
+  assert.equal(JSON.parse(users["u-bob"]).originalName, "Bob Barros");
+  // The token names the frame's conversation.
+  calls.length = 0;
+  await k("p", "getIntegerationServiceToken", [], RESPOND);
+  assert.deepEqual(calls, [["mint", "p", RESPOND]]);
+});
+
+test("a refused form call is Kaizala's invalid-operation error (ec 400) with the host's reason", async () => {
+  const { k } = formsHost({ fail: { status: 403, message: "only the conversation's members may see this form" } });
+  for (const command of ["getSurveyJson", "getResponses", "getSurveySummaryJson", "getSurveyResultJson", "shouldSeeSurveySummary", "updateResponse"]) {
+    const r = await k("p", command, command === "updateResponse" ? [{}] : [], RESPOND);
+    assert.deepEqual(JSON.parse(r.failure[0]), { ec: 400, em: "only the conversation's members may see this form" }, command);
+  }
+  const down = formsHost({ fail: { status: 503, message: "store unavailable" } });
+  assert.equal(JSON.parse((await down.k("p", "getSurveyJson", [], RESPOND)).failure[0]).ec, 100);
+  // Outside a conversation there is no form.
+  const out = await formsHost().k("p", "getSurveyJson", [], {});
+  assert.equal(JSON.parse(out.failure[0]).ec, 400);
+});
+
+test("form commands act on the context the frame was attached with, never the message's", async () => {
+  const { k, calls } = formsHost();
+  const host = eventTarget({});
+  const frame = postTarget({});
+  const bridge = createHostBridge({ window: host, mint: async () => ({ token: "t" }), kaizala: k });
+  bridge.attach(frame, "com.example.poll", CARDS_ORIGIN, RESPOND);
+  host.dispatchMessage({ source: frame, origin: CARDS_ORIGIN,
+    data: { ...golden("kaizala-request.json"), command: "getSurveyJson", args: [], formId: "f-other", conversationId: "c-other", context: CREATE } });
+  await tick();
+  await tick();
+  assert.deepEqual(calls, [["state", "com.example.poll", RESPOND]]);
+  assert.equal(JSON.parse(frame.posted[0].data.result[0]).id, "f-1");
+});
+
+test("the frame page runs getSurveySummaryWithNotify's two named callbacks in the card", async () => {
+  const { window, host, card } = framePage();
+  const ran = [];
+  card.KASClient = { executeFunction: (name, list) => ran.push([name, list]) };
+  window.excecuteCommand("getSurveySummaryWithNotify", ["KASClient.onGetDoubleJson12", "KASClient.onGetDoubleJson13", "alert(1)"], null, null);
+  window.dispatchMessage({ source: host, origin: HOST_ORIGIN, data: { cardgate: 2, id: host.posted[0].data.id, result: ["{}", "{\"x\":1}"] } });
+  await tick();
+  await tick();
+  assert.deepEqual(JSON.parse(JSON.stringify(ran)), [["KASClient.onGetDoubleJson12", ["{}", "{\"x\":1}"]], ["KASClient.onGetDoubleJson13", ["{}", "{\"x\":1}"]]]);
+  ran.length = 0;
+  window.excecuteCommand("getSurveySummaryWithNotify", ["KASClient.onGetDoubleJson14", null], null, null);
+  window.dispatchMessage({ source: host, origin: HOST_ORIGIN, data: { cardgate: 2, id: host.posted[1].data.id, failure: ['{"ec":400,"em":"no"}'] } });
+  await tick();
+  await tick();
+  assert.deepEqual(JSON.parse(JSON.stringify(ran)), [["KASClient.onGetDoubleJson14", [null, null, '{"ec":400,"em":"no"}']]]);
 });
