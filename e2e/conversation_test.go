@@ -1,7 +1,10 @@
 package e2e_test
 
 import (
+	"flag"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,6 +18,21 @@ const (
 	requestResponse = "com.microsoft.kaizala.RequestResponse"
 	responseCard    = "com.microsoft.kaizala.ResponseCard"
 )
+
+var shots = flag.String("conversation-screenshots", "", "also save TestConversationSamples' screenshots of a conversation and of a summary\n"+
+	"(conversation.png, summary.png: the README's) into this `directory`")
+
+// saveShot saves b's screenshot as name in the -conversation-screenshots
+// directory, when one is given.
+func saveShot(t *testing.T, b *browser, name string) {
+	t.Helper()
+	if *shots == "" {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(*shots, name), b.screenshot(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // signedIn is a browser of its own (its own profile: cookies, storage)
 // signed in to the demo as user, with the demo's conversation open.
@@ -77,6 +95,7 @@ func TestConversationSamples(t *testing.T) {
 		return true;
 	})()`, nil)
 	bob.waitHost(t, `document.querySelector('.message-card') === null && document.querySelector('`+formCard(requestResponse)+` .form-facts').textContent.includes('Response sent')`)
+	saveShot(t, bob, "conversation.png")
 
 	// Alice sees the response come in, and Bob's answers in the package's
 	// ResponseResultsView (its detailed summary comes through
@@ -89,6 +108,7 @@ func TestConversationSamples(t *testing.T) {
 	if !strings.Contains(detailed, "Luigi's, by the river") || !strings.Contains(detailed, `"4"`) || !strings.Contains(detailed, cli.DemoBob) {
 		t.Errorf("Alice's summary page has %s; want Bob's answers", detailed)
 	}
+	saveShot(t, alice, "summary.png")
 
 	// Response: a card that responds from its CreationView. Alice's
 	// response sends the card; each response is a message of its own.
