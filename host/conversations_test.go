@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/actionpkg"
@@ -411,5 +412,48 @@ func TestLiveUpdates(t *testing.T) {
 	}
 	if a := tm.browser(t).call("GET", "/host/api/events", nil); a.status != 401 {
 		t.Errorf("events signed out: %d", a.status)
+	}
+}
+
+// A user has at most 16 live update streams open; the 17th is refused
+// with 429 and a message that says why, and closing one makes room.
+func TestLiveUpdateStreamsBounded(t *testing.T) {
+	tm := newTeam(t)
+	b := tm.as(t, bob)
+	var closers []func()
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	for range 16 {
+		_, closeStream := b.events()
+		closers = append(closers, closeStream)
+	}
+	r := b.call("GET", "/host/api/events", nil)
+	if r.status != 429 || !strings.Contains(r.raw, "more than 16 live update streams") {
+		t.Fatalf("17th stream: %d %s, want 429 saying why", r.status, r.raw)
+	}
+	// Another user is not held up by Bob's streams.
+	_, closeA := tm.as(t, alice).events()
+	closeA()
+	closers[0]()
+	closers = closers[1:]
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", b.e.srv.URL+"/host/api/events", nil)
+		res, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode == 200 {
+			res.Body.Close()
+			break
+		}
+		res.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("after closing a stream: %d, want a new one to open", res.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
