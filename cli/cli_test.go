@@ -166,6 +166,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"token", "--user", alice, "--package", "com.nope.x", "--issuer-url", "https://id.example"}, false, "--user: no such user"},
 		{[]string{"issuer", "--token-lifetime", "1s"}, false, "tokenLifetime: must be between 1m and 24h"},
 		{[]string{"issuer", "--token-cache-size", "-5"}, false, "tokenCacheSize: must be at least 1"},
+		{[]string{"issuer", "--mint-cache-size", "-1"}, false, "mintCacheSize: must be at least 1"},
+		{[]string{"issuer", "--api-key-cache-size", "-1"}, false, "apiKeyCacheSize: must be at least 1"},
 		{[]string{"issuer", "--store", "mysql://x"}, false, "store: must be a postgres:// URL"},
 		{[]string{"issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--trusted-proxies", "10.0.0.0/8, proxy"}, false,
 			`--trusted-proxies: "proxy" is not an address or CIDR`},

@@ -7,6 +7,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/cardgate/cardgate/issuer"
 )
 
 // Config is what every command that touches the store or serves HTTP
@@ -22,6 +24,14 @@ type Config struct {
 	// TokenCacheSize caps the tokens the issuer remembers as checked
 	// (issuer.Config.CacheSize); each costs about 120 bytes.
 	TokenCacheSize int `yaml:"tokenCacheSize"`
+	// MintCacheSize caps the user and package pairs the issuer remembers
+	// as enabled at a mint, for a second each (issuer.Config.MintCacheSize);
+	// each costs about 280 bytes.
+	MintCacheSize int `yaml:"mintCacheSize"`
+	// APIKeyCacheSize caps the API keys the issuer remembers as valid, for
+	// a second each (issuer.Config.ClientCacheSize); each costs about 400
+	// bytes.
+	APIKeyCacheSize int `yaml:"apiKeyCacheSize"`
 }
 
 // The defaults: every listener on loopback unless told otherwise.
@@ -47,17 +57,18 @@ func defaultConfig(kind flagKind) Config {
 	if kind == demoFlags {
 		data = defaultDemoData
 	}
-	return Config{Listen: defaultListen, Data: data, TokenLifetime: 30 * time.Minute, LogLevel: "info", TokenCacheSize: 100_000}
+	return Config{Listen: defaultListen, Data: data, TokenLifetime: 30 * time.Minute, LogLevel: "info",
+		TokenCacheSize: issuer.DefaultCacheSize, MintCacheSize: issuer.DefaultMintCacheSize, APIKeyCacheSize: issuer.DefaultClientCacheSize}
 }
 
 // configFlags registers the shared flags on fs and returns a function that
 // resolves the final Config once fs is parsed.
 func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) func() (Config, error) {
 	var (
-		file                         string
-		listen, data, store, iss, lv string
-		lifetime                     time.Duration
-		cacheSize                    int
+		file                           string
+		listen, data, store, iss, lv   string
+		lifetime                       time.Duration
+		cacheSize, mintCache, keyCache int
 	)
 	def := defaultConfig(kind)
 	if kind != demoFlags && kind != adapterFlags {
@@ -79,6 +90,8 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 		fs.StringVar(&listen, "listen", "", "`address` to listen on (default "+defaultListen+", env CARDGATE_LISTEN)")
 		fs.StringVar(&lv, "log-level", "", "log `level`: debug, info, warn or error (default info, env CARDGATE_LOG_LEVEL)")
 		fs.IntVar(&cacheSize, "token-cache-size", 0, "`tokens` the issuer remembers as checked, about 120 bytes each (default 100000)")
+		fs.IntVar(&mintCache, "mint-cache-size", 0, "user and package `pairs` the issuer remembers as enabled at a mint, for 1 s,\nabout 280 bytes each (default 10000)")
+		fs.IntVar(&keyCache, "api-key-cache-size", 0, "API `keys` the issuer remembers as valid, for 1 s, about 400 bytes each (default 1000)")
 	}
 	return func() (Config, error) {
 		cfg := def
@@ -117,8 +130,13 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 		if lifetime != 0 {
 			cfg.TokenLifetime = lifetime
 		}
-		if cacheSize != 0 {
-			cfg.TokenCacheSize = cacheSize
+		for _, v := range []struct {
+			dst *int
+			flg int
+		}{{&cfg.TokenCacheSize, cacheSize}, {&cfg.MintCacheSize, mintCache}, {&cfg.APIKeyCacheSize, keyCache}} {
+			if v.flg != 0 {
+				*v.dst = v.flg
+			}
 		}
 		return cfg, cfg.validate()
 	}
@@ -139,6 +157,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("tokenLifetime: must be between 1m and 24h, not %v", c.TokenLifetime)
 	case c.TokenCacheSize < 1:
 		return fmt.Errorf("tokenCacheSize: must be at least 1, not %d", c.TokenCacheSize)
+	case c.MintCacheSize < 1:
+		return fmt.Errorf("mintCacheSize: must be at least 1, not %d", c.MintCacheSize)
+	case c.APIKeyCacheSize < 1:
+		return fmt.Errorf("apiKeyCacheSize: must be at least 1, not %d", c.APIKeyCacheSize)
 	case c.IssuerURL != "" && !strings.HasPrefix(c.IssuerURL, "http://") && !strings.HasPrefix(c.IssuerURL, "https://"):
 		return errors.New("issuerUrl: must be an http:// or https:// URL")
 	}

@@ -78,7 +78,7 @@ func TestConfigErrors(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{"unknown setting", map[string]string{"CARDGATE_CONFIG": file("datadir: /x\n")}, nil, `line 1: unknown setting "datadir"; known: data,`},
+		{"unknown setting", map[string]string{"CARDGATE_CONFIG": file("datadir: /x\n")}, nil, `line 1: unknown setting "datadir"; known: apiKeyCacheSize, data,`},
 		{"setting twice", map[string]string{"CARDGATE_CONFIG": file("data: a\ndata: b\n")}, nil, "line 2: data is set twice"},
 		{"bad duration", map[string]string{"CARDGATE_CONFIG": file("tokenLifetime: soon\n")}, nil, `tokenLifetime: "soon" is not a duration like 30m`},
 		{"list for string", map[string]string{"CARDGATE_CONFIG": file("listen:\n  - a\n")}, nil, "line 2: listen: a list is not a string"},
@@ -92,6 +92,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad log level", map[string]string{"CARDGATE_CONFIG": file("logLevel: loud\n")}, nil, `logLevel: must be debug, info, warn or error, not "loud"`},
 		{"cache size", map[string]string{"CARDGATE_CONFIG": file("tokenCacheSize: 0\n")}, nil, "tokenCacheSize: must be at least 1, not 0"},
 		{"cache size not a number", map[string]string{"CARDGATE_CONFIG": file("tokenCacheSize: lots\n")}, nil, `tokenCacheSize: "lots" is not a int`},
+		{"mint cache size", map[string]string{"CARDGATE_CONFIG": file("mintCacheSize: 0\n")}, nil, "mintCacheSize: must be at least 1, not 0"},
+		{"API key cache size", map[string]string{"CARDGATE_CONFIG": file("apiKeyCacheSize: -3\n")}, nil, "apiKeyCacheSize: must be at least 1, not -3"},
 		{"bad store", map[string]string{"CARDGATE_STORE": "mysql://u:hunter2@db/x"}, nil, "store: must be a postgres:// URL"},
 	}
 	for _, tt := range tests {

@@ -107,7 +107,8 @@ func open(ctx context.Context, cfg Config, env *Env, o openOptions, log *slog.Lo
 			return nil, err
 		}
 	}
-	svc, err := issuer.NewService(issuer.Config{Issuer: iss, Store: store, Keys: keys, Lifetime: cfg.TokenLifetime, CacheSize: cfg.TokenCacheSize, Logger: log})
+	svc, err := issuer.NewService(issuer.Config{Issuer: iss, Store: store, Keys: keys, Lifetime: cfg.TokenLifetime, CacheSize: cfg.TokenCacheSize,
+		MintCacheSize: cfg.MintCacheSize, ClientCacheSize: cfg.APIKeyCacheSize, Logger: log})
 	if err != nil {
 		store.Close()
 		return nil, err
