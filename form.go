@@ -474,3 +474,34 @@ func (q *Question) SelectedOptions(a string) ([]int, error) {
 	}
 	return out, nil
 }
+
+// StoredJSON returns the form's questions and properties as the stores
+// keep them: JSON arrays, never null.
+func (f *Form) StoredJSON() (questions, properties []byte, err error) {
+	qs, ps := f.Questions, f.Properties
+	if qs == nil {
+		qs = []Question{}
+	}
+	if ps == nil {
+		ps = []FormProperty{}
+	}
+	if questions, err = json.Marshal(qs); err != nil {
+		return nil, nil, fmt.Errorf("form %s: questions: %w", f.ID, err)
+	}
+	if properties, err = json.Marshal(ps); err != nil {
+		return nil, nil, fmt.Errorf("form %s: properties: %w", f.ID, err)
+	}
+	return questions, properties, nil
+}
+
+// SetStoredJSON sets the form's questions and properties from what
+// StoredJSON made.
+func (f *Form) SetStoredJSON(questions, properties []byte) error {
+	if err := json.Unmarshal(questions, &f.Questions); err != nil {
+		return fmt.Errorf("form %s: questions: %w", f.ID, err)
+	}
+	if err := json.Unmarshal(properties, &f.Properties); err != nil {
+		return fmt.Errorf("form %s: properties: %w", f.ID, err)
+	}
+	return nil
+}

@@ -179,11 +179,7 @@ const formCols = `id, conversation_id, package_id, creator_id, title, app_model,
 
 // CreateForm implements cardgate.ConversationStore.
 func (db *DB) CreateForm(ctx context.Context, f *cardgate.Form) error {
-	qs, err := json.Marshal(nonNil(f.Questions))
-	if err != nil {
-		return fmt.Errorf("postgres: create form: %w", err)
-	}
-	ps, err := json.Marshal(nonNil(f.Properties))
+	qs, ps, err := f.StoredJSON()
 	if err != nil {
 		return fmt.Errorf("postgres: create form: %w", err)
 	}
@@ -216,13 +212,6 @@ func (db *DB) CreateForm(ctx context.Context, f *cardgate.Form) error {
 	})
 }
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
 func scanForm(row pgx.Row) (*cardgate.Form, error) {
 	var (
 		f        cardgate.Form
@@ -237,11 +226,8 @@ func scanForm(row pgx.Row) (*cardgate.Form, error) {
 	if len(am) > 0 {
 		f.AppModel = am
 	}
-	if err := json.Unmarshal([]byte(qs), &f.Questions); err != nil {
-		return nil, fmt.Errorf("form %s: questions: %w", f.ID, err)
-	}
-	if err := json.Unmarshal([]byte(ps), &f.Properties); err != nil {
-		return nil, fmt.Errorf("form %s: properties: %w", f.ID, err)
+	if err := f.SetStoredJSON([]byte(qs), []byte(ps)); err != nil {
+		return nil, err
 	}
 	f.Expiry, f.CreatedAt = fromTS(exp), fromTS(cat)
 	return &f, nil

@@ -168,11 +168,7 @@ const formCols = `id, conversation_id, package_id, creator_id, title, app_model,
 
 // CreateForm implements cardgate.ConversationStore.
 func (s *DB) CreateForm(ctx context.Context, f *cardgate.Form) error {
-	qs, err := json.Marshal(nonNil(f.Questions))
-	if err != nil {
-		return fmt.Errorf("sqlite: create form: %w", err)
-	}
-	ps, err := json.Marshal(nonNil(f.Properties))
+	qs, ps, err := f.StoredJSON()
 	if err != nil {
 		return fmt.Errorf("sqlite: create form: %w", err)
 	}
@@ -201,13 +197,6 @@ func (s *DB) CreateForm(ctx context.Context, f *cardgate.Form) error {
 	})
 }
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
 func isMember(ctx context.Context, q querier, conversationID, userID string) (bool, error) {
 	var one int
 	err := q.QueryRowContext(ctx, `SELECT 1 FROM conversation_members WHERE conversation_id = ? AND user_id = ?`,
@@ -232,11 +221,8 @@ func scanForm(row scanner) (*cardgate.Form, error) {
 	if len(am) > 0 {
 		f.AppModel = am
 	}
-	if err := json.Unmarshal([]byte(qs), &f.Questions); err != nil {
-		return nil, fmt.Errorf("form %s: questions: %w", f.ID, err)
-	}
-	if err := json.Unmarshal([]byte(ps), &f.Properties); err != nil {
-		return nil, fmt.Errorf("form %s: properties: %w", f.ID, err)
+	if err := f.SetStoredJSON([]byte(qs), []byte(ps)); err != nil {
+		return nil, err
 	}
 	f.Expiry, f.CreatedAt = fromMicros(exp), fromMicros(cat)
 	return &f, nil
