@@ -17,6 +17,13 @@ type Conversation struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
+// UserConversation is a conversation as one of its members lists it.
+type UserConversation struct {
+	Conversation
+	Role    MemberRole `json:"role"`
+	Members int        `json:"members"`
+}
+
 // MemberRole is what a member may do in a conversation.
 type MemberRole string
 
@@ -100,6 +107,10 @@ type ConversationStore interface {
 	Conversation(ctx context.Context, id string) (*Conversation, error)
 	// Conversations lists every conversation.
 	Conversations(ctx context.Context) ([]*Conversation, error)
+	// UserConversations lists the conversations userID is a member of,
+	// each with the user's role and the number of members, in one query
+	// (a user who is in none, or unknown, gets none).
+	UserConversations(ctx context.Context, userID string) ([]*UserConversation, error)
 	// PutMember adds m.UserID to m.ConversationID with m.Role, or changes
 	// the role of a user who is a member already (AddedAt then moves to
 	// m.AddedAt). An unknown conversation or user is ENOTFOUND.

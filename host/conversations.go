@@ -45,29 +45,18 @@ func (h *handler) membership(ctx context.Context, id, userID string) (*cardgate.
 }
 
 // conversations lists the conversations the user is a member of, by title.
-// The store lists every conversation; the host keeps those with the user in
-// them (a few conversations per host: see docs/conversations.md).
 func (h *handler) conversations() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		me := userFrom(ctx)
-		all, err := h.cfg.Store.Conversations(ctx)
+		mine, err := h.cfg.Store.UserConversations(ctx, me.ID)
 		if err != nil {
 			h.error(w, r, err)
 			return
 		}
-		out := []conversationItem{}
-		for _, c := range all {
-			ms, err := h.cfg.Store.Members(ctx, c.ID)
-			if err != nil {
-				h.error(w, r, err)
-				return
-			}
-			i := slices.IndexFunc(ms, func(m *cardgate.Member) bool { return m.UserID == me.ID })
-			if i < 0 {
-				continue
-			}
-			out = append(out, conversationItem{ID: c.ID, Title: c.Title, Role: ms[i].Role, Members: len(ms)})
+		out := make([]conversationItem, 0, len(mine))
+		for _, c := range mine {
+			out = append(out, conversationItem{ID: c.ID, Title: c.Title, Role: c.Role, Members: c.Members})
 		}
 		slices.SortFunc(out, func(a, b conversationItem) int {
 			return strings.Compare(strings.ToLower(a.Title), strings.ToLower(b.Title))

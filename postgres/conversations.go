@@ -60,6 +60,24 @@ func (db *DB) Conversations(ctx context.Context) ([]*cardgate.Conversation, erro
 	return collect(ctx, db, "list conversations", scanConversation, `SELECT id, title, created_at FROM conversations ORDER BY created_at, id`)
 }
 
+// UserConversations implements cardgate.ConversationStore.
+func (db *DB) UserConversations(ctx context.Context, userID string) ([]*cardgate.UserConversation, error) {
+	return collect(ctx, db, "list a user's conversations", func(row pgx.Row) (*cardgate.UserConversation, error) {
+		var (
+			uc  cardgate.UserConversation
+			cat pgtype.Timestamptz
+		)
+		if err := row.Scan(&uc.ID, &uc.Title, &cat, &uc.Role, &uc.Members); err != nil {
+			return nil, err
+		}
+		uc.CreatedAt = fromTS(cat)
+		return &uc, nil
+	}, `SELECT c.id, c.title, c.created_at, m.role,
+	(SELECT COUNT(*) FROM conversation_members n WHERE n.conversation_id = c.id)
+	FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+	WHERE m.user_id = $1 ORDER BY c.created_at, c.id`, userID)
+}
+
 // mustExist returns ENOTFOUND unless table has a row with the given id.
 func mustExist(ctx context.Context, q pgx.Tx, table, what, id string) error {
 	var one int

@@ -58,6 +58,28 @@ func (s *DB) Conversations(ctx context.Context) ([]*cardgate.Conversation, error
 	return collect(rows, scanConversation, "list conversations")
 }
 
+// UserConversations implements cardgate.ConversationStore.
+func (s *DB) UserConversations(ctx context.Context, userID string) ([]*cardgate.UserConversation, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT c.id, c.title, c.created_at, m.role,
+	(SELECT COUNT(*) FROM conversation_members n WHERE n.conversation_id = c.id)
+	FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+	WHERE m.user_id = ? ORDER BY c.created_at, c.id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list a user's conversations: %w", err)
+	}
+	return collect(rows, func(row scanner) (*cardgate.UserConversation, error) {
+		var (
+			uc  cardgate.UserConversation
+			cat sql.NullInt64
+		)
+		if err := row.Scan(&uc.ID, &uc.Title, &cat, &uc.Role, &uc.Members); err != nil {
+			return nil, err
+		}
+		uc.CreatedAt = fromMicros(cat)
+		return &uc, nil
+	}, "list a user's conversations")
+}
+
 // exists reports whether table has a row with the given id.
 func exists(ctx context.Context, q querier, table, id string) (bool, error) {
 	var one int

@@ -112,7 +112,27 @@ func testMembers(t *testing.T, s cardgate.Store) {
 		t.Fatalf("Members = %+v, %+v", ms[0], ms[1:])
 	}
 
+	// Each user lists their own conversations, with their role and the
+	// member count; one in none lists none.
+	mustOK(t, s.CreateConversation(ctx, &cardgate.Conversation{ID: c2, Title: "Office", CreatedAt: t0.Add(time.Minute)}))
+	mustOK(t, s.PutMember(ctx, &cardgate.Member{ConversationID: c2, UserID: u2, Role: cardgate.MemberAdmin, AddedAt: t0}))
+	ucs, err := s.UserConversations(ctx, u2)
+	mustOK(t, err)
+	if len(ucs) != 2 || ucs[0].ID != c1 || ucs[0].Title != "Field team" || ucs[0].Role != cardgate.MemberMember || ucs[0].Members != 2 ||
+		!sameTime(ucs[0].CreatedAt, t0) || ucs[1].ID != c2 || ucs[1].Role != cardgate.MemberAdmin || ucs[1].Members != 1 {
+		t.Fatalf("UserConversations(u2) = %+v", ucs)
+	}
+	if ucs, err := s.UserConversations(ctx, u1); err != nil || len(ucs) != 1 || ucs[0].ID != c1 || ucs[0].Role != cardgate.MemberAdmin {
+		t.Fatalf("UserConversations(u1) = %+v, %v", ucs, err)
+	}
+	if ucs, err := s.UserConversations(ctx, u3); err != nil || len(ucs) != 0 {
+		t.Fatalf("UserConversations of a user in none = %+v, %v", ucs, err)
+	}
+
 	mustOK(t, s.RemoveMember(ctx, c1, u2))
+	if ucs, err := s.UserConversations(ctx, u2); err != nil || len(ucs) != 1 || ucs[0].ID != c2 {
+		t.Fatalf("UserConversations after a removal = %+v, %v", ucs, err)
+	}
 	_, err = s.Member(ctx, c1, u2)
 	wantCode(t, err, cardgate.ENOTFOUND)
 	wantCode(t, s.RemoveMember(ctx, c1, u2), cardgate.ENOTFOUND)
