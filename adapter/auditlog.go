@@ -143,9 +143,8 @@ func (l *AuditLog) run() {
 	defer close(l.done)
 	var spare []cardgate.AuditRecord
 	ptrs := make([]*cardgate.AuditRecord, 0, auditBatch)
-	// flush writes what waits, a batch at a time, and reports whether it
-	// wrote anything.
-	flush := func() bool {
+	// flush writes what waits, a batch at a time.
+	flush := func() {
 		recs := l.take(spare)
 		for batch := recs; len(batch) > 0; {
 			n := min(len(batch), auditBatch)
@@ -166,7 +165,6 @@ func (l *AuditLog) run() {
 		if n := l.dropped.Swap(0); n > 0 {
 			l.log.Error("audit: buffer full, records dropped", slog.Uint64("dropped", n))
 		}
-		return len(recs) > 0
 	}
 	// Pruning is due at once, and again every pruneAt. It runs only
 	// between writes, one chunk at a time: while a backlog remains, a
