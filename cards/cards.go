@@ -75,18 +75,12 @@ var errNotFound = cardgate.Errorf(cardgate.ENOTFOUND, "no card file here")
 
 func serveFile(store Store, opts Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, file := r.PathValue("pkg"), r.PathValue("file")
-		m, err := servedPackage(r, store, opts, id, file)
+		m, b, err := servedFile(r, store, opts)
 		if err != nil {
 			httpjson.Error(w, err)
 			return
 		}
-		b, err := store.PackageFile(r.Context(), id, file)
-		if err != nil {
-			httpjson.Error(w, notFoundOr(err))
-			return
-		}
-		ct := contentType(file)
+		ct := contentType(r.PathValue("file"))
 		if strings.HasPrefix(ct, "text/html") {
 			b = withKaizalaCompat(b)
 		}
@@ -95,28 +89,34 @@ func serveFile(store Store, opts Options) http.Handler {
 	})
 }
 
-// servedPackage checks that id's file is served here, on id's own origin,
-// and returns id's manifest.
-func servedPackage(r *http.Request, store Store, opts Options, id, file string) (*actionpkg.Manifest, error) {
+// servedFile checks that the request's package file ({pkg}, {file...}) is
+// served here, on the package's own origin, and returns the package's
+// manifest and the file.
+func servedFile(r *http.Request, store Store, opts Options) (*actionpkg.Manifest, []byte, error) {
+	id, file := r.PathValue("pkg"), r.PathValue("file")
 	clean, err := actionpkg.CleanPath(file)
 	if cardgate.ValidatePackageID("package", id) != nil || err != nil || clean != file ||
 		!opts.Origins.serves(r.Host, id) { // another card's origin
-		return nil, errNotFound
+		return nil, nil, errNotFound
 	}
 	ctx := r.Context()
 	p, err := store.Package(ctx, id)
 	if err != nil || p.Disabled { // a disabled card is not served
-		return nil, notFoundOr(err)
+		return nil, nil, notFoundOr(err)
 	}
 	raw, err := store.PackageManifest(ctx, id)
 	if err != nil {
-		return nil, notFoundOr(err)
+		return nil, nil, notFoundOr(err)
 	}
 	m, err := actionpkg.ParseManifest(raw)
 	if err != nil {
-		return nil, cardgate.WrapError(cardgate.EINTERNAL, "the stored manifest does not parse", err)
+		return nil, nil, cardgate.WrapError(cardgate.EINTERNAL, "the stored manifest does not parse", err)
 	}
-	return m, nil
+	b, err := store.PackageFile(ctx, id, file)
+	if err != nil {
+		return nil, nil, notFoundOr(err)
+	}
+	return m, b, nil
 }
 
 func notFoundOr(err error) error {

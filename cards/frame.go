@@ -32,16 +32,12 @@ var framePage = template.Must(template.New("frame").Parse(`<!doctype html>
 // /{pkg}/{file...}, for a package and file the origin serves.
 func serveFrame(store Store, opts Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, file := r.PathValue("pkg"), r.PathValue("file")
-		m, err := servedPackage(r, store, opts, id, file)
+		m, _, err := servedFile(r, store, opts)
 		if err != nil {
 			httpjson.Error(w, err)
 			return
 		}
-		if _, err := store.PackageFile(r.Context(), id, file); err != nil {
-			httpjson.Error(w, notFoundOr(err))
-			return
-		}
+		id, file := r.PathValue("pkg"), r.PathValue("file")
 		setHeaders(w.Header(), FramePolicy(m, opts), "text/html; charset=utf-8")
 		framePage.Execute(w, "/"+url.PathEscape(id)+"/"+(&url.URL{Path: file}).EscapedPath())
 	})
