@@ -83,10 +83,12 @@ routes:
 		}
 		return m.Token
 	}
-	status := func(gate, tok string) int {
+	// get answers a GET of url with tok in header (adapters take a
+	// bearer token, the issuer Kaizala's accessToken header).
+	get := func(url, header, tok string) int {
 		t.Helper()
-		req, _ := http.NewRequest("GET", gate+"/any", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set(header, tok)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -95,18 +97,8 @@ routes:
 		res.Body.Close()
 		return res.StatusCode
 	}
-	usersMe := func(base, tok string) int {
-		t.Helper()
-		req, _ := http.NewRequest("GET", base+"/v1/users/me", nil)
-		req.Header.Set("accessToken", tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		return res.StatusCode
-	}
+	status := func(gate, tok string) int { t.Helper(); return get(gate+"/any", "Authorization", "Bearer "+tok) }
+	usersMe := func(base, tok string) int { t.Helper(); return get(base+"/v1/users/me", "accessToken", tok) }
 	jti := func(tok string) string {
 		b, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
 		var c struct{ JTI string }
