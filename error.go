@@ -58,10 +58,11 @@ func WrapError(code, message string, err error) *Error {
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
 // any other error, and "" for nil.
 func ErrorCode(err error) string {
-	var e *Error
-	if err == nil {
+	if err == nil { // before e, which escapes: no allocation for nil
 		return ""
-	} else if errors.As(err, &e) {
+	}
+	var e *Error
+	if errors.As(err, &e) {
 		return e.Code
 	}
 	return EINTERNAL
@@ -71,10 +72,11 @@ func ErrorCode(err error) string {
 // chain, or a generic message for any other error: an unexpected error's text
 // may hold details (a path, a query) that a client must not see.
 func ErrorMessage(err error) string {
-	var e *Error
-	if err == nil {
+	if err == nil { // before e, which escapes: no allocation for nil
 		return ""
-	} else if errors.As(err, &e) {
+	}
+	var e *Error
+	if errors.As(err, &e) {
 		return e.Message
 	}
 	return "internal error"

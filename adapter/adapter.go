@@ -59,6 +59,10 @@ type Options struct {
 	Metrics prometheus.Registerer
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+
+	// upstream, when set, answers every upstream request in place of
+	// the network (package tests and benchmarks).
+	upstream http.RoundTripper
 }
 
 // Adapter is the proxy. It is an http.Handler; ForwardAuth returns the
@@ -94,7 +98,7 @@ func New(ctx context.Context, path string, opts Options) (*Adapter, error) {
 		opts:       opts,
 		log:        opts.Logger,
 		now:        opts.Now,
-		transports: newTransportPool(),
+		transports: &transportPool{m: make(map[string]*http.Transport), fixed: opts.upstream},
 		memLimiter: &ratelimit.Memory{Now: opts.Now},
 	}
 	if a.log == nil {

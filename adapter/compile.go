@@ -86,6 +86,11 @@ type route struct {
 	// the Authorization value actually sent is looked for as well.
 	secrets  []string
 	sentAuth bool
+	// credName and credValue are a static credential (header, basic,
+	// bearer), set by rewrite on the request ReverseProxy has already
+	// copied: a credential.Header transport would copy it again.
+	credName  string
+	credValue secret.Secret
 	// upScheme, upHost and upPort name the upstream, lower case, the port
 	// always given, to know its own URLs in a Location header.
 	upScheme, upHost, upPort string
@@ -255,25 +260,26 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 	key := target.Scheme + "://" + target.Host
 	t.upstreams[key] = true
 	var transport http.RoundTripper = retryTransport{base: pool.get(key)}
+	static := func(h *credential.Header) {
+		rt.credName, rt.credValue = canonical(h.Name), h.Value
+		remove[rt.credName] = true
+	}
 	if c := r.Credential; c != nil {
 		cf := field + ".credential"
 		switch c.Type {
 		case CredentialHeader:
-			remove[canonical(c.Header)] = true
 			v := resolve(cf+".value", c.Value)
 			addSecret(v.Reveal())
-			transport = &credential.Header{Base: transport, Name: c.Header, Value: v}
+			static(&credential.Header{Name: c.Header, Value: v})
 		case CredentialBasic:
-			remove["Authorization"] = true
 			pw := resolve(cf+".password", c.Password)
 			addSecret(pw.Reveal())
 			addSecret(base64.StdEncoding.EncodeToString([]byte(c.Username + ":" + pw.Reveal())))
-			transport = credential.Basic(transport, c.Username, pw)
+			static(credential.Basic(nil, c.Username, pw))
 		case CredentialBearer:
-			remove["Authorization"] = true
 			tok := resolve(cf+".token", c.Token)
 			addSecret(tok.Reveal())
-			transport = credential.Bearer(transport, tok)
+			static(credential.Bearer(nil, tok))
 		case CredentialClientCredentials:
 			remove["Authorization"] = true
 			rt.sentAuth = true

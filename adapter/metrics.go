@@ -1,7 +1,6 @@
 package adapter
 
 import (
-	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -107,11 +106,10 @@ func (s *statusCounters) inc(code int) {
 }
 
 func (m *metrics) auth(err error) {
-	var e *cardgate.Error
 	switch {
 	case err == nil:
 		m.authOK.Inc()
-	case errors.As(err, &e) && e.Code == cardgate.EINVALIDTOKEN:
+	case cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN:
 		m.authInvalid.Inc()
 	default:
 		m.authUnavailable.Inc()

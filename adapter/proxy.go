@@ -242,10 +242,10 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 		out.URL.RawQuery = rt.target.RawQuery + "&" + out.URL.RawQuery
 	}
 	out.Host = "" // the upstream's own host, never the client's
-	// The values set below share one array (one allocation, not six);
+	// The values set below share one array (one allocation, not seven);
 	// each header gets a slice capped at its own value, so that an
 	// append to one never writes into another.
-	var vals [6]string
+	var vals [7]string
 	set := func(i int, k, v string) {
 		vals[i] = v
 		h[k] = vals[i : i+1 : i+1]
@@ -272,6 +272,9 @@ func (rt *route) rewrite(pr *httputil.ProxyRequest) {
 	}
 	if rt.conversationHeader != "" && id.ConversationID != "" {
 		set(5, rt.conversationHeader, id.ConversationID)
+	}
+	if rt.credName != "" {
+		set(6, rt.credName, rt.credValue.Reveal())
 	}
 }
 

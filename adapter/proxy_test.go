@@ -313,3 +313,33 @@ func TestRetryOnlyIdempotentDialFailures(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestCredentialCannotBeForgedOrDropped: the route's credential reaches
+// the upstream exactly once, with its own value, whatever the client sent
+// under the same name, and even when the client names that header in
+// Connection, which makes it hop-by-hop for the proxy.
+func TestCredentialCannotBeForgedOrDropped(t *testing.T) {
+	up, _ := echoUpstream(t)
+	e := newEnv(t, config(up.URL, ""))
+	for _, c := range []struct {
+		name, method, path, token, header, want string
+		hdr                                     []string
+	}{
+		{"header", "GET", "/products/1", "tok-alice", "X-Api-Key", testSecrets["API_KEY"],
+			[]string{"Connection", "X-Api-Key", "X-Api-Key", "forged", "x-api-key", "forged-again"}},
+		{"basic", "POST", "/reports", "", "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("svc:"+testSecrets["BASIC_PW"])),
+			[]string{"accessToken", "tok-bob", "Connection", "Authorization", "Authorization", "Basic Zm9yZ2VkOng="}},
+		{"bearer", "GET", "/orders/1", "tok-alice", "Authorization", "Bearer " + testSecrets["BEARER"],
+			[]string{"Connection", "authorization"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, body := e.do(c.method, c.path, c.token, nil, c.hdr...)
+			if res.StatusCode != 200 {
+				t.Fatalf("status %d: %s", res.StatusCode, body)
+			}
+			if got := decodeSeen(t, body).Header.Values(c.header); len(got) != 1 || got[0] != c.want {
+				t.Errorf("upstream %s = %q, want the route's credential once", c.header, got)
+			}
+		})
+	}
+}

@@ -14,11 +14,17 @@ import (
 type transportPool struct {
 	mu sync.Mutex
 	m  map[string]*http.Transport
+	// fixed, when set, answers for every upstream instead (tests and
+	// benchmarks that leave the network out).
+	fixed http.RoundTripper
 }
 
 func newTransportPool() *transportPool { return &transportPool{m: make(map[string]*http.Transport)} }
 
-func (p *transportPool) get(key string) *http.Transport {
+func (p *transportPool) get(key string) http.RoundTripper {
+	if p.fixed != nil {
+		return p.fixed
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t, ok := p.m[key]; ok {
@@ -92,14 +98,27 @@ func idempotent(method string) bool {
 }
 
 // bufferPool lends ReverseProxy its copy buffers, which it otherwise
-// allocates (32 KiB) for every response.
-type bufferPool struct{ p sync.Pool }
+// allocates (32 KiB) for every response. A sync.Pool holds pointers, and
+// ReverseProxy hands back the slice alone: the emptied pointers wait in
+// holders for the next Put, so that lending allocates nothing.
+type bufferPool struct{ bufs, holders sync.Pool }
 
 func (b *bufferPool) Get() []byte {
-	if v, ok := b.p.Get().(*[]byte); ok {
-		return *v
+	v, ok := b.bufs.Get().(*[]byte)
+	if !ok {
+		return make([]byte, 32<<10)
 	}
-	return make([]byte, 32<<10)
+	buf := *v
+	*v = nil
+	b.holders.Put(v)
+	return buf
 }
 
-func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
+func (b *bufferPool) Put(buf []byte) {
+	v, ok := b.holders.Get().(*[]byte)
+	if !ok {
+		v = new([]byte)
+	}
+	*v = buf
+	b.bufs.Put(v)
+}

@@ -1,0 +1,135 @@
+package adapter
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cardgate/cardgate/sqlite/sqlitetest"
+)
+
+// BenchmarkOverhead is the adapter's own work per request, without the
+// network: the adapter's handler, as `cardgate adapter` serves it (audit
+// to a SQLite store, JSON log at info, metrics), and a bare
+// httputil.ReverseProxy with the adapter's buffer pool, each called
+// directly with the same request and each answered by the same canned
+// upstream. The difference is what the adapter adds to a request; the
+// variants without the audit log or the metrics show what each costs (the
+// audit writer runs on its own goroutine, but its allocations and CPU
+// land on the same cores). Read them as ratios within one run; the token
+// check is a map lookup here, and BenchmarkRemoteCached (verify) is the
+// real one.
+func BenchmarkOverhead(b *testing.B) {
+	up := cannedUpstream{body: `{"id":42,"name":"Widget","price":9.5}`}
+	target, _ := url.Parse("http://upstream.internal/api/items")
+	bare := &httputil.ReverseProxy{
+		Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(target); pr.SetXForwarded() },
+		Transport:  up,
+		BufferPool: &bufferPool{},
+	}
+
+	path := filepath.Join(b.TempDir(), "adapter.yaml")
+	os.WriteFile(path, []byte(config(target.Scheme+"://"+target.Host, "")), 0o600)
+	logf, err := os.Create(filepath.Join(b.TempDir(), "adapter.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer logf.Close()
+	log := slog.New(slog.NewJSONHandler(logf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// adapter builds an adapter on the canned upstream, with or without
+	// the audit log to SQLite and the metrics.
+	adapter := func(audit, metrics bool) http.Handler {
+		opts := Options{
+			Authenticator: testAuth,
+			LookupEnv:     func(n string) (string, bool) { v, ok := testSecrets[n]; return v, ok },
+			Secrets:       mapStore{"basic-pw": "x"},
+			Logger:        log,
+			upstream:      up,
+		}
+		if audit {
+			l := NewAuditLog(sqlitetest.Open(b), log, 0)
+			b.Cleanup(func() { l.Close() })
+			opts.Audit = l
+		}
+		if metrics {
+			opts.Metrics = prometheus.NewRegistry()
+		}
+		a, err := New(context.Background(), path, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { a.Close() })
+		return a.HTTPServer().Handler
+	}
+
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+		path string
+	}{
+		{"bare", bare, "/api/items/42"},
+		{"adapter", adapter(true, true), "/products/42"}, // as `cardgate adapter` runs
+		{"adapter-no-audit", adapter(false, true), "/products/42"},
+		{"adapter-no-metrics", adapter(true, false), "/products/42"},
+		{"adapter-neither", adapter(false, false), "/products/42"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			tmpl := httptest.NewRequest("GET", "http://adapter.example"+bc.path, nil)
+			tmpl.Header.Set("Authorization", "Bearer tok-alice")
+			tmpl.Header.Set("Accept", "application/json")
+			tmpl.Header.Set("User-Agent", "Mozilla/5.0 (card)")
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				w.code = 0
+				bc.h.ServeHTTP(w, tmpl.Clone(context.Background()))
+				if w.code != http.StatusOK {
+					b.Fatalf("status %d", w.code)
+				}
+			}
+		})
+	}
+}
+
+// cannedUpstream answers every request with the same small JSON body.
+type cannedUpstream struct{ body string }
+
+func (u cannedUpstream) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{
+		StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(strings.NewReader(u.body)),
+		ContentLength: int64(len(u.body)),
+		Request:       r,
+	}, nil
+}
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+func (w *discardWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return len(b), nil
+}
