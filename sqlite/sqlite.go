@@ -68,7 +68,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// WAL mode is not set here but by migrate, once the file is known to be
 	// cardgate's: the setting is written into the file.
 	write, err := sql.Open("sqlite", dsn(path,
-		"_pragma=synchronous(FULL)", "_pragma=foreign_keys(1)", "_txlock=immediate"))
+		"_pragma=synchronous(FULL)", "_pragma=foreign_keys(1)", "_pragma=temp_store(MEMORY)", "_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
