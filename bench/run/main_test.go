@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 // shared machine in 0.3 s.
 func TestSmokeRun(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: the smoke run builds cardgate and starts nine processes")
+		t.Skip("-short: the smoke run builds cardgate and starts ten processes")
 	}
 	opts := Defaults()
 	if _, err := os.Stat(opts.Nginx); err != nil {
@@ -83,7 +83,7 @@ func TestSmokeRun(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"Machine: ", "go run ./bench/run -rounds 1 -duration 300ms", "Load generator"} {
+	for _, want := range []string{"Machine: ", "go run ./bench/run -rounds 1 -duration 300ms", "Load generator", "how far this run can tell two proxies apart"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}

@@ -44,24 +44,26 @@ func Defaults() Options {
 
 // The targets, in the order of the table. reverseproxy is the baseline
 // every ratio is taken against.
-var allTargets = []string{"upstream", "reverseproxy", "nginx", "adapter-remote", "adapter-local", "nginx-auth"}
+var allTargets = []string{"upstream", "reverseproxy", "reverseproxy-2", "nginx", "adapter-remote", "adapter-local", "nginx-auth"}
 
 const baseline = "reverseproxy"
 
 var targetDesc = map[string]string{
 	"upstream":       "the echo upstream, no proxy (the ceiling of the setup)",
 	"reverseproxy":   "bare `httputil.ReverseProxy`, tuned transport (the baseline)",
+	"reverseproxy-2": "a second process of the same bare proxy: its ratios to the baseline are the run's noise (an A/A test)",
 	"nginx":          "nginx `proxy_pass`, keep-alive to the upstream",
 	"adapter-remote": "`cardgate adapter`, `issuer.mode: remote`, default config (audit to the store)",
 	"adapter-local":  "`cardgate adapter`, `issuer.mode: local`, default config (audit to the store)",
 	"nginx-auth":     "nginx `auth_request` → adapter `/auth` (remote mode), then `proxy_pass`",
 }
 
-// A target is one way of reaching the upstream.
+// A target is one way of reaching the upstream. Every target gets the same
+// request, the bearer token included: the bare proxies and nginx pass it
+// on, the adapter checks it.
 type target struct {
 	name  string
 	url   string
-	token bool  // send the bearer token
 	proxy []int // the processes doing the proxying, whose CPU is "proxy"
 }
 
@@ -184,6 +186,13 @@ func (s *session) setUp(ctx context.Context, names []string) (map[string]*target
 		return nil, err
 	}
 	ts["reverseproxy"] = &target{name: "reverseproxy", url: bareURL + benchPath, proxy: []int{bare}}
+	if has("reverseproxy-2") {
+		u, pid, err := s.startLine(ctx, "reverseproxy-2", nil, s.self, "proxy", "-listen", "127.0.0.1:0", "-target", upURL)
+		if err != nil {
+			return nil, err
+		}
+		ts["reverseproxy-2"] = &target{name: "reverseproxy-2", url: u + benchPath, proxy: []int{pid}}
+	}
 
 	if has("nginx") {
 		u, pids, err := s.startNginx(ctx, "nginx", func(listen string) string {
@@ -202,9 +211,9 @@ func (s *session) setUp(ctx context.Context, names []string) (map[string]*target
 			return nil, err
 		}
 		issuerPid = ipid
-		ts["adapter-remote"] = &target{name: "adapter-remote", url: remote.url + benchPath, token: true, proxy: []int{remote.pid}}
+		ts["adapter-remote"] = &target{name: "adapter-remote", url: remote.url + benchPath, proxy: []int{remote.pid}}
 		if local != nil {
-			ts["adapter-local"] = &target{name: "adapter-local", url: local.url + benchPath, token: true, proxy: []int{local.pid}}
+			ts["adapter-local"] = &target{name: "adapter-local", url: local.url + benchPath, proxy: []int{local.pid}}
 		}
 		if has("nginx-auth") {
 			u, pids, err := s.startNginx(ctx, "nginx-auth", func(listen string) string {
@@ -213,7 +222,7 @@ func (s *session) setUp(ctx context.Context, names []string) (map[string]*target
 			if err != nil {
 				return nil, err
 			}
-			ts["nginx-auth"] = &target{name: "nginx-auth", url: u + benchPath, token: true, proxy: append(pids, remote.pid)}
+			ts["nginx-auth"] = &target{name: "nginx-auth", url: u + benchPath, proxy: append(pids, remote.pid)}
 		}
 	}
 	s.upstreamPid, s.issuerPid = up, issuerPid
@@ -266,7 +275,7 @@ func (s *session) load(ctx context.Context, t *target, c int) (*loadgen.Result, 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.self, args...)
 	cmd.Env = os.Environ()
-	if t.token {
+	if s.token != "" {
 		cmd.Env = append(cmd.Env, headerEnv+"=Authorization: Bearer "+s.token)
 	}
 	var stderr bytes.Buffer
@@ -289,7 +298,7 @@ func (s *session) ready(ctx context.Context, t *target) error {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, "GET", t.url, nil)
-		if t.token {
+		if s.token != "" {
 			req.Header.Set("Authorization", "Bearer "+s.token)
 		}
 		res, err := client.Do(req)
