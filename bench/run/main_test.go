@@ -83,7 +83,7 @@ func TestSmokeRun(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"Machine: ", "go run ./bench/run -rounds 1 -duration 300ms", "Load generator", "how far this run can tell two proxies apart"} {
+	for _, want := range []string{"Machine: ", "go run ./bench/run -rounds 1 -duration 300ms", "Load generator", "how far this run can tell two proxies apart", "| proxy cores |"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}

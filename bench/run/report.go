@@ -89,6 +89,7 @@ func command(o Options) string {
 // point is one sample's figures, with CPU in µs per request.
 type point struct {
 	rps, p50, p99, proxy, upstream, issuer, loadgen float64
+	cores                                           float64 // the proxy's CPU seconds per second of the window
 	switches                                        float64 // the proxy's context switches per request
 	errors                                          int
 	hitCount                                        bool
@@ -110,8 +111,12 @@ func figures(x Sample) point {
 	if v, ok := r.Switches["proxy"]; ok && r.Requests > 0 {
 		switches = v / float64(r.Requests)
 	}
+	cores := math.NaN()
+	if v, ok := r.CPU["proxy"]; ok && r.Seconds > 0 {
+		cores = v / r.Seconds
+	}
 	return point{rps: r.RPS, p50: r.P50 / 1e3, p99: r.P99 / 1e3, proxy: per("proxy"), upstream: per("upstream"),
-		issuer: per("issuer"), loadgen: per("loadgen"), switches: switches, errors: r.Errors, hitCount: r.HitCount}
+		issuer: per("issuer"), loadgen: per("loadgen"), cores: cores, switches: switches, errors: r.Errors, hitCount: r.HitCount}
 }
 
 // report prints the Markdown for docs/BENCHMARKS.md: the machine, the
@@ -136,14 +141,14 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 		by[key{x.Round, x.C, x.Target}] = figures(x)
 	}
 
-	fmt.Fprintln(out, "| target | c | rps | × bare | p50 ms | p99 ms | p99 − bare ms | proxy CPU µs/req | − bare µs | proxy switches/req | upstream CPU µs/req | errors |")
-	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(out, "| target | c | rps | × bare | p50 ms | p99 ms | p99 − bare ms | proxy CPU µs/req | − bare µs | proxy cores | proxy switches/req | upstream CPU µs/req | errors |")
+	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	var issuerCPU []float64
 	loadgenCPU := map[int][]float64{}
 	hit := 0
 	for _, c := range s.opts.Concurrency {
 		for _, n := range names {
-			var rps, ratio, p50, p99, dp99, proxy, dproxy, switches, up []float64
+			var rps, ratio, p50, p99, dp99, proxy, dproxy, cores, switches, up []float64
 			errs := 0
 			for r := 1; r <= s.opts.Rounds; r++ {
 				p, ok := by[key{r, c, n}]
@@ -154,7 +159,7 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 				rps, ratio = append(rps, p.rps), append(ratio, p.rps/b.rps)
 				p50, p99, dp99 = append(p50, p.p50), append(p99, p.p99), append(dp99, p.p99-b.p99)
 				proxy, dproxy = append(proxy, p.proxy), append(dproxy, p.proxy-b.proxy)
-				switches = append(switches, p.switches)
+				switches, cores = append(switches, p.switches), append(cores, p.cores)
 				up = append(up, p.upstream)
 				errs += p.errors
 				loadgenCPU[c] = append(loadgenCPU[c], p.loadgen)
@@ -168,19 +173,19 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 			if len(rps) == 0 {
 				continue
 			}
-			proxyCol, dproxyCol, switchCol := "—", "—", "—"
+			proxyCol, dproxyCol, coresCol, switchCol := "—", "—", "—", "—"
 			if n != "upstream" {
 				proxyCol, dproxyCol = fmt.Sprintf("%.1f", median(proxy)), fmt.Sprintf("%+.1f", median(dproxy))
-				switchCol = fmt.Sprintf("%.2f", median(switches))
+				coresCol, switchCol = fmt.Sprintf("%.2f", median(cores)), fmt.Sprintf("%.2f", median(switches))
 			}
-			fmt.Fprintf(out, "| %s | %d | %.0f | %s | %.3f | %.3f | %+.3f | %s | %s | %s | %.1f | %d |\n",
+			fmt.Fprintf(out, "| %s | %d | %.0f | %s | %.3f | %.3f | %+.3f | %s | %s | %s | %s | %.1f | %d |\n",
 				n, c, median(rps), ratioCol(ratio), median(p50), median(p99), median(dp99),
-				proxyCol, dproxyCol, switchCol, median(up), errs)
+				proxyCol, dproxyCol, coresCol, switchCol, median(up), errs)
 		}
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "Medians over %d round(s); × bare and the differences are taken within each round against `%s`, then their median (range over rounds in brackets). ", s.opts.Rounds, baseline)
-	fmt.Fprintln(out, "CPU is utime+stime from /proc/PID/stat of the proxy's processes (nginx: master and workers; nginx-auth: nginx and the adapter) and, separately, of the upstream, over the measured window, divided by the requests answered in it. Switches are the proxy's context switches (voluntary and not, all threads, from /proc/PID/task/*/status) per request: a count that the machine's other work hardly moves, and what a thread woken per request shows up in.")
+	fmt.Fprintln(out, "CPU is utime+stime from /proc/PID/stat of the proxy's processes (nginx: master and workers; nginx-auth: nginx and the adapter) and, separately, of the upstream, over the measured window, divided by the requests answered in it; proxy cores is the same CPU divided by the window's seconds, the cores the proxy kept busy. Switches are the proxy's context switches (voluntary and not, all threads, from /proc/PID/task/*/status) per request: a count that the machine's other work hardly moves, and what a thread woken per request shows up in.")
 	if slices.Contains(names, "reverseproxy-2") {
 		fmt.Fprint(out, "`reverseproxy-2` runs the baseline's own binary and configuration in a second process: how far its ratios stray from 1.00 is how far this run can tell two proxies apart, and a difference smaller than that is noise. ")
 	}
