@@ -187,7 +187,7 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 	fmt.Fprintf(out, "Medians over %d round(s); × bare and the differences are taken within each round against `%s`, then their median (range over rounds in brackets). ", s.opts.Rounds, baseline)
 	fmt.Fprintln(out, "CPU is utime+stime from /proc/PID/stat of the proxy's processes (nginx: master and workers; nginx-auth: nginx and the adapter) and, separately, of the upstream, over the measured window, divided by the requests answered in it; proxy cores is the same CPU divided by the window's seconds, the cores the proxy kept busy. Switches are the proxy's context switches (voluntary and not, all threads, from /proc/PID/task/*/status) per request: a count that the machine's other work hardly moves, and what a thread woken per request shows up in.")
 	if slices.Contains(names, "reverseproxy-2") {
-		fmt.Fprint(out, "`reverseproxy-2` runs the baseline's own binary and configuration in a second process: how far its ratios stray from 1.00 is how far this run can tell two proxies apart, and a difference smaller than that is noise. ")
+		fmt.Fprint(out, "\n`reverseproxy-2` runs the baseline's own binary and configuration in a second process: how far its ratios stray from 1.00 is how far this run can tell two proxies apart, and a difference smaller than that is noise.\n")
 	}
 	fmt.Fprintln(out)
 	for _, n := range names {
