@@ -109,7 +109,7 @@ func appendAudit(ctx context.Context, dc driverConn, recs []*cardgate.AuditRecor
 			}
 		}
 	}()
-	var last [5]driver.Value // the text columns' values of the row before
+	var last [5]driver.Value // the text columns' values of the row before, boxed
 	args := make([]driver.NamedValue, auditRows*auditCols)
 	for i := range args {
 		args[i].Ordinal = i + 1
@@ -133,14 +133,14 @@ func appendAudit(ctx context.Context, dc driverConn, recs []*cardgate.AuditRecor
 		if err != nil {
 			return err
 		}
-		last, err := res.LastInsertId()
+		lastID, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}
 		// One INSERT holds the write lock and id is AUTOINCREMENT: its
 		// rows get consecutive ids, the last one last.
 		for i := range chunk {
-			ids[start+i] = last - int64(n-1-i)
+			ids[start+i] = lastID - int64(n-1-i)
 		}
 	}
 	return tx.Commit()
