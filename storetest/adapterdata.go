@@ -109,6 +109,48 @@ func withoutTime(r cardgate.AuditRecord) cardgate.AuditRecord {
 	return r
 }
 
+// testAuditLargeBatch appends a batch as large as the adapter's (more
+// rows than one INSERT takes, and not a multiple of it), whose text
+// columns repeat, alternate and change from row to row: every record must
+// read back with its own values, its ID and in order.
+func testAuditLargeBatch(t *testing.T, s cardgate.Store) {
+	ctx := context.Background()
+	users, pkgs := []string{u1, u1, u2, u1, ""}, []string{p1, p2}
+	routes, methods, codes := []string{"products", "products", "orders"}, []string{"GET", "POST", "GET", "DELETE"}, []string{"", "", "Forbidden"}
+	recs := make([]*cardgate.AuditRecord, 1030)
+	for i := range recs {
+		recs[i] = &cardgate.AuditRecord{
+			Time: t0.Add(time.Duration(i) * time.Millisecond), UserID: users[i%len(users)], PackageID: pkgs[i/7%len(pkgs)],
+			Route: routes[i%len(routes)], Method: methods[i/3%len(methods)], Status: 200 + i%7, UpstreamStatus: i % 600,
+			ErrorCode: codes[i%len(codes)], Latency: time.Duration(i) * time.Microsecond, BytesIn: int64(i) << 20,
+			BytesOut: int64(i), ForwardAuth: i%5 == 0,
+		}
+	}
+	mustOK(t, s.AppendAudit(ctx, recs))
+	for i := 1; i < len(recs); i++ {
+		if recs[i].ID != recs[i-1].ID+1 {
+			t.Fatalf("IDs %d then %d: want consecutive in one batch", recs[i-1].ID, recs[i].ID)
+		}
+	}
+	var got []*cardgate.AuditRecord
+	for after := int64(0); ; {
+		page, err := s.Audit(ctx, cardgate.AuditQuery{AfterID: after, Limit: 500})
+		mustOK(t, err)
+		if len(page) == 0 {
+			break
+		}
+		got, after = append(got, page...), page[len(page)-1].ID
+	}
+	if len(got) != len(recs) {
+		t.Fatalf("read back %d records, want %d", len(got), len(recs))
+	}
+	for i, r := range recs {
+		if !got[i].Time.Equal(r.Time) || fmt.Sprint(withoutTime(*got[i])) != fmt.Sprint(withoutTime(*r)) {
+			t.Fatalf("record %d read back as %+v, want %+v", i, *got[i], *r)
+		}
+	}
+}
+
 func testAuditPrune(t *testing.T, s cardgate.Store) {
 	ctx := context.Background()
 	var recs []*cardgate.AuditRecord

@@ -77,6 +77,7 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() cardgate.Store)) {
 		{"Secrets", testSecrets},
 		{"Audit", testAudit},
 		{"AuditPrune", testAuditPrune},
+		{"AuditLargeBatch", testAuditLargeBatch},
 		{"PackageContent", testPackageContent},
 		{"UserByPhone", testUserByPhone},
 		{"UniquePhoneNumbers", testUniquePhoneNumbers},
