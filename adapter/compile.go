@@ -233,6 +233,11 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 	for h := range routingHeaders {
 		remove[h] = true
 	}
+	// The adapter answers a client's Expect: 100-continue itself, when it
+	// starts reading the body. Passed on, it would make the transport wait
+	// for the upstream's 100 too, and pass that one to the client as well:
+	// two 100 Continue, in either order.
+	remove["Expect"] = true
 	for _, h := range []string{rt.userHeader, rt.packageHeader, rt.nameHeader, rt.conversationHeader} {
 		if h != "" {
 			remove[h] = true

@@ -32,6 +32,7 @@ func TestForwardRewritesRequest(t *testing.T) {
 		"X-Hop", "drop me",
 		"Proxy-Authorization", "Basic eDp5",
 		"Keep-Alive", "timeout=5",
+		"Expect", "100-continue",
 		"X-Custom", "kept",
 	)
 	if res.StatusCode != 200 {
@@ -58,7 +59,7 @@ func TestForwardRewritesRequest(t *testing.T) {
 			t.Errorf("upstream %s = %q, want [%q]", k, got, v)
 		}
 	}
-	for _, k := range []string{"Authorization", "Accesstoken", "X-Cardgate-Anything", "X-Forwarded-Prefix", "X-Real-Ip", "Forwarded", "X-Hop", "Proxy-Authorization", "Keep-Alive"} {
+	for _, k := range []string{"Authorization", "Accesstoken", "X-Cardgate-Anything", "X-Forwarded-Prefix", "X-Real-Ip", "Forwarded", "X-Hop", "Proxy-Authorization", "Keep-Alive", "Expect"} {
 		if v, ok := s.Header[k]; ok {
 			t.Errorf("upstream got %s: %q", k, v)
 		}
