@@ -98,7 +98,7 @@ func New(ctx context.Context, path string, opts Options) (*Adapter, error) {
 		opts:       opts,
 		log:        opts.Logger,
 		now:        opts.Now,
-		transports: &transportPool{m: make(map[string]*http.Transport), fixed: opts.upstream},
+		transports: newTransportPool(opts.upstream),
 		memLimiter: &ratelimit.Memory{Now: opts.Now},
 	}
 	if a.log == nil {
@@ -207,7 +207,7 @@ func Check(ctx context.Context, path string, opts Options) error {
 		opts.Authenticator = refuseAll{}
 	}
 	a := &Adapter{path: path, auth: opts.Authenticator, opts: opts, log: slog.New(slog.DiscardHandler), now: time.Now,
-		transports: newTransportPool(), memLimiter: &ratelimit.Memory{}}
+		transports: newTransportPool(nil), memLimiter: &ratelimit.Memory{}}
 	a.metrics, _ = newMetrics(nil, nil)
 	t, err := a.compile(ctx, cfg)
 	if err != nil {

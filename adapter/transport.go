@@ -19,7 +19,11 @@ type transportPool struct {
 	fixed http.RoundTripper
 }
 
-func newTransportPool() *transportPool { return &transportPool{m: make(map[string]*http.Transport)} }
+// newTransportPool returns an empty pool; fixed, when not nil, answers
+// for every upstream.
+func newTransportPool(fixed http.RoundTripper) *transportPool {
+	return &transportPool{m: make(map[string]*http.Transport), fixed: fixed}
+}
 
 func (p *transportPool) get(key string) http.RoundTripper {
 	if p.fixed != nil {

@@ -181,17 +181,16 @@ func (s *session) setUp(ctx context.Context, names []string) (map[string]*target
 	}
 	ts["upstream"] = &target{name: "upstream", url: upURL + benchPath}
 
-	bareURL, bare, err := s.startLine(ctx, "reverseproxy", nil, s.self, "proxy", "-listen", "127.0.0.1:0", "-target", upURL)
-	if err != nil {
-		return nil, err
-	}
-	ts["reverseproxy"] = &target{name: "reverseproxy", url: bareURL + benchPath, proxy: []int{bare}}
-	if has("reverseproxy-2") {
-		u, pid, err := s.startLine(ctx, "reverseproxy-2", nil, s.self, "proxy", "-listen", "127.0.0.1:0", "-target", upURL)
+	// The baseline, and its twin for the A/A row: the same binary.
+	for _, name := range []string{baseline, "reverseproxy-2"} {
+		if !has(name) {
+			continue
+		}
+		u, pid, err := s.startLine(ctx, name, nil, s.self, "proxy", "-listen", "127.0.0.1:0", "-target", upURL)
 		if err != nil {
 			return nil, err
 		}
-		ts["reverseproxy-2"] = &target{name: "reverseproxy-2", url: u + benchPath, proxy: []int{pid}}
+		ts[name] = &target{name: name, url: u + benchPath, proxy: []int{pid}}
 	}
 
 	if has("nginx") {
