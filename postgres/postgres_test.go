@@ -192,25 +192,16 @@ func TestUpgradeKeepsSigningKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	conn, err := pgx.Connect(t.Context(), testURL)
-	if err != nil {
-		t.Fatal(err)
-	}
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
-	for _, q := range []string{
+	execRaw(t, testURL,
 		"DELETE FROM schema_migrations WHERE version >= 5",
 		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations", // undo 9
 		"DROP TABLE settings",                  // undo 8
 		"DROP INDEX users_phone_number_unique", // undo 7
 		"ALTER TABLE users DROP COLUMN phone_shared",
 		"ALTER TABLE signing_keys DROP COLUMN activates_at",
-		"INSERT INTO signing_keys (id, public_key, sealed_private_key, created_at) VALUES ('k1', '\\x00', '\\x00', '" + created.Format(time.RFC3339) + "')",
-	} {
-		if _, err := conn.Exec(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	conn.Close(t.Context())
+		"INSERT INTO signing_keys (id, public_key, sealed_private_key, created_at) VALUES ('k1', '\\x00', '\\x00', '"+created.Format(time.RFC3339)+"')",
+	)
 	db, err = postgres.Open(t.Context(), testURL)
 	if err != nil {
 		t.Fatal(err)
@@ -233,26 +224,17 @@ func TestUpgradeKeepsSharedPhoneNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	conn, err := pgx.Connect(t.Context(), testURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	execRaw(t, testURL,
 		"DELETE FROM schema_migrations WHERE version >= 7",
 		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations",
 		"DROP TABLE settings",
 		"DROP INDEX users_phone_number_unique",
 		"ALTER TABLE users DROP COLUMN phone_shared",
-		"INSERT INTO users (id, name, phone_number, created_at, updated_at) VALUES " +
-			"('6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10', 'A', '+14155550101', now(), now()), " +
-			"('0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40', 'B', '+14155550101', now(), now()), " +
+		"INSERT INTO users (id, name, phone_number, created_at, updated_at) VALUES "+
+			"('6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10', 'A', '+14155550101', now(), now()), "+
+			"('0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40', 'B', '+14155550101', now(), now()), "+
 			"('c0ffee00-1234-4abc-8def-0123456789ab', 'C', '+14155550103', now(), now())",
-	} {
-		if _, err := conn.Exec(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	conn.Close(t.Context())
+	)
 	db, err = postgres.Open(t.Context(), testURL)
 	if err != nil {
 		t.Fatalf("the upgrade failed over a shared number: %v", err)
@@ -274,23 +256,30 @@ func TestUpgradeAddsConversations(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	conn, err := pgx.Connect(t.Context(), testURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	execRaw(t, testURL,
 		"DELETE FROM schema_migrations WHERE version >= 9",
 		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations",
-	} {
-		if _, err := conn.Exec(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	conn.Close(t.Context())
+	)
 	db, err = postgres.Open(t.Context(), testURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	storetest.CheckConversationsAfterUpgrade(t, db)
+}
+
+// execRaw runs stmts on the database at url, around the store: the
+// upgrade tests take a store back to an older schema with them.
+func execRaw(t *testing.T, url string, stmts ...string) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	for _, q := range stmts {
+		if _, err := conn.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 }

@@ -295,12 +295,8 @@ func TestUpgradeKeepsSigningKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
-	for _, q := range []string{
+	execRaw(t, path,
 		"DELETE FROM schema_migrations WHERE version >= 5",
 		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations", // undo 9
 		"DROP TABLE settings",                  // undo 8
@@ -308,12 +304,7 @@ func TestUpgradeKeepsSigningKeys(t *testing.T) {
 		"ALTER TABLE users DROP COLUMN phone_shared",
 		"ALTER TABLE signing_keys DROP COLUMN activates_at",
 		fmt.Sprintf("INSERT INTO signing_keys (id, public_key, sealed_private_key, created_at) VALUES ('k1', x'00', x'00', %d)", created.UnixMicro()),
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	raw.Close()
+	)
 	db, err = sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -336,26 +327,17 @@ func TestUpgradeKeepsSharedPhoneNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	execRaw(t, path,
 		"DELETE FROM schema_migrations WHERE version >= 7",
 		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations",
 		"DROP TABLE settings",
 		"DROP INDEX users_phone_number_unique",
 		"ALTER TABLE users DROP COLUMN phone_shared",
-		"INSERT INTO users (id, name, phone_number, created_at, updated_at) VALUES " +
-			"('6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10', 'A', '+14155550101', 1, 1), " +
-			"('0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40', 'B', '+14155550101', 1, 1), " +
+		"INSERT INTO users (id, name, phone_number, created_at, updated_at) VALUES "+
+			"('6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10', 'A', '+14155550101', 1, 1), "+
+			"('0b9d7c2e-8f3a-4d1b-a6e5-3c7f9e1d2b40', 'B', '+14155550101', 1, 1), "+
 			"('c0ffee00-1234-4abc-8def-0123456789ab', 'C', '+14155550103', 1, 1)",
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	raw.Close()
+	)
 	db, err = sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatalf("the upgrade failed over a shared number: %v", err)
@@ -377,23 +359,30 @@ func TestUpgradeAddsConversations(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	execRaw(t, path,
 		"DELETE FROM schema_migrations WHERE version >= 9",
 		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations",
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	raw.Close()
+	)
 	db, err = sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	storetest.CheckConversationsAfterUpgrade(t, db)
+}
+
+// execRaw runs stmts on the database file at path, around the store:
+// the upgrade tests take a store back to an older schema with them.
+func execRaw(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, q := range stmts {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 }
