@@ -261,10 +261,13 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 		rt.cors = newCORS(r.CORS, r.Match)
 	}
 
+	// The route's timeout is the transport's wait for response headers
+	// once the request is written: no timer of its own for a request
+	// without a body (forward).
 	pool := a.transports
-	key := target.Scheme + "://" + target.Host
+	key := poolKey(target.Scheme+"://"+target.Host, rt.timeout)
 	t.upstreams[key] = true
-	var transport http.RoundTripper = retryTransport{base: pool.get(key)}
+	var transport http.RoundTripper = retryTransport{base: pool.get(key, rt.timeout)}
 	static := func(h *credential.Header) {
 		rt.credName, rt.credValue = canonical(h.Name), h.Value
 		remove[rt.credName] = true
@@ -300,7 +303,7 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 			transport = credential.ClientCredentials(transport, credential.ClientCredentialsConfig{
 				TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: cs,
 				Scopes: c.Scopes, Params: params,
-				HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: pool.get(tokenKey)},
+				HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: pool.get(tokenKey, 0)},
 			})
 		}
 	}

@@ -37,6 +37,7 @@ type exchange struct {
 	upPath         string
 	upRawPath      string
 	upstreamStatus int
+	sized          bool      // the upstream's response declared its length
 	code           string    // cardgate error code of a refused request
 	upgrade        bool      // a WebSocket upgrade was allowed
 	resBody        scrubBody // the response body, when trailers are scrubbed

@@ -109,9 +109,16 @@ type env struct {
 type auditLog struct {
 	mu   sync.Mutex
 	recs []AuditRecord
+	hold func() // when set, Record calls it first
 }
 
 func (l *auditLog) Record(_ context.Context, r AuditRecord) {
+	l.mu.Lock()
+	hold := l.hold
+	l.mu.Unlock()
+	if hold != nil {
+		hold()
+	}
 	l.mu.Lock()
 	l.recs = append(l.recs, r)
 	l.mu.Unlock()

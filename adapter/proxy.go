@@ -200,15 +200,28 @@ func (a *Adapter) limit(ctx context.Context, t *table, rt *route, id *cardgate.I
 	return nil
 }
 
-// forward sends the admitted request upstream through the route's proxy,
-// with the route's timeout on the wait for the response headers.
+// forward sends the admitted request upstream through the route's proxy.
+// The route's timeout on the wait for the response headers is its
+// transport's ResponseHeaderTimeout, whose clock starts once the whole
+// request is written. A request with a body also gets a timer of its own:
+// the backstop for an upstream that stops taking the body, which that
+// clock never sees.
 func (a *Adapter) forward(ex *exchange, r *http.Request) {
 	rt := ex.route
-	ctx, cancel := context.WithCancelCause(context.WithValue(r.Context(), exchangeKey{}, ex))
-	defer cancel(nil)
-	ex.startTimer(rt.timeout, func() { cancel(errUpstreamTimeout) })
-	defer ex.stopTimer()
+	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
+	if ex.body != nil {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		ex.startTimer(rt.timeout, func() { cancel(errUpstreamTimeout) })
+		defer ex.stopTimer()
+	}
 	rt.proxy.ServeHTTP(ex, r.WithContext(ctx))
+	if ex.sized {
+		// The whole response is written: send it now, so that the
+		// client does not wait for the metrics and the audit record.
+		http.NewResponseController(ex.ResponseWriter).Flush()
+	}
 }
 
 var errUpstreamTimeout = errors.New("adapter: upstream timed out")
@@ -287,6 +300,7 @@ func (rt *route) modifyResponse(res *http.Response) error {
 	if ex != nil {
 		ex.stopTimer()
 		ex.upstreamStatus = res.StatusCode
+		ex.sized = res.ContentLength >= 0 && res.StatusCode != http.StatusSwitchingProtocols
 	}
 	if res.StatusCode == http.StatusSwitchingProtocols && (ex == nil || !ex.upgrade) {
 		return errUnrequested101
@@ -322,7 +336,7 @@ func (a *Adapter) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	switch berr := ex.bodyError(); {
 	case berr != nil && cardgate.ErrorCode(berr) != cardgate.EUPSTREAMTIMEOUT:
 		// The client's doing: fail answers with berr.
-	case berr != nil || errors.Is(context.Cause(r.Context()), errUpstreamTimeout):
+	case berr != nil || errors.Is(context.Cause(r.Context()), errUpstreamTimeout) || headerTimeout(err):
 		reason = "timeout"
 		err = cardgate.WrapError(cardgate.EUPSTREAMTIMEOUT, "upstream did not answer in time", err)
 	case r.Context().Err() != nil:
@@ -344,6 +358,14 @@ func (a *Adapter) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 			slog.String("reason", reason), slog.String("error", errorWithoutURL(err)))
 	}
 	a.fail(ex, r, err)
+}
+
+// headerTimeout reports whether err is the transport's
+// ResponseHeaderTimeout: net/http's error for it matches
+// context.DeadlineExceeded. So does a dial that timed out, which is an
+// unreachable upstream instead.
+func headerTimeout(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) && !isDialError(err)
 }
 
 // errorWithoutURL returns err's text without the URL a *url.Error adds.

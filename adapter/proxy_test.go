@@ -2,7 +2,9 @@ package adapter
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -272,6 +274,128 @@ routes:
 	}
 	if !strings.Contains(e.logs.String(), "connection refused") {
 		t.Errorf("the log lacks the cause:\n%s", e.logs.String())
+	}
+}
+
+// Routes to one upstream keep their own timeouts (each is its transport's
+// wait for response headers), and a reload that changes one applies it.
+func TestRouteTimeoutsAreTheirOwn(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(300 * time.Millisecond):
+			io.WriteString(w, "late")
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	cfg := func(patient string) string {
+		return strings.NewReplacer("SLOW", slow.URL, "PATIENT", patient).Replace(`
+issuer: {url: "http://127.0.0.1:1"}
+routes:
+  - {name: quick, match: /quick, policy: {packages: ["*"]}, upstream: {url: "SLOW", timeout: 50ms}}
+  - {name: patient, match: /patient, policy: {packages: ["*"]}, upstream: {url: "SLOW", timeout: PATIENT}}
+`)
+	}
+	e := newEnv(t, cfg("10s"))
+	if res, body := e.do("GET", "/quick", "tok-alice", nil); res.StatusCode != 504 || errorCode(body) != "UpstreamTimeout" {
+		t.Errorf("quick: %d %s, want 504", res.StatusCode, body)
+	}
+	if n := e.metric("cardgate_adapter_upstream_errors_total", "route=quick", "reason=timeout"); n != 1 {
+		t.Errorf("upstream_errors_total{route=quick,reason=timeout} = %v, want 1", n)
+	}
+	if res, body := e.do("GET", "/patient", "tok-alice", nil); res.StatusCode != 200 || body != "late" {
+		t.Errorf("patient: %d %s, want 200 late: it got the other route's timeout", res.StatusCode, body)
+	}
+	e.write(cfg("50ms"))
+	if err := e.a.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res, body := e.do("GET", "/patient", "tok-alice", nil); res.StatusCode != 504 || errorCode(body) != "UpstreamTimeout" {
+		t.Errorf("patient after a reload to 50ms: %d %s, want 504", res.StatusCode, body)
+	}
+}
+
+// A dial that timed out is an unreachable upstream (502), not a slow one,
+// although its error matches context.DeadlineExceeded as the transport's
+// wait for headers does.
+func TestDialTimeoutIsNotHeaderTimeout(t *testing.T) {
+	_, err := (&net.Dialer{Timeout: time.Nanosecond}).Dial("tcp", "127.0.0.1:9")
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Skipf("could not make a dial time out here: %v", err)
+	}
+	if headerTimeout(err) {
+		t.Errorf("headerTimeout(%v) = true: a dial timeout would be answered 504", err)
+	}
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer slow.Close()
+	tr := &http.Transport{ResponseHeaderTimeout: 10 * time.Millisecond}
+	defer tr.CloseIdleConnections()
+	req, _ := http.NewRequest("GET", slow.URL, nil)
+	if _, err := tr.RoundTrip(req); !headerTimeout(err) {
+		t.Errorf("headerTimeout(%v) = false for the transport's own timeout", err)
+	}
+}
+
+// The client has the whole response before the adapter records the
+// request: metrics and the audit record never hold it up.
+func TestResponseSentBeforeRecord(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "done")
+	}))
+	defer up.Close()
+	e := newEnv(t, `
+issuer: {url: "http://127.0.0.1:1"}
+routes:
+  - {name: r, match: /r, policy: {packages: ["*"]}, upstream: {url: "`+up.URL+`"}}
+`)
+	received := make(chan struct{})
+	e.audit.mu.Lock()
+	e.audit.hold = func() {
+		select {
+		case <-received:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	e.audit.mu.Unlock()
+	req, _ := http.NewRequest("GET", e.srv.URL+"/r", nil)
+	req.Header.Set("Authorization", "Bearer tok-alice")
+	client := &http.Client{Timeout: 2 * time.Second}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("no response while the audit record was pending: %v", err)
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || string(b) != "done" {
+		t.Fatalf("body %q, %v while the audit record was pending", b, err)
+	}
+	close(received)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(e.audit.all()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if recs := e.audit.all(); len(recs) != 1 || recs[0].Status != 200 || recs[0].BytesOut != 4 {
+		t.Errorf("audit records %+v, want one 200 of 4 bytes", recs)
+	}
+
+	// HEAD is sent early too, and the connection stays good for the next
+	// request.
+	for _, method := range []string{"HEAD", "GET", "HEAD", "GET"} {
+		req, _ := http.NewRequest(method, e.srv.URL+"/r", nil)
+		req.Header.Set("Authorization", "Bearer tok-alice")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		want := "done"
+		if method == "HEAD" {
+			want = ""
+		}
+		if err != nil || res.StatusCode != 200 || string(b) != want || res.ContentLength != 4 {
+			t.Errorf("%s: %d, length %d, body %q, %v; want 200, 4, %q", method, res.StatusCode, res.ContentLength, b, err, want)
+		}
 	}
 }
 

@@ -9,8 +9,9 @@ import (
 )
 
 // transportPool keeps one tuned http.Transport per upstream (scheme and
-// host), shared by every route to it and kept across reloads, so that
-// connections are reused instead of dialled anew under load.
+// host) and response header timeout, shared by every route to it with
+// that timeout and kept across reloads, so that connections are reused
+// instead of dialled anew under load.
 type transportPool struct {
 	mu sync.Mutex
 	m  map[string]*http.Transport
@@ -25,7 +26,17 @@ func newTransportPool(fixed http.RoundTripper) *transportPool {
 	return &transportPool{m: make(map[string]*http.Transport), fixed: fixed}
 }
 
-func (p *transportPool) get(key string) http.RoundTripper {
+// poolKey is the pool's key for an upstream and a response header
+// timeout (zero: none).
+func poolKey(upstream string, headerTimeout time.Duration) string {
+	if headerTimeout == 0 {
+		return upstream
+	}
+	return upstream + " " + headerTimeout.String()
+}
+
+// get returns the transport for key, made by poolKey.
+func (p *transportPool) get(key string, headerTimeout time.Duration) http.RoundTripper {
 	if p.fixed != nil {
 		return p.fixed
 	}
@@ -35,6 +46,7 @@ func (p *transportPool) get(key string) http.RoundTripper {
 		return t
 	}
 	t := newTransport()
+	t.ResponseHeaderTimeout = headerTimeout
 	p.m[key] = t
 	return t
 }
