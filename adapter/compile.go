@@ -265,9 +265,9 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 	// once the request is written: no timer of its own for a request
 	// without a body (forward).
 	pool := a.transports
-	key := poolKey(target.Scheme+"://"+target.Host, rt.timeout)
+	base, key := pool.get(target.Scheme+"://"+target.Host, rt.timeout)
 	t.upstreams[key] = true
-	var transport http.RoundTripper = retryTransport{base: pool.get(key, rt.timeout)}
+	var transport http.RoundTripper = retryTransport{base: base}
 	static := func(h *credential.Header) {
 		rt.credName, rt.credValue = canonical(h.Name), h.Value
 		remove[rt.credName] = true
@@ -296,14 +296,14 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 				params = url.Values{"audience": {c.Audience}}
 			}
 			tokenURL, _ := url.Parse(c.TokenURL)
-			tokenKey := "token:" + tokenURL.Scheme + "://" + tokenURL.Host
+			tokenTransport, tokenKey := pool.get("token:"+tokenURL.Scheme+"://"+tokenURL.Host, 0)
 			t.upstreams[tokenKey] = true
 			cs := resolve(cf+".clientSecret", c.ClientSecret)
 			addSecret(cs.Reveal())
 			transport = credential.ClientCredentials(transport, credential.ClientCredentialsConfig{
 				TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: cs,
 				Scopes: c.Scopes, Params: params,
-				HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: pool.get(tokenKey, 0)},
+				HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: tokenTransport},
 			})
 		}
 	}

@@ -26,29 +26,26 @@ func newTransportPool(fixed http.RoundTripper) *transportPool {
 	return &transportPool{m: make(map[string]*http.Transport), fixed: fixed}
 }
 
-// poolKey is the pool's key for an upstream and a response header
-// timeout (zero: none).
-func poolKey(upstream string, headerTimeout time.Duration) string {
-	if headerTimeout == 0 {
-		return upstream
+// get returns the transport for an upstream (scheme and host) and a
+// response header timeout (zero: none), and the key it is kept under,
+// which retain takes.
+func (p *transportPool) get(upstream string, headerTimeout time.Duration) (http.RoundTripper, string) {
+	key := upstream
+	if headerTimeout != 0 {
+		key += " " + headerTimeout.String()
 	}
-	return upstream + " " + headerTimeout.String()
-}
-
-// get returns the transport for key, made by poolKey.
-func (p *transportPool) get(key string, headerTimeout time.Duration) http.RoundTripper {
 	if p.fixed != nil {
-		return p.fixed
+		return p.fixed, key
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t, ok := p.m[key]; ok {
-		return t
+		return t, key
 	}
 	t := newTransport()
 	t.ResponseHeaderTimeout = headerTimeout
 	p.m[key] = t
-	return t
+	return t, key
 }
 
 // retain drops the transports whose keys are not in keep, closing their
