@@ -63,18 +63,19 @@ func (p *transportPool) retain(keep map[string]bool) {
 
 // newTransport returns a transport tuned for one upstream taking a
 // gateway's load: http.DefaultTransport keeps only 2 idle connections per
-// host, so under load nearly every request would dial.
+// host, so under load nearly every request would dial. It has no
+// ExpectContinueTimeout: the adapter never passes Expect on
+// (compileRoute), so no request waits for a 100 Continue.
 func newTransport() *http.Transport {
 	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           d.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   512,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         d.DialContext,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 512,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
 		// A proxy passes bodies through as they are: no transparent gzip.
 		DisableCompression: true,
 	}
