@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	rtmetrics "runtime/metrics"
 	"slices"
 	"sync"
 	"syscall"
@@ -108,7 +109,7 @@ func BenchmarkAdapterVsReverseProxy(b *testing.B) {
 			)
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0, g0 := processCPU(), goroutinesCreated()
 			b.RunParallel(func(pb *testing.PB) {
 				var lat []time.Duration
 				for pb.Next() {
@@ -134,6 +135,9 @@ func BenchmarkAdapterVsReverseProxy(b *testing.B) {
 			// The process's CPU per request: client, proxy and upstream
 			// together, the same in every case but the proxy.
 			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			// Goroutines started per request, in the same three parts: a
+			// goroutine is a possible thread wake-up on the request's path.
+			b.ReportMetric(float64(goroutinesCreated()-g0)/float64(b.N), "goroutines/op")
 			reportPercentiles(b, all)
 		})
 	}
@@ -145,6 +149,13 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// goroutinesCreated is how many goroutines the process has started.
+func goroutinesCreated() uint64 {
+	s := []rtmetrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	rtmetrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 // reportPercentiles adds the p50 and p99 request latency to a benchmark's

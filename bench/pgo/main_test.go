@@ -1,0 +1,33 @@
+package main
+
+import (
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestMakesProfile runs the tool with short loads and checks that it
+// writes a merged pprof profile (`go tool pprof` has read every one).
+func TestMakesProfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds cardgate and runs the loads")
+	}
+	out := filepath.Join(t.TempDir(), "default.pgo")
+	if err := run(t.Context(), options{root: "../..", out: out, quick: true}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("not a pprof profile: %v", err)
+	}
+	if b, err := io.ReadAll(zr); err != nil || len(b) < 1000 {
+		t.Fatalf("profile: %d bytes, %v", len(b), err)
+	}
+}
