@@ -66,9 +66,7 @@ func run(ctx context.Context, o options) error {
 	}
 	env := []string{"CARDGATE_CPUPROFILE=" + filepath.Join(profiles, "cpu")}
 	targets := "adapter-remote,adapter-local"
-	if _, err := exec.LookPath("nginx"); err == nil {
-		targets += ",nginx-auth"
-	} else if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil { // bench/run's default -nginx
 		targets += ",nginx-auth"
 	}
 	loads := [][]string{
