@@ -44,18 +44,19 @@ func Defaults() Options {
 
 // The targets, in the order of the table. reverseproxy is the baseline
 // every ratio is taken against.
-var allTargets = []string{"upstream", "reverseproxy", "reverseproxy-2", "nginx", "adapter-remote", "adapter-local", "nginx-auth"}
+var allTargets = []string{"upstream", "reverseproxy", "reverseproxy-2", "reverseproxy-linked", "nginx", "adapter-remote", "adapter-local", "nginx-auth"}
 
 const baseline = "reverseproxy"
 
 var targetDesc = map[string]string{
-	"upstream":       "the echo upstream, no proxy (the ceiling of the setup)",
-	"reverseproxy":   "bare `httputil.ReverseProxy`, tuned transport (the baseline)",
-	"reverseproxy-2": "a second process of the same bare proxy: its ratios to the baseline are the run's noise (an A/A test)",
-	"nginx":          "nginx `proxy_pass`, keep-alive to the upstream",
-	"adapter-remote": "`cardgate adapter`, `issuer.mode: remote`, default config (audit to the store)",
-	"adapter-local":  "`cardgate adapter`, `issuer.mode: local`, default config (audit to the store)",
-	"nginx-auth":     "nginx `auth_request` → adapter `/auth` (remote mode), then `proxy_pass`",
+	"upstream":            "the echo upstream, no proxy (the ceiling of the setup)",
+	"reverseproxy":        "bare `httputil.ReverseProxy`, tuned transport (the baseline)",
+	"reverseproxy-2":      "a second process of the same bare proxy: its ratios to the baseline are the run's noise (an A/A test)",
+	"reverseproxy-linked": "the same bare proxy in a binary that links all of cardgate's packages without calling them (`-tags linked`): what the binary's size and start-up data cost the same code",
+	"nginx":               "nginx `proxy_pass`, keep-alive to the upstream",
+	"adapter-remote":      "`cardgate adapter`, `issuer.mode: remote`, default config (audit to the store)",
+	"adapter-local":       "`cardgate adapter`, `issuer.mode: local`, default config (audit to the store)",
+	"nginx-auth":          "nginx `auth_request` → adapter `/auth` (remote mode), then `proxy_pass`",
 }
 
 // A target is one way of reaching the upstream. Every target gets the same
@@ -169,6 +170,17 @@ func selectTargets(want []string) ([]string, error) {
 	return names, nil
 }
 
+// buildLinked builds this benchmark again with -tags linked (linked.go).
+func (s *session) buildLinked(ctx context.Context) (string, error) {
+	fmt.Fprintln(s.log, "building the benchmark with cardgate linked in")
+	bin := filepath.Join(s.dir, "bench-linked")
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "linked", "-o", bin, "github.com/cardgate/cardgate/bench/run")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build -tags linked ./bench/run (run from inside the repository, or leave out reverseproxy-linked with -targets): %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
 // setUp starts the servers the chosen targets need and checks that each
 // target answers 200.
 func (s *session) setUp(ctx context.Context, names []string) (map[string]*target, error) {
@@ -181,12 +193,19 @@ func (s *session) setUp(ctx context.Context, names []string) (map[string]*target
 	}
 	ts["upstream"] = &target{name: "upstream", url: upURL + benchPath}
 
-	// The baseline, and its twin for the A/A row: the same binary.
-	for _, name := range []string{baseline, "reverseproxy-2"} {
+	// The baseline, its twin for the A/A row (the same binary), and the
+	// same proxy built with cardgate linked in.
+	for _, name := range []string{baseline, "reverseproxy-2", "reverseproxy-linked"} {
 		if !has(name) {
 			continue
 		}
-		u, pid, err := s.startLine(ctx, name, nil, s.self, "proxy", "-listen", "127.0.0.1:0", "-target", upURL)
+		bin := s.self
+		if name == "reverseproxy-linked" {
+			if bin, err = s.buildLinked(ctx); err != nil {
+				return nil, err
+			}
+		}
+		u, pid, err := s.startLine(ctx, name, nil, bin, "proxy", "-listen", "127.0.0.1:0", "-target", upURL)
 		if err != nil {
 			return nil, err
 		}
