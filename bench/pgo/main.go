@@ -22,6 +22,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+
+	"github.com/cardgate/cardgate/bench/internal/install"
 )
 
 // options: where the repository is, where the profile goes, and whether
@@ -54,11 +56,11 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "cardgate")
 	// With the current profile, as cardgate ships: Go's PGO is made to be
 	// stable when the profile comes from an optimized build.
-	if err := command(ctx, o.root, nil, "go", "build", "-o", bin, "./cmd/cardgate").Run(); err != nil {
-		return fmt.Errorf("go build: %w", err)
+	bin, err := install.Build(ctx, dir)
+	if err != nil {
+		return err
 	}
 	profiles := filepath.Join(dir, "profiles")
 	if err := os.Mkdir(profiles, 0o700); err != nil {

@@ -4,7 +4,8 @@
 //	go run ./bench/run -rounds 5 -duration 5s -c 1,16,64
 //
 // It builds cardgate, sets up an installation in a temporary directory with
-// the CLI, starts an echo upstream, a bare ReverseProxy, nginx proxy_pass,
+// the CLI, starts an echo upstream, a bare ReverseProxy (twice, and once
+// more from a build that links all of cardgate), nginx proxy_pass,
 // `cardgate issuer`, `cardgate adapter` in remote and in local mode, and
 // nginx asking the adapter's /auth, each a process of its own on
 // 127.0.0.1, then drives each with a load generator in a process of its own,

@@ -3,7 +3,6 @@ package main_test
 import (
 	"bufio"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,8 +25,7 @@ func TestHeapFloor(t *testing.T) {
 	} {
 		in := newInstall(t) // the issuer's URL is recorded at its first start
 		in.env = slices.DeleteFunc(in.env, func(kv string) bool { return strings.HasPrefix(kv, "GOGC=") })
-		_, line := in.start(c.env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
-		base := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(line)
+		_, base := in.startIssuer(c.env)
 		res, err := http.Get(base + "/metrics")
 		if err != nil {
 			t.Fatal(err)

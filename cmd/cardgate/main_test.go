@@ -242,6 +242,15 @@ func (in *install) start(extraEnv []string, args ...string) (*exec.Cmd, string) 
 	return cmd, line
 }
 
+// startIssuer starts `cardgate issuer` on free loopback ports, with
+// extraEnv besides the installation's environment, and returns it and the
+// base URL it listens on.
+func (in *install) startIssuer(extraEnv []string) (*exec.Cmd, string) {
+	in.t.Helper()
+	cmd, line := in.start(extraEnv, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
+	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+}
+
 func stderrOf(err error) string {
 	if ee, ok := err.(*exec.ExitError); ok {
 		return string(ee.Stderr)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,8 +40,7 @@ func TestCPUProfile(t *testing.T) {
 	needBinary(t)
 	in := newInstall(t)
 	prefix := filepath.Join(t.TempDir(), "cpu")
-	cmd, line := in.start([]string{"CARDGATE_CPUPROFILE=" + prefix}, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0")
-	base := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(line)
+	cmd, base := in.startIssuer([]string{"CARDGATE_CPUPROFILE=" + prefix})
 	for range 50 {
 		res, err := http.Get(base + "/healthz")
 		if err != nil {

@@ -47,7 +47,7 @@ func TestAdapterRevocation(t *testing.T) {
 		t.Fatal("no resource-server key")
 	}
 
-	issuer := strings.TrimSpace(strings.TrimPrefix(start(nil, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0"), "listening on "))
+	_, issuer := in.startIssuer(nil)
 	gates := map[string]string{}
 	for _, mode := range []string{"remote", "local"} {
 		cfg := filepath.Join(t.TempDir(), mode+".yaml")

@@ -1,6 +1,6 @@
 // Package install builds cardgate and sets up an installation with its
 // CLI, as an operator would (docs/adapter.md), for the benchmark scripts
-// bench/run and bench/memory.
+// bench/run and bench/memory (bench/pgo uses Build).
 package install
 
 import (
