@@ -188,6 +188,8 @@ func TestRefusals(t *testing.T) {
 		{"bad token", "GET", "/products/1", "nope", nil, 401, "InvalidToken"},
 		{"two tokens", "GET", "/products/1", "", []string{"accessToken", "tok-alice", "accessToken", "tok-bob"}, 401, "InvalidToken"},
 		{"basic is not a token", "GET", "/products/1", "", []string{"Authorization", "Basic eDp5"}, 401, "InvalidToken"},
+		{"a space inside the token", "GET", "/products/1", "", []string{"Authorization", "Bearer tok-alice tok-bob"}, 401, "InvalidToken"},
+		{"a tab inside the token", "GET", "/products/1", "", []string{"accessToken", "tok-alice\ttok-bob"}, 401, "InvalidToken"},
 		{"issuer down", "GET", "/products/1", "issuer-down", nil, 503, "Unavailable"},
 		{"no route", "GET", "/nothing", "tok-alice", nil, 404, "NotFound"},
 		{"no route, no token", "GET", "/nothing", "", nil, 401, "InvalidToken"},
@@ -201,6 +203,9 @@ func TestRefusals(t *testing.T) {
 			res, body := e.do(tt.method, tt.path, tt.token, nil, tt.hdr...)
 			if res.StatusCode != tt.status || errorCode(body) != tt.code {
 				t.Fatalf("got %d %s, want %d %s", res.StatusCode, body, tt.status, tt.code)
+			}
+			if strings.Contains(tt.name, "inside") && !strings.Contains(string(body), "malformed token") {
+				t.Errorf("body %s: want it to say the token is malformed", body)
 			}
 			if ct := res.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type %q", ct)

@@ -233,7 +233,7 @@ func oneHeader(h http.Header, name string) (string, error) {
 // spaces inside (such as "a, Bearer b").
 func wellFormed(v string) (string, error) {
 	v = strings.TrimSpace(v)
-	if v == "" || strings.ContainsAny(v, " \t") {
+	if v == "" || strings.IndexByte(v, ' ') >= 0 || strings.IndexByte(v, '\t') >= 0 { // not ContainsAny: see adapter/token.go
 		return "", errMalformed
 	}
 	return v, nil
