@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -70,7 +71,7 @@ func (s *DB) AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) erro
 	defer conn.Close()
 	ids := make([]int64, len(recs))
 	err = conn.Raw(func(dc any) error {
-		return appendAudit(ctx, dc.(driverConn), recs, ids)
+		return s.audit.append(ctx, dc.(driverConn), recs, ids)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: append audit: %w", err)
@@ -87,9 +88,26 @@ type driverConn interface {
 	driver.ConnPrepareContext
 }
 
-// appendAudit writes recs on dc in one transaction (BEGIN IMMEDIATE, as
-// every write here) and sets ids to their rows' IDs.
-func appendAudit(ctx context.Context, dc driverConn, recs []*cardgate.AuditRecord, ids []int64) (err error) {
+// auditStmts keeps the audit INSERTs prepared on the write connection from
+// one batch to the next: compiling a 64-row INSERT cost as much as a fifth
+// of its rows' CPU when the adapter wrote a few hundred rows every 250 ms.
+// Only the sizes 1, 2, 4, ... auditRows are prepared, so that at most
+// seven statements are kept, and a batch is cut into those sizes.
+type auditStmts struct {
+	conn  driverConn // the connection stmts belong to
+	stmts [auditSizes]driver.Stmt
+}
+
+const auditSizes = 7 // 1 << 6 == auditRows
+
+// append writes recs on dc in one transaction (BEGIN IMMEDIATE, as every
+// write here) and sets ids to their rows' IDs. The caller holds dc.
+func (a *auditStmts) append(ctx context.Context, dc driverConn, recs []*cardgate.AuditRecord, ids []int64) (err error) {
+	if a.conn != dc {
+		// database/sql replaced a broken connection, whose statements
+		// went with it (closing them now would touch freed memory).
+		*a = auditStmts{conn: dc}
+	}
 	tx, err := dc.BeginTx(ctx, driver.TxOptions{})
 	if err != nil {
 		return err
@@ -99,29 +117,20 @@ func appendAudit(ctx context.Context, dc driverConn, recs []*cardgate.AuditRecor
 			tx.Rollback()
 		}
 	}()
-	// Parsing the statement costs as much as running it: each size used
-	// is prepared once for the whole batch.
-	var stmts [auditRows + 1]driver.Stmt
-	defer func() {
-		for _, st := range stmts {
-			if st != nil {
-				st.Close()
-			}
-		}
-	}()
 	var last [5]driver.Value // the text columns' values of the row before, boxed
 	args := make([]driver.NamedValue, auditRows*auditCols)
 	for i := range args {
 		args[i].Ordinal = i + 1
 	}
-	for start := 0; start < len(recs); start += auditRows {
-		chunk := recs[start:min(start+auditRows, len(recs))]
-		n := len(chunk)
-		if stmts[n] == nil {
-			if stmts[n], err = dc.PrepareContext(ctx, auditInserts[n]); err != nil {
+	for start := 0; start < len(recs); {
+		k := min(bits.Len(uint(len(recs)-start)), auditSizes) - 1 // the largest size that fits
+		n := 1 << k
+		if a.stmts[k] == nil {
+			if a.stmts[k], err = dc.PrepareContext(ctx, auditInsert(n)); err != nil {
 				return err
 			}
 		}
+		chunk := recs[start : start+n]
 		for i, r := range chunk {
 			v := args[i*auditCols : (i+1)*auditCols]
 			v[0].Value, v[1].Value, v[2].Value = r.Time.UnixMicro(), boxed(&last[0], r.UserID), boxed(&last[1], r.PackageID)
@@ -129,7 +138,7 @@ func appendAudit(ctx context.Context, dc driverConn, recs []*cardgate.AuditRecor
 			v[6].Value, v[7].Value, v[8].Value = int64(r.UpstreamStatus), boxed(&last[4], r.ErrorCode), int64(r.Latency)
 			v[9].Value, v[10].Value, v[11].Value = r.BytesIn, r.BytesOut, r.ForwardAuth
 		}
-		res, err := stmts[n].(driver.StmtExecContext).ExecContext(ctx, args[:n*auditCols])
+		res, err := a.stmts[k].(driver.StmtExecContext).ExecContext(ctx, args[:n*auditCols])
 		if err != nil {
 			return err
 		}
@@ -142,8 +151,38 @@ func appendAudit(ctx context.Context, dc driverConn, recs []*cardgate.AuditRecor
 		for i := range chunk {
 			ids[start+i] = lastID - int64(n-1-i)
 		}
+		start += n
 	}
 	return tx.Commit()
+}
+
+// close closes the statements; the caller holds their connection.
+func (a *auditStmts) close() error {
+	var err error
+	for i, st := range a.stmts {
+		if st != nil {
+			err = errors.Join(err, st.Close())
+			a.stmts[i] = nil
+		}
+	}
+	return err
+}
+
+// closeAuditStmts closes AppendAudit's statements before the connection
+// closes: SQLite keeps a connection with statements open as a zombie,
+// file and all.
+func (s *DB) closeAuditStmts() error {
+	conn, err := s.write.Conn(context.Background())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		if s.audit.conn != dc {
+			return nil
+		}
+		return s.audit.close()
+	})
 }
 
 // boxed returns s as a driver.Value, the one in *last if that holds the
@@ -157,19 +196,16 @@ func boxed(last *driver.Value, s string) driver.Value {
 }
 
 const (
-	auditRows = 64 // rows per INSERT: 768 parameters, well under SQLite's limit
+	auditRows = 64 // rows per INSERT at most: 768 parameters, well under SQLite's limit
 	auditCols = 12
 )
 
-// auditInserts holds the INSERT for 1 to auditRows rows, built once.
-var auditInserts = func() (q [auditRows + 1]string) {
+// auditInsert is the INSERT of n rows.
+func auditInsert(n int) string {
 	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	for n := 1; n <= auditRows; n++ {
-		q[n] = `INSERT INTO audit (at, user_id, package_id, route, method, status, upstream_status, error_code,
-			latency_ns, bytes_in, bytes_out, forward_auth) VALUES ` + strings.Repeat(row+", ", n-1) + row
-	}
-	return q
-}()
+	return `INSERT INTO audit (at, user_id, package_id, route, method, status, upstream_status, error_code,
+		latency_ns, bytes_in, bytes_out, forward_auth) VALUES ` + strings.Repeat(row+", ", n-1) + row
+}
 
 // PruneAudit implements cardgate.Store: by age through the index on at,
 // by count through the primary key, each a bounded DELETE.

@@ -37,6 +37,9 @@ type DB struct {
 	// tokenState is the hot path's statement, prepared once: a token check
 	// runs it on every request.
 	tokenState *sql.Stmt
+	// audit holds AppendAudit's prepared INSERTs; only code holding the
+	// write connection touches it.
+	audit auditStmts
 }
 
 var _ cardgate.Store = (*DB)(nil)
@@ -189,7 +192,8 @@ func errText(err error) string {
 // Close closes the database. The last connection to close checkpoints the
 // write-ahead log into the main file.
 func (s *DB) Close() error {
-	err := s.tokenState.Close()
+	err := s.closeAuditStmts()
+	err = errors.Join(err, s.tokenState.Close())
 	err = errors.Join(err, s.read.Close())
 	return errors.Join(err, s.write.Close())
 }
