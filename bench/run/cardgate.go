@@ -64,7 +64,7 @@ func (s *session) startCardgate(ctx context.Context, upURL string, withLocal boo
 		if _, err := cli("", "adapter", "--config", cfg, "--check"); err != nil {
 			return nil, err
 		}
-		line, pid, err := s.startLine(ctx, name, append(s.env, env...), s.bin, "adapter", "--data", data,
+		line, pid, err := s.startProxy(ctx, name, append(s.env, env...), s.bin, "adapter", "--data", data,
 			"--config", cfg, "--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0")
 		if err != nil {
 			return nil, err

@@ -11,6 +11,10 @@
 // 127.0.0.1, then drives each with a load generator in a process of its own,
 // interleaved over the rounds, and prints a Markdown table for
 // docs/BENCHMARKS.md. Progress goes to stderr. See docs/BENCHMARKS.md.
+//
+// With -instructions it counts, instead of timing, the instructions the Go
+// proxies execute per request, each under valgrind's callgrind
+// (instructions.go): a figure the machine's other work does not move.
 package main
 
 import (
@@ -73,6 +77,7 @@ func parseFlags(args []string) (Options, error) {
 	fs.StringVar(&o.Nginx, "nginx", o.Nginx, "nginx binary")
 	fs.StringVar(&o.JSON, "json", "", "also write every measurement to this `file` as JSON")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (configs, logs, store)")
+	fs.BoolVar(&o.Instructions, "instructions", false, "count the Go proxies' instructions per request under valgrind's callgrind instead of timing them")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -93,11 +95,73 @@ func TestSmokeRun(t *testing.T) {
 // TestSelectTargets: the baseline is always measured, unknown names are
 // refused.
 func TestSelectTargets(t *testing.T) {
-	got, err := selectTargets([]string{"adapter-local"})
+	if got, err := selectTargets(nil, true); err != nil || strings.Join(got, ",") != strings.Join(countedTargets, ",") {
+		t.Errorf("selectTargets(all, counting) = %v, %v", got, err)
+	}
+	if _, err := selectTargets([]string{"nginx"}, true); err == nil || !strings.Contains(err.Error(), "not counted") {
+		t.Errorf("nginx with -instructions: %v, want a refusal that says it is not counted", err)
+	}
+	got, err := selectTargets([]string{"adapter-local"}, false)
 	if err != nil || strings.Join(got, ",") != "reverseproxy,adapter-local" {
 		t.Errorf("selectTargets(adapter-local) = %v, %v", got, err)
 	}
-	if _, err := selectTargets([]string{"envoy"}); err == nil {
+	if _, err := selectTargets([]string{"envoy"}, false); err == nil {
 		t.Error("an unknown target was accepted")
+	}
+}
+
+// TestInstructionsRun runs `bench/run -instructions` as a user would (its
+// own build, without the race detector, which valgrind cannot run under)
+// for one short round, and checks what makes the count worth having: two
+// processes of the same proxy execute the same instructions per request
+// within a few percent, and the adapter, which checks a token and writes an
+// audit row on top of proxying, executes more than the bare proxy.
+func TestInstructionsRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the run builds cardgate and runs three proxies under valgrind")
+	}
+	if err := checkValgrind(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), "benchrun")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/cardgate/cardgate/bench/run").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./bench/run: %v\n%s", err, out)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, "-instructions", "-rounds", "1", "-duration", "2s", "-warmup", "500ms",
+		"-c", "1", "-targets", "reverseproxy-2,adapter-remote")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	text := stdout.String()
+	perReq := map[string]float64{}
+	for _, n := range []string{"reverseproxy", "reverseproxy-2", "adapter-remote"} {
+		m := regexp.MustCompile(`(?m)^\| ` + regexp.QuoteMeta(n) + ` \| 1 \| (\d+) \| [^|]+ \| [^|]+ \| (\d+) \|$`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("no row for %s in:\n%s", n, text)
+		}
+		perReq[n], _ = strconv.ParseFloat(m[1], 64)
+		if reqs, _ := strconv.Atoi(m[2]); reqs < 50 {
+			t.Errorf("%s: %d requests counted, want at least 50 in 2 s", n, reqs)
+		}
+	}
+	if r := perReq["reverseproxy-2"] / perReq["reverseproxy"]; r < 0.95 || r > 1.05 {
+		t.Errorf("the same proxy counted %.0f and %.0f instructions per request (%.3f×): the count is not reproducible\n%s",
+			perReq["reverseproxy"], perReq["reverseproxy-2"], r, text)
+	}
+	if perReq["adapter-remote"] <= perReq["reverseproxy"] {
+		t.Errorf("the adapter counted %.0f instructions per request, the bare proxy %.0f: it does more than that\n%s",
+			perReq["adapter-remote"], perReq["reverseproxy"], text)
+	}
+	for _, want := range []string{"-instructions", "GOMAXPROCS=1", "| instructions/req |"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
 	}
 }

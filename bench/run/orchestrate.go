@@ -34,6 +34,9 @@ type Options struct {
 	Nginx       string
 	JSON        string
 	Keep        bool
+	// Instructions counts the proxies' instructions per request under
+	// valgrind instead of timing them (instructions.go).
+	Instructions bool
 }
 
 // Defaults are the settings of the figures in docs/BENCHMARKS.md.
@@ -74,6 +77,8 @@ type Sample struct {
 	Target string          `json:"target"`
 	C      int             `json:"c"`
 	Result *loadgen.Result `json:"result"`
+	// Instructions the proxy executed in the window (-instructions).
+	Instructions int64 `json:"instructions,omitempty"`
 }
 
 // Package and user of the benchmark's installation.
@@ -96,7 +101,8 @@ type session struct {
 
 	upstreamPid, issuerPid int
 	loadBefore             string
-	nginx                  bool // an nginx target runs
+	nginx                  bool           // an nginx target runs
+	dumps                  map[string]int // callgrind dumps written, per target (-instructions)
 }
 
 type proc struct {
@@ -109,9 +115,14 @@ type proc struct {
 // Run sets everything up, measures, prints the report to out and returns
 // the samples. Everything it started is stopped before it returns.
 func Run(ctx context.Context, opts Options, self string, out, log io.Writer) ([]Sample, error) {
-	names, err := selectTargets(opts.Targets)
+	names, err := selectTargets(opts.Targets, opts.Instructions)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Instructions {
+		if err := checkValgrind(); err != nil {
+			return nil, err
+		}
 	}
 	needNginx := slices.Contains(names, "nginx") || slices.Contains(names, "nginx-auth")
 	if needNginx {
@@ -123,7 +134,7 @@ func Run(ctx context.Context, opts Options, self string, out, log io.Writer) ([]
 	if err != nil {
 		return nil, err
 	}
-	s := &session{opts: opts, dir: dir, self: self, log: log, nprocs: runtime.GOMAXPROCS(0)}
+	s := &session{opts: opts, dir: dir, self: self, log: log, nprocs: runtime.GOMAXPROCS(0), dumps: map[string]int{}}
 	defer func() {
 		s.stopAll()
 		if opts.Keep {
@@ -148,23 +159,34 @@ func Run(ctx context.Context, opts Options, self string, out, log io.Writer) ([]
 			return samples, err
 		}
 	}
-	report(out, s, names, samples)
+	if opts.Instructions {
+		reportInstructions(out, s, names, samples)
+	} else {
+		report(out, s, names, samples)
+	}
 	return samples, nil
 }
 
-func selectTargets(want []string) ([]string, error) {
-	if len(want) == 0 {
-		return allTargets, nil
+// selectTargets returns the targets to run, in the table's order: those
+// asked for and the baseline, or all of them (all that can be counted,
+// with -instructions).
+func selectTargets(want []string, counting bool) ([]string, error) {
+	all := allTargets
+	if counting {
+		all = countedTargets
 	}
 	var names []string
-	for _, n := range allTargets {
-		if n == baseline || slices.Contains(want, n) {
+	for _, n := range all {
+		if n == baseline || len(want) == 0 || slices.Contains(want, n) {
 			names = append(names, n)
 		}
 	}
 	for _, w := range want {
 		if !slices.Contains(allTargets, w) {
 			return nil, fmt.Errorf("-targets: unknown target %q (known: %s)", w, strings.Join(allTargets, ", "))
+		}
+		if !slices.Contains(all, w) {
+			return nil, fmt.Errorf("-targets: %s is not counted with -instructions (counted: %s): valgrind counts one Go process's instructions", w, strings.Join(all, ", "))
 		}
 	}
 	return names, nil
@@ -205,7 +227,7 @@ func (s *session) setUp(ctx context.Context, names []string) (map[string]*target
 				return nil, err
 			}
 		}
-		u, pid, err := s.startLine(ctx, name, nil, bin, "proxy", "-listen", "127.0.0.1:0", "-target", upURL)
+		u, pid, err := s.startProxy(ctx, name, nil, bin, "proxy", "-listen", "127.0.0.1:0", "-target", upURL)
 		if err != nil {
 			return nil, err
 		}
@@ -265,22 +287,30 @@ func (s *session) measure(ctx context.Context, names []string, ts map[string]*ta
 		for _, c := range s.opts.Concurrency {
 			for _, n := range order {
 				fmt.Fprintf(s.log, "[%d/%d] round %d, c=%d, %s\n", len(samples)+1, total, r+1, c, n)
-				res, err := s.load(ctx, ts[n], c)
+				x := &Sample{Target: n, C: c}
+				var err error
+				if s.opts.Instructions {
+					x, err = s.count(ctx, ts[n], c)
+				} else {
+					x.Result, err = s.load(ctx, ts[n], c, s.opts.Warmup, s.opts.Duration)
+				}
 				if err != nil {
 					return samples, fmt.Errorf("round %d, c=%d, %s: %w", r+1, c, n, err)
 				}
-				samples = append(samples, Sample{Round: r + 1, Target: n, C: c, Result: res})
+				x.Round = r + 1
+				samples = append(samples, *x)
 			}
 		}
 	}
 	return samples, nil
 }
 
-// load runs the load generator, a process of its own, against one target.
-func (s *session) load(ctx context.Context, t *target, c int) (*loadgen.Result, error) {
+// load runs the load generator, a process of its own, against one target:
+// warmup, then a window of at most duration and -n requests.
+func (s *session) load(ctx context.Context, t *target, c int, warmup, duration time.Duration) (*loadgen.Result, error) {
 	o := s.opts
-	args := []string{"load", "-url", t.url, "-c", strconv.Itoa(c), "-warmup", o.Warmup.String(),
-		"-d", o.Duration.String(), "-n", strconv.Itoa(o.MaxRequests),
+	args := []string{"load", "-url", t.url, "-c", strconv.Itoa(c), "-warmup", warmup.String(),
+		"-d", duration.String(), "-n", strconv.Itoa(o.MaxRequests),
 		"-watch", "upstream=" + strconv.Itoa(s.upstreamPid)}
 	if len(t.proxy) > 0 {
 		args = append(args, "-watch", "proxy="+joinInts(t.proxy))
@@ -289,7 +319,7 @@ func (s *session) load(ctx context.Context, t *target, c int) (*loadgen.Result, 
 		args = append(args, "-watch", "issuer="+strconv.Itoa(s.issuerPid))
 	}
 	// Bounded even if the load generator hangs.
-	ctx, cancel := context.WithTimeout(ctx, o.Warmup+o.Duration+30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, warmup+duration+30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.self, args...)
 	cmd.Env = os.Environ()
@@ -314,6 +344,9 @@ func (s *session) ready(ctx context.Context, t *target) error {
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	defer client.CloseIdleConnections()
 	deadline := time.Now().Add(20 * time.Second)
+	if s.opts.Instructions {
+		deadline = deadline.Add(2 * time.Minute) // valgrind starts slowly
+	}
 	for {
 		req, _ := http.NewRequestWithContext(ctx, "GET", t.url, nil)
 		if s.token != "" {
@@ -347,6 +380,13 @@ func (s *session) startLine(ctx context.Context, name string, env []string, bin 
 		return "", 0, err
 	}
 	return url, cmd.Process.Pid, nil
+}
+
+// startProxy is startLine for a proxy, which runs under valgrind when
+// instructions are counted.
+func (s *session) startProxy(ctx context.Context, name string, env []string, bin string, args ...string) (string, int, error) {
+	bin, env, args = s.wrap(name, bin, env, args)
+	return s.startLine(ctx, name, env, bin, args...)
 }
 
 func (s *session) track(name string, cmd *exec.Cmd, group bool) *proc {

@@ -83,6 +83,9 @@ func command(o Options) string {
 	if len(o.Targets) > 0 {
 		c += " -targets " + strings.Join(o.Targets, ",")
 	}
+	if o.Instructions {
+		c += " -instructions"
+	}
 	return c
 }
 
@@ -124,14 +127,7 @@ func figures(x Sample) point {
 // figure and of its per-round ratio or difference to the bare
 // ReverseProxy measured in the same round.
 func report(out io.Writer, s *session, names []string, samples []Sample) {
-	m := machine(s)
-	fmt.Fprintf(out, "Run of %s: `%s`\n\n", m.Date, m.Command)
-	fmt.Fprintf(out, "Machine: %d × %s (nproc %d, GOMAXPROCS %d), %s, %s", m.NProc, m.CPU, m.NProc, m.GOMAXPROCS, m.Kernel, m.Go)
-	if m.Nginx != "" {
-		fmt.Fprintf(out, ", nginx %s with `worker_processes %d`", m.Nginx, s.nprocs)
-	}
-	fmt.Fprintf(out, "; store and logs on %s; load average before the run %s, after %s.\n\n", m.TempFS, m.LoadBefore, loadAvg())
-
+	header(out, s)
 	type key struct {
 		round, c int
 		target   string
@@ -211,6 +207,17 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 		fmt.Fprintf(out, "%d point(s) ended at the request bound (-n), not at -duration. ", hit)
 	}
 	fmt.Fprintln(out)
+}
+
+// header prints the run's date, command and machine.
+func header(out io.Writer, s *session) {
+	m := machine(s)
+	fmt.Fprintf(out, "Run of %s: `%s`\n\n", m.Date, m.Command)
+	fmt.Fprintf(out, "Machine: %d × %s (nproc %d, GOMAXPROCS %d), %s, %s", m.NProc, m.CPU, m.NProc, m.GOMAXPROCS, m.Kernel, m.Go)
+	if m.Nginx != "" {
+		fmt.Fprintf(out, ", nginx %s with `worker_processes %d`", m.Nginx, s.nprocs)
+	}
+	fmt.Fprintf(out, "; store and logs on %s; load average before the run %s, after %s.\n\n", m.TempFS, m.LoadBefore, loadAvg())
 }
 
 // median of the values that are numbers; NaN when there are none.
