@@ -165,3 +165,25 @@ func TestInstructionsRun(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandShowsRuntimeEnv: a run made with GOGC (or GOMEMLIMIT,
+// GOMAXPROCS, GODEBUG) set, which every process of the run inherits,
+// prints a command that sets it too, so that it reproduces the run.
+func TestCommandShowsRuntimeEnv(t *testing.T) {
+	for _, k := range runtimeEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			t.Setenv(k, v) // restored after the test
+			os.Unsetenv(k)
+		}
+	}
+	o := Defaults()
+	if c := command(o); !strings.HasPrefix(c, "go run ./bench/run -rounds 5 ") {
+		t.Errorf("command() = %q", c)
+	}
+	t.Setenv("GOGC", "off")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	o.Instructions = true
+	if c := command(o); !strings.HasPrefix(c, "GOGC=off GOMEMLIMIT=1GiB go run ./bench/run ") || !strings.HasSuffix(c, " -instructions") {
+		t.Errorf("command() = %q, want GOGC=off GOMEMLIMIT=1GiB go run ./bench/run ... -instructions", c)
+	}
+}

@@ -76,10 +76,20 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
+// runtimeEnv are the variables that change how every Go process of a run
+// behaves (they pass to all of them): the command shows those set.
+var runtimeEnv = []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG"}
+
 // command is the invocation that reproduces a run, every setting spelled out.
 func command(o Options) string {
-	c := fmt.Sprintf("go run ./bench/run -rounds %d -duration %s -warmup %s -c %s -n %d",
-		o.Rounds, o.Duration, o.Warmup, joinInts(o.Concurrency), o.MaxRequests)
+	var env string
+	for _, k := range runtimeEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env += k + "=" + v + " "
+		}
+	}
+	c := fmt.Sprintf("%sgo run ./bench/run -rounds %d -duration %s -warmup %s -c %s -n %d",
+		env, o.Rounds, o.Duration, o.Warmup, joinInts(o.Concurrency), o.MaxRequests)
 	if len(o.Targets) > 0 {
 		c += " -targets " + strings.Join(o.Targets, ",")
 	}
