@@ -130,14 +130,10 @@ func callgrindTotal(path string) (int64, error) {
 // reportInstructions prints the table of instructions per request.
 func reportInstructions(out io.Writer, s *session, names []string, samples []Sample) {
 	header(out, s)
-	type key struct {
-		round, c int
-		target   string
-	}
 	per := map[key]float64{}
 	for _, x := range samples {
 		if x.Result.Requests > 0 {
-			per[key{x.Round, x.C, x.Target}] = float64(x.Instructions) / float64(x.Result.Requests)
+			per[keyOf(x)] = float64(x.Instructions) / float64(x.Result.Requests)
 		}
 	}
 	fmt.Fprintln(out, "| target | c | instructions/req | × bare | − bare | requests counted |")

@@ -132,19 +132,23 @@ func figures(x Sample) point {
 		issuer: per("issuer"), loadgen: per("loadgen"), cores: cores, switches: switches, errors: r.Errors, hitCount: r.HitCount}
 }
 
+// key names a point: a target at a concurrency in a round.
+type key struct {
+	round, c int
+	target   string
+}
+
+func keyOf(x Sample) key { return key{x.Round, x.C, x.Target} }
+
 // report prints the Markdown for docs/BENCHMARKS.md: the machine, the
 // command, and per target and concurrency the median over rounds of each
 // figure and of its per-round ratio or difference to the bare
 // ReverseProxy measured in the same round.
 func report(out io.Writer, s *session, names []string, samples []Sample) {
 	header(out, s)
-	type key struct {
-		round, c int
-		target   string
-	}
 	by := map[key]point{}
 	for _, x := range samples {
-		by[key{x.Round, x.C, x.Target}] = figures(x)
+		by[keyOf(x)] = figures(x)
 	}
 
 	fmt.Fprintln(out, "| target | c | rps | × bare | p50 ms | p99 ms | p99 − bare ms | proxy CPU µs/req | − bare µs | proxy cores | proxy switches/req | upstream CPU µs/req | errors |")
