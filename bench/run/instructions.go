@@ -18,9 +18,11 @@ import (
 // per request, counted by callgrind between two of its commands
 // (callgrind_control -z before the window, -d after it). A count of
 // instructions is not a time: it leaves out cache misses, page walks and
-// everything the kernel does for the process, but it is the same from run
-// to run whatever else the machine is doing, so that a change of a few
-// hundredths can be seen where times at c = 1 move by a tenth.
+// everything the kernel does for the process, but the machine's other work
+// hardly moves it (within a run, two processes of the same proxy agree to
+// a percent or so), so that a change of a few hundredths can be seen where
+// times at c = 1 move by a tenth. Wake-ups between requests are counted
+// too, and their number depends on timing: compare within a run.
 //
 // Each counted process runs with GOMAXPROCS=1, so that no idle thread
 // spins between requests (under valgrind its spinning would be counted,
