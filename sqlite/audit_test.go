@@ -125,6 +125,9 @@ func TestCloseReleasesTheFile(t *testing.T) {
 	if open := openFiles(t, path); len(open) > 0 {
 		t.Errorf("after Close the process still has %s open", strings.Join(open, ", "))
 	}
+	if err := db.Close(); err != nil {
+		t.Errorf("a second Close: %v, want nil as sql.DB's", err)
+	}
 }
 
 // openFiles lists the files of this process whose name starts with path

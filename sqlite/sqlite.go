@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cardgate/cardgate"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -39,7 +40,8 @@ type DB struct {
 	tokenState *sql.Stmt
 	// audit holds AppendAudit's prepared INSERTs; only code holding the
 	// write connection touches it.
-	audit auditStmts
+	audit  auditStmts
+	closed atomic.Bool // Close, like sql.DB's, may be called again
 }
 
 var _ cardgate.Store = (*DB)(nil)
@@ -192,6 +194,9 @@ func errText(err error) string {
 // Close closes the database. The last connection to close checkpoints the
 // write-ahead log into the main file.
 func (s *DB) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
 	err := s.closeAuditStmts()
 	err = errors.Join(err, s.tokenState.Close())
 	err = errors.Join(err, s.read.Close())
