@@ -92,11 +92,22 @@ func run(ctx context.Context, o options) error {
 	if err != nil || len(files) == 0 {
 		return fmt.Errorf("no profiles written (%v)", err)
 	}
-	merge := exec.CommandContext(ctx, "go", append([]string{"tool", "pprof", "-proto"}, files...)...)
+	// -symbolize=none keeps the symbols the profiles carry: pprof would
+	// otherwise symbolize again from the binaries, still on disk, and its
+	// symbols lack the functions' start lines, without which the compiler
+	// refuses the profile.
+	merge := exec.CommandContext(ctx, "go", append([]string{"tool", "pprof", "-proto", "-symbolize=none"}, files...)...)
 	merge.Dir, merge.Stderr = o.root, os.Stderr
 	merged, err := merge.Output()
 	if err != nil {
 		return fmt.Errorf("go tool pprof: %w", err)
+	}
+	candidate := filepath.Join(dir, "merged.pgo")
+	if err := os.WriteFile(candidate, merged, 0o644); err != nil {
+		return err
+	}
+	if err := checkProfile(ctx, o.root, candidate); err != nil {
+		return err
 	}
 	out := o.out
 	if !filepath.IsAbs(out) {
@@ -116,4 +127,19 @@ func command(ctx context.Context, dir string, env []string, name string, args ..
 	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	return cmd
+}
+
+// checkProfile has the compiler's own reader (go tool preprofile) read the
+// profile, so that a profile go build would refuse is never written.
+func checkProfile(ctx context.Context, root, path string) error {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "go", "tool", "preprofile", "-i", path, "-o", os.DevNull)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("the compiler would refuse the merged profile: %v: %s", err, out)
+	}
+	return nil
 }
