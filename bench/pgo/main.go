@@ -92,10 +92,10 @@ func run(ctx context.Context, o options) error {
 	if err != nil || len(files) == 0 {
 		return fmt.Errorf("no profiles written (%v)", err)
 	}
-	// -symbolize=none keeps the symbols the profiles carry: pprof would
-	// otherwise symbolize again from the binaries, still on disk, and its
-	// symbols lack the functions' start lines, without which the compiler
-	// refuses the profile.
+	// -symbolize=none keeps the symbols the profiles carry, start lines
+	// included, rather than looking them up again. Once a merged profile
+	// came out without start lines, and the compiler refused it; why is
+	// not known, so the result is checked before it is written.
 	merge := exec.CommandContext(ctx, "go", append([]string{"tool", "pprof", "-proto", "-symbolize=none"}, files...)...)
 	merge.Dir, merge.Stderr = o.root, os.Stderr
 	merged, err := merge.Output()
