@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cardgate/cardgate/bench/internal/install"
 )
 
 // TestMain lets the test binary stand in for the command: the orchestrator
@@ -129,8 +131,8 @@ func TestInstructionsRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bin := filepath.Join(t.TempDir(), "benchrun")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/cardgate/cardgate/bench/run").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./bench/run: %v\n%s", err, out)
+	if err := install.GoBuild(ctx, bin, "bench/run", "the test runs inside the repository"); err != nil {
+		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, "-instructions", "-rounds", "1", "-duration", "2s", "-warmup", "500ms",

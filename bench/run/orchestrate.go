@@ -196,11 +196,7 @@ func selectTargets(want []string, counting bool) ([]string, error) {
 func (s *session) buildLinked(ctx context.Context) (string, error) {
 	fmt.Fprintln(s.log, "building the benchmark with cardgate linked in")
 	bin := filepath.Join(s.dir, "bench-linked")
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "linked", "-o", bin, "github.com/cardgate/cardgate/bench/run")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build -tags linked ./bench/run (run from inside the repository, or leave out reverseproxy-linked with -targets): %v\n%s", err, out)
-	}
-	return bin, nil
+	return bin, install.GoBuild(ctx, bin, "bench/run", "run from inside the repository, or leave out reverseproxy-linked with -targets", "linked")
 }
 
 // setUp starts the servers the chosen targets need and checks that each

@@ -29,11 +29,23 @@ var Env = []string{"CARDGATE_MASTER_KEY=", "CARDGATE_STORE=", "CARDGATE_DATA=", 
 // Build builds ./cmd/cardgate into dir and returns the binary's path.
 func Build(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "cardgate")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/cardgate/cardgate/cmd/cardgate")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/cardgate (run from inside the repository, or pass -cardgate): %v\n%s", err, out)
+	return bin, GoBuild(ctx, bin, "cmd/cardgate", "run from inside the repository, or pass -cardgate")
+}
+
+// GoBuild builds the repository's package pkg (a path such as
+// "cmd/cardgate") into bin with the build tags given; hint, in the error,
+// says what to do when it fails.
+func GoBuild(ctx context.Context, bin, pkg, hint string, tags ...string) error {
+	args, what := []string{"build", "-o", bin}, "./"+pkg
+	if len(tags) > 0 {
+		t := strings.Join(tags, ",")
+		args, what = append(args, "-tags", t), "-tags "+t+" "+what
 	}
-	return bin, nil
+	cmd := exec.CommandContext(ctx, "go", append(args, "github.com/cardgate/cardgate/"+pkg)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s (%s): %v\n%s", what, hint, err, out)
+	}
+	return nil
 }
 
 // CLI runs one cardgate command on the installation in data and returns
