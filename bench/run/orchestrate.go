@@ -101,6 +101,7 @@ type session struct {
 
 	upstreamPid, issuerPid int
 	loadBefore             string
+	started                time.Time      // when the run began, before anything was set up
 	nginx                  bool           // an nginx target runs
 	dumps                  map[string]int // callgrind dumps written, per target (-instructions)
 }
@@ -144,7 +145,7 @@ func Run(ctx context.Context, opts Options, self string, out, log io.Writer) ([]
 		}
 	}()
 
-	s.loadBefore, s.nginx = loadAvg(), needNginx
+	s.loadBefore, s.nginx, s.started = loadAvg(), needNginx, time.Now()
 	targets, err := s.setUp(ctx, names)
 	if err != nil {
 		return nil, err

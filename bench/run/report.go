@@ -27,7 +27,7 @@ type Machine struct {
 }
 
 func machine(s *session) Machine {
-	m := Machine{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), NProc: runtime.NumCPU(),
+	m := Machine{Date: span(s.started, time.Now()), NProc: runtime.NumCPU(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Go: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 		LoadBefore: s.loadBefore, Command: command(s.opts), TempFS: fsType(s.dir)}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
@@ -47,6 +47,16 @@ func machine(s *session) Machine {
 		}
 	}
 	return m
+}
+
+// span is when a run was made, from its start to its end, in UTC: a run
+// takes minutes, and the machine's other work may change between the two.
+func span(start, end time.Time) string {
+	start, end = start.UTC(), end.UTC()
+	if start.Format(time.DateOnly) == end.Format(time.DateOnly) {
+		return start.Format("2006-01-02 15:04") + "–" + end.Format("15:04") + " UTC"
+	}
+	return start.Format("2006-01-02 15:04") + " – " + end.Format("2006-01-02 15:04") + " UTC"
 }
 
 // fsType names the file system dir is on (the mount with the longest
