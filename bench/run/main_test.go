@@ -210,3 +210,29 @@ func TestCommandShowsRuntimeEnv(t *testing.T) {
 		t.Errorf("command() = %q, want GOGC=off GOMEMLIMIT=1GiB go run ./bench/run ... -instructions", c)
 	}
 }
+
+// TestReadyNoticesExit: a proxy that dies while starting is reported at
+// once, by name, rather than waited for until the deadline (minutes under
+// valgrind).
+func TestReadyNoticesExit(t *testing.T) {
+	s := &session{dir: t.TempDir()}
+	cmd := exec.Command("false")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := s.track("adapter-remote", cmd, false)
+	<-p.done
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = s.ready(ctx, &target{name: "adapter-remote", url: "http://" + port + benchPath, proxy: []int{cmd.Process.Pid}})
+	if err == nil || !strings.Contains(err.Error(), "adapter-remote exited") {
+		t.Fatalf("ready = %v, want an error that says adapter-remote exited", err)
+	}
+	if ctx.Err() != nil {
+		t.Error("ready waited for the deadline")
+	}
+}

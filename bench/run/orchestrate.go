@@ -359,6 +359,11 @@ func (s *session) ready(ctx context.Context, t *target) error {
 			}
 			err = fmt.Errorf("status %d: %s", res.StatusCode, body)
 		}
+		if name := s.exited(t.proxy); name != "" {
+			// Under valgrind a proxy that dies would otherwise be waited
+			// for minutes.
+			return fmt.Errorf("%s (%s) is not ready: %s exited; logs in %s (-keep keeps them)", t.name, t.url, name, s.dir)
+		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return fmt.Errorf("%s (%s) is not ready: %v; logs in %s (-keep keeps them)", t.name, t.url, err, s.dir)
 		}
@@ -391,6 +396,22 @@ func (s *session) track(name string, cmd *exec.Cmd, group bool) *proc {
 	go func() { cmd.Wait(); close(p.done) }()
 	s.procs = append(s.procs, p)
 	return p
+}
+
+// exited returns the name of a started process among pids that has
+// exited, or "".
+func (s *session) exited(pids []int) string {
+	for _, p := range s.procs {
+		if !slices.Contains(pids, p.cmd.Process.Pid) {
+			continue
+		}
+		select {
+		case <-p.done:
+			return p.name
+		default:
+		}
+	}
+	return ""
 }
 
 // stopAll stops every process started, newest first, with SIGTERM and,
