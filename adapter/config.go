@@ -69,7 +69,7 @@ type AuditConfig struct {
 	// (30 days).
 	MaxAge time.Duration `yaml:"maxAge"`
 	// MaxRecords keeps at most this many records ("maxRecords"); default
-	// 10,000,000 (about 2 GB in SQLite).
+	// 10,000,000 (about 1.5 GB in SQLite).
 	MaxRecords int64 `yaml:"maxRecords"`
 }
 

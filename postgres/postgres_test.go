@@ -283,3 +283,10 @@ func execRaw(t *testing.T, url string, stmts ...string) {
 		}
 	}
 }
+
+// BenchmarkAppendAudit: many users' audit rows on a full table against
+// one user's (storetest.BenchAuditUsers). PostgreSQL keeps its index by
+// user; ns/op, not cpu-ns/op, holds the server's work.
+func BenchmarkAppendAudit(b *testing.B) {
+	storetest.BenchAuditUsers(b, func(tb testing.TB) cardgate.Store { return pgtest.Open(tb) })
+}

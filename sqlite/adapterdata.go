@@ -234,7 +234,18 @@ func (s *DB) PruneAudit(ctx context.Context, before time.Time, keep int64, limit
 
 // Audit implements cardgate.Store.
 func (s *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.AuditRecord, error) {
-	where, args := []string{"id > ?"}, []any{q.AfterID}
+	after := "?"
+	args := []any{q.AfterID}
+	if !q.Since.IsZero() {
+		// Rows are read in id order and, with no index by user, a query
+		// by user reads until it has its page. Every row at or after
+		// Since has an id no less than the least of theirs, which the
+		// index on time finds: the read starts there, not at the first
+		// row. (One bound: SQLite would use only one of two.)
+		after = "MAX(?, COALESCE((SELECT MIN(id) FROM audit INDEXED BY audit_at WHERE at >= ?), 1 << 62) - 1)"
+		args = append(args, q.Since.UnixMicro())
+	}
+	where := []string{"id > " + after}
 	if q.UserID != "" {
 		where, args = append(where, "user_id = ?"), append(args, q.UserID)
 	}
