@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate/bench/internal/install"
+	"github.com/cardgate/cardgate/bench/internal/machine"
 )
 
 // Options are the knobs of one invocation.
@@ -81,6 +82,7 @@ func main() {
 // Run sets everything up, measures and prints the report to out.
 // Everything it started is stopped before it returns.
 func Run(ctx context.Context, o Options, out, log io.Writer) (err error) {
+	started := time.Now()
 	dir, err := os.MkdirTemp("", "cardgate-memory-")
 	if err != nil {
 		return err
@@ -222,7 +224,7 @@ func Run(ctx context.Context, o Options, out, log io.Writer) (err error) {
 			}
 		}
 	}
-	report(out, o, rows)
+	report(out, o, rows, started)
 	return nil
 }
 
@@ -360,7 +362,7 @@ func memory(pid int) (rss, peak float64, err error) {
 }
 
 // report prints the Markdown for docs/BENCHMARKS.md.
-func report(out io.Writer, o Options, rows []row) {
+func report(out io.Writer, o Options, rows []row, started time.Time) {
 	cmd := fmt.Sprintf("go run ./bench/memory -tokens %d -junk %d", o.Tokens, o.Junk)
 	if o.Mode == "local" {
 		cmd += " -mode local"
@@ -368,8 +370,8 @@ func report(out io.Writer, o Options, rows []row) {
 	if o.GOMEMLIMIT != "" {
 		cmd += " -gomemlimit " + o.GOMEMLIMIT
 	}
-	fmt.Fprintf(out, "Run of %s: `%s`\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), cmd)
-	fmt.Fprintf(out, "Machine: %d × %s, %s, %s; adapter in %s mode; issuer `GOMEMLIMIT` %s.\n\n", runtime.NumCPU(), cpuModel(), kernel(),
+	fmt.Fprintf(out, "Run of %s: `%s`\n\n", machine.Span(started, time.Now()), cmd)
+	fmt.Fprintf(out, "Machine: %d × %s, %s, %s; adapter in %s mode; issuer `GOMEMLIMIT` %s.\n\n", runtime.NumCPU(), machine.CPU(), machine.Kernel(),
 		runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH, cmp(o.Mode, "remote"), cmp(o.GOMEMLIMIT, "unset"))
 	fmt.Fprintln(out, "| MiB | issuer RSS | issuer peak | adapter RSS | adapter peak |")
 	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: |")
@@ -391,21 +393,6 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-func cpuModel() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "?"
-}
-
-func kernel() string {
-	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-	return "Linux " + strings.TrimSpace(string(b))
 }
 
 // stopProc stops a process with SIGTERM and, after 5 s, SIGKILL.

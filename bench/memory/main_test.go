@@ -13,8 +13,9 @@ import (
 )
 
 // TestSmokeMemory runs the script with few tokens, with the adapter in
-// each mode, so that CI proves it still works: a row per stage, each with
-// a nonzero RSS and peak for the issuer and the adapter. The figures
+// each mode, so that CI proves it still works: when it ran, from start to
+// end, and a row per stage, each with a nonzero RSS and peak for the
+// issuer and the adapter. The figures
 // themselves are not checked.
 func TestSmokeMemory(t *testing.T) {
 	if testing.Short() {
@@ -38,6 +39,9 @@ func TestSmokeMemory(t *testing.T) {
 				if !strings.Contains(text, want) {
 					t.Errorf("output lacks %q:\n%s", want, text)
 				}
+			}
+			if !regexp.MustCompile(`(?m)^Run of \d{4}-\d\d-\d\d \d\d:\d\d(–| – \d{4}-\d\d-\d\d )\d\d:\d\d UTC: `).MatchString(text) {
+				t.Errorf("output does not say when the run started and ended:\n%s", text)
 			}
 			num := `([0-9]+\.[0-9])`
 			for _, label := range []string{"before", "after 500 distinct valid tokens", "then 125 distinct junk tokens",

@@ -155,7 +155,7 @@ func Run(ctx context.Context, opts Options, self string, out, log io.Writer) ([]
 		return samples, err
 	}
 	if opts.JSON != "" {
-		b, _ := json.MarshalIndent(map[string]any{"machine": machine(s), "samples": samples}, "", "  ")
+		b, _ := json.MarshalIndent(map[string]any{"machine": s.machine(), "samples": samples}, "", "  ")
 		if err := os.WriteFile(opts.JSON, b, 0o644); err != nil {
 			return samples, err
 		}

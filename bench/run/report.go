@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cardgate/cardgate/bench/internal/machine"
 )
 
 // Machine describes where a run was made.
@@ -26,37 +28,16 @@ type Machine struct {
 	Command    string `json:"command"`
 }
 
-func machine(s *session) Machine {
-	m := Machine{Date: span(s.started, time.Now()), NProc: runtime.NumCPU(),
+func (s *session) machine() Machine {
+	m := Machine{Date: machine.Span(s.started, time.Now()), NProc: runtime.NumCPU(), CPU: machine.CPU(), Kernel: machine.Kernel(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Go: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 		LoadBefore: s.loadBefore, Command: command(s.opts), TempFS: fsType(s.dir)}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPU = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = "Linux " + strings.TrimSpace(string(b))
-	}
 	if s.nginx {
 		if out, err := exec.Command(s.opts.Nginx, "-v").CombinedOutput(); err == nil {
 			m.Nginx = strings.TrimPrefix(strings.TrimSpace(string(out)), "nginx version: nginx/")
 		}
 	}
 	return m
-}
-
-// span is when a run was made, from its start to its end, in UTC: a run
-// takes minutes, and the machine's other work may change between the two.
-func span(start, end time.Time) string {
-	start, end = start.UTC(), end.UTC()
-	if start.Format(time.DateOnly) == end.Format(time.DateOnly) {
-		return start.Format("2006-01-02 15:04") + "–" + end.Format("15:04") + " UTC"
-	}
-	return start.Format("2006-01-02 15:04") + " – " + end.Format("2006-01-02 15:04") + " UTC"
 }
 
 // fsType names the file system dir is on (the mount with the longest
@@ -235,7 +216,7 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 
 // header prints the run's date, command and machine.
 func header(out io.Writer, s *session) {
-	m := machine(s)
+	m := s.machine()
 	fmt.Fprintf(out, "Run of %s: `%s`\n\n", m.Date, m.Command)
 	fmt.Fprintf(out, "Machine: %d × %s (nproc %d, GOMAXPROCS %d), %s, %s", m.NProc, m.CPU, m.NProc, m.GOMAXPROCS, m.Kernel, m.Go)
 	if m.Nginx != "" {
