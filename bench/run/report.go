@@ -28,6 +28,7 @@ type Machine struct {
 	Command    string `json:"command"`
 }
 
+// machine describes the machine the run is made on, and when.
 func (s *session) machine() Machine {
 	m := Machine{Date: machine.Span(s.started, time.Now()), NProc: runtime.NumCPU(), CPU: machine.CPU(), Kernel: machine.Kernel(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Go: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
