@@ -51,30 +51,36 @@ func (db *DB) SecretNames(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// AppendAudit implements cardgate.Store, in one transaction.
+// AppendAudit implements cardgate.Store, in one transaction: the rows'
+// ids are taken from the sequence first, then the rows go by COPY, which
+// returns none. An INSERT … RETURNING per row, pipelined, cost the adapter
+// 7–9 µs of its own CPU and 24 allocations per row (BenchmarkAppendAudit).
 func (db *DB) AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(recs))
+	var ids []int64
 	err := db.withTx(ctx, "append audit", func(tx pgx.Tx) error {
-		// One round trip for the batch, not one per row.
-		b := &pgx.Batch{}
-		for _, r := range recs {
-			b.Queue(`INSERT INTO audit (at, user_id, package_id, route, method, status,
-				upstream_status, error_code, latency_ns, bytes_in, bytes_out, forward_auth)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-				r.Time, r.UserID, r.PackageID, r.Route, r.Method, r.Status, r.UpstreamStatus, r.ErrorCode,
-				int64(r.Latency), r.BytesIn, r.BytesOut, r.ForwardAuth)
+		rows, err := tx.Query(ctx, `SELECT nextval('audit_id_seq') FROM generate_series(1, $1)`, len(recs))
+		if err != nil {
+			return err
 		}
-		br := tx.SendBatch(ctx, b)
-		for i := range recs {
-			if err := br.QueryRow().Scan(&ids[i]); err != nil {
-				br.Close()
-				return err
-			}
+		if ids, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+			return err
 		}
-		return br.Close()
+		slices.Sort(ids) // the batch's rows in id order, as they came
+		if len(ids) != len(recs) {
+			return fmt.Errorf("%d ids for %d records", len(ids), len(recs))
+		}
+		row := make([]any, len(auditColumns)) // COPY encodes a row before it asks for the next
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"audit"}, auditColumns, pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
+			r := recs[i]
+			row[0], row[1], row[2], row[3], row[4], row[5] = ids[i], r.Time, r.UserID, r.PackageID, r.Route, r.Method
+			row[6], row[7], row[8], row[9], row[10], row[11] = r.Status, r.UpstreamStatus, r.ErrorCode, int64(r.Latency), r.BytesIn, r.BytesOut
+			row[12] = r.ForwardAuth
+			return row, nil
+		}))
+		return err
 	})
 	if err != nil {
 		return err
@@ -84,6 +90,9 @@ func (db *DB) AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) err
 	}
 	return nil
 }
+
+var auditColumns = []string{"id", "at", "user_id", "package_id", "route", "method", "status",
+	"upstream_status", "error_code", "latency_ns", "bytes_in", "bytes_out", "forward_auth"}
 
 // PruneAudit implements cardgate.Store: by age through the index on at,
 // by count through the primary key, each a bounded DELETE.
