@@ -26,9 +26,13 @@ import (
 
 // Config describes one measurement.
 type Config struct {
-	URL         string      // http://127.0.0.1:PORT/...; nothing else is accepted
-	Header      http.Header // sent with every request (the token)
-	Concurrency int         // workers, one connection each
+	URL    string      // http://127.0.0.1:PORT/...; nothing else is accepted
+	Header http.Header // sent with every request (the token)
+	// Tokens, when there are any, go in turn, one a request, as
+	// "Authorization: Bearer ...": traffic from many users, as the
+	// adapter's token cache and audit log see it in use.
+	Tokens      []string
+	Concurrency int // workers, one connection each
 	Warmup      time.Duration
 	Duration    time.Duration // the measured window's upper bound
 	MaxRequests int           // the measured window's other bound (and the warm-up's)
@@ -126,6 +130,10 @@ type phaseResult struct {
 // the window belongs to counted requests only.
 func phase(ctx context.Context, client *http.Client, cfg Config, d time.Duration, record bool) phaseResult {
 	deadline := time.Now().Add(d)
+	auth := make([][]string, len(cfg.Tokens)) // built once: no allocation per request
+	for i, t := range cfg.Tokens {
+		auth[i] = []string{"Bearer " + t}
+	}
 	var (
 		started atomic.Int64
 		mu      sync.Mutex
@@ -145,7 +153,14 @@ func phase(ctx context.Context, client *http.Client, cfg Config, d time.Duration
 			for k, v := range cfg.Header {
 				req.Header[k] = v
 			}
-			for ctx.Err() == nil && time.Now().Before(deadline) && started.Add(1) <= int64(cfg.MaxRequests) {
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				n := started.Add(1)
+				if n > int64(cfg.MaxRequests) {
+					break
+				}
+				if len(auth) > 0 {
+					req.Header["Authorization"] = auth[n%int64(len(auth))]
+				}
 				t0 := time.Now()
 				res, err := client.Do(req)
 				if err == nil {

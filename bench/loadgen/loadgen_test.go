@@ -2,11 +2,14 @@ package loadgen
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,6 +49,29 @@ func TestRunBounds(t *testing.T) {
 	}
 	if _, ok := r.CPU["self"]; !ok {
 		t.Errorf("no CPU for the watched group: %v", r.CPU)
+	}
+}
+
+// TestRunTokens: with Tokens, each request carries the next token, so that
+// every token (every user) gets its share of the requests, and the fixed
+// Authorization header, if any, gives way to them.
+func TestRunTokens(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[strings.Join(r.Header.Values("Authorization"), ",")]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	r, err := Run(context.Background(), Config{URL: srv.URL, Header: http.Header{"Authorization": {"Bearer fixed"}},
+		Tokens: []string{"a", "b", "c"}, Concurrency: 2, Duration: time.Minute, MaxRequests: 300})
+	if err != nil || r.Requests != 300 {
+		t.Fatalf("%v requests, %v", r, err)
+	}
+	want := map[string]int{"Bearer a": 100, "Bearer b": 100, "Bearer c": 100}
+	if !maps.Equal(seen, want) {
+		t.Errorf("Authorization headers seen %v, want %v", seen, want)
 	}
 }
 

@@ -181,7 +181,7 @@ func Run(ctx context.Context, o Options, out, log io.Writer) (err error) {
 	var sample atomic.Value // a valid token, the model of the junk ones
 	fmt.Fprintf(log, "minting %d tokens and sending each through the adapter\n", o.Tokens)
 	err = parallel(ctx, 0, o.Tokens, func(i int) error {
-		tok, err := install.Mint(ctx, client, issuerURL, keys.Host)
+		tok, err := install.Mint(ctx, client, issuerURL, keys.Host, install.User)
 		if err != nil {
 			return err
 		}

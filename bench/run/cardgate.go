@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cardgate/cardgate/bench/internal/install"
@@ -20,8 +21,8 @@ type server struct {
 // startCardgate sets up an installation in the session's directory with
 // the CLI, as an operator would (docs/adapter.md): a user, a package, a
 // host that mints, a resource-server client for local mode, and the
-// upstream's API key as a sealed secret. It starts `cardgate issuer`, mints
-// one token, and starts `cardgate adapter` in remote mode and, when asked,
+// upstream's API key as a sealed secret (and, with -users, more users).
+// It starts `cardgate issuer`, mints a token for each user, and starts `cardgate adapter` in remote mode and, when asked,
 // in local mode, each with the default settings: audit to the store, log
 // at info.
 func (s *session) startCardgate(ctx context.Context, upURL string, withLocal bool) (remote, local *server, issuerPid int, err error) {
@@ -41,6 +42,13 @@ func (s *session) startCardgate(ctx context.Context, upURL string, withLocal boo
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	if s.opts.Users > 1 {
+		fmt.Fprintf(s.log, "adding %d users\n", s.opts.Users-1)
+	}
+	users, err := install.AddUsers(ctx, s.bin, data, s.opts.Users-1)
+	if err != nil {
+		return nil, nil, 0, err
+	}
 
 	// The token must outlive the run; the adapter's defaults are untouched.
 	o := s.opts
@@ -51,8 +59,21 @@ func (s *session) startCardgate(ctx context.Context, upURL string, withLocal boo
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	if s.token, err = install.Mint(ctx, &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}, issuerURL, keys.Host); err != nil {
-		return nil, nil, 0, err
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	defer client.CloseIdleConnections()
+	for _, u := range users {
+		tok, err := install.Mint(ctx, client, issuerURL, keys.Host, u)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		s.tokens = append(s.tokens, tok)
+	}
+	s.token = s.tokens[0]
+	if len(s.tokens) > 1 {
+		// For the load generator: too many for its environment.
+		if err := os.WriteFile(s.tokensFile(), []byte(strings.Join(s.tokens, "\n")), 0o600); err != nil {
+			return nil, nil, 0, err
+		}
 	}
 
 	start := func(name, mode string, env ...string) (*server, error) {
@@ -81,3 +102,6 @@ func (s *session) startCardgate(ctx context.Context, upURL string, withLocal boo
 	}
 	return remote, local, issuerPid, nil
 }
+
+// tokensFile holds the users' tokens, one a line, when there are several.
+func (s *session) tokensFile() string { return filepath.Join(s.dir, "tokens") }

@@ -71,6 +71,7 @@ func parseFlags(args []string) (Options, error) {
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "measured window per point (at most)")
 	fs.DurationVar(&o.Warmup, "warmup", o.Warmup, "warm-up before each point, not measured")
 	fs.IntVar(&o.MaxRequests, "n", o.MaxRequests, "requests per measured window (at most)")
+	fs.IntVar(&o.Users, "users", o.Users, "users the requests come from, each with its own token, in turn (adding each takes about 85 ms)")
 	cs := fs.String("c", joinInts(o.Concurrency), "comma-separated concurrency levels (connections)")
 	targets := fs.String("targets", "", "comma-separated subset of targets (reverseproxy, the baseline, is always run)")
 	fs.StringVar(&o.Cardgate, "cardgate", "", "a cardgate binary to use instead of building ./cmd/cardgate")
@@ -97,6 +98,9 @@ func parseFlags(args []string) (Options, error) {
 	}
 	if o.Rounds < 1 || o.Duration <= 0 || o.Warmup < 0 || o.MaxRequests < 1 {
 		return o, fmt.Errorf("-rounds, -duration and -n must be positive")
+	}
+	if o.Users < 1 || o.Users > 10_000 {
+		return o, fmt.Errorf("-users: %d is not a number of users from 1 to 10000", o.Users)
 	}
 	if o.Duration > 10*time.Minute || o.Rounds > 100 {
 		return o, fmt.Errorf("-duration is at most 10m and -rounds at most 100")

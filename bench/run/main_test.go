@@ -32,10 +32,11 @@ func TestMain(m *testing.M) {
 }
 
 // TestSmokeRun runs the whole benchmark very briefly (one round, 0.3 s per
-// point, c = 1 and 4) so that CI proves the script still works: every
-// target has a row at every concurrency, with requests answered and no
-// errors. The figures themselves are not checked: they mean nothing on a
-// shared machine in 0.3 s.
+// point, c = 1 and 4, three users) so that CI proves the script still
+// works: every target has a row at every concurrency, with requests
+// answered and no errors, and the adapter saw every user's requests. The
+// figures themselves are not checked: they mean nothing on a shared
+// machine in 0.3 s.
 func TestSmokeRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the smoke run builds cardgate and starts ten processes")
@@ -49,7 +50,7 @@ func TestSmokeRun(t *testing.T) {
 		t.Skip(msg)
 	}
 	opts.Rounds, opts.Duration, opts.Warmup, opts.Concurrency = 1, 300*time.Millisecond, 100*time.Millisecond, []int{1, 4}
-	opts.MaxRequests = 100_000
+	opts.MaxRequests, opts.Users, opts.Keep = 100_000, 3, true
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +59,18 @@ func TestSmokeRun(t *testing.T) {
 	defer cancel()
 	var out, log bytes.Buffer
 	samples, err := Run(ctx, opts, self, &out, &log)
+	if m := regexp.MustCompile(`(?m)^kept (.+)$`).FindStringSubmatch(log.String()); m != nil {
+		defer os.RemoveAll(m[1])
+		// Every user's token went through the adapter, as its audit log says.
+		for _, u := range []string{install.User, "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"} {
+			rec, err := install.CLI(ctx, filepath.Join(m[1], "cardgate"), filepath.Join(m[1], "data"), "", "audit", "query", "--user", u, "--limit", "1", "--json")
+			if err != nil || !regexp.MustCompile(`"status":\s*200`).MatchString(rec) {
+				t.Errorf("the adapter's audit log for user %s: %q, %v; want a request answered 200", u, rec, err)
+			}
+		}
+	} else {
+		t.Errorf("-keep: the log does not say where the run was kept:\n%s", log.String())
+	}
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
@@ -87,7 +100,7 @@ func TestSmokeRun(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"Machine: ", "go run ./bench/run -rounds 1 -duration 300ms", "Load generator", "how far this run can tell two proxies apart", "| proxy cores |"} {
+	for _, want := range []string{"Machine: ", "go run ./bench/run -rounds 1 -duration 300ms", " -users 3", "Load generator", "how far this run can tell two proxies apart", "| proxy cores |", "Against the budgets: one round gives no interval"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}

@@ -30,10 +30,13 @@ type Options struct {
 	Concurrency []int
 	MaxRequests int
 	Targets     []string // empty: all
-	Cardgate    string   // a binary; empty: go build ./cmd/cardgate
-	Nginx       string
-	JSON        string
-	Keep        bool
+	// Users is how many users the requests come from, each with its own
+	// token, in turn (1: every request carries the same token).
+	Users    int
+	Cardgate string // a binary; empty: go build ./cmd/cardgate
+	Nginx    string
+	JSON     string
+	Keep     bool
 	// Instructions counts the proxies' instructions per request under
 	// valgrind instead of timing them (instructions.go).
 	Instructions bool
@@ -41,7 +44,7 @@ type Options struct {
 
 // Defaults are the settings of the figures in docs/BENCHMARKS.md.
 func Defaults() Options {
-	return Options{Rounds: 5, Duration: 5 * time.Second, Warmup: time.Second,
+	return Options{Rounds: 5, Duration: 5 * time.Second, Warmup: time.Second, Users: 1,
 		Concurrency: []int{1, 16, 64}, MaxRequests: 2_000_000, Nginx: "/usr/sbin/nginx"}
 }
 
@@ -98,6 +101,7 @@ type session struct {
 	bin    string   // cardgate
 	nprocs int      // worker_processes for nginx
 	token  string   // a valid token for benchUser and benchPackage
+	tokens []string // one for each user (-users), token first
 
 	upstreamPid, issuerPid int
 	loadBefore             string
@@ -320,7 +324,9 @@ func (s *session) load(ctx context.Context, t *target, c int, warmup, duration t
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.self, args...)
 	cmd.Env = os.Environ()
-	if s.token != "" {
+	if len(s.tokens) > 1 {
+		cmd.Args = append(cmd.Args, "-tokens", s.tokensFile())
+	} else if s.token != "" {
 		cmd.Env = append(cmd.Env, headerEnv+"=Authorization: Bearer "+s.token)
 	}
 	var stderr bytes.Buffer

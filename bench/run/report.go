@@ -85,6 +85,9 @@ func command(o Options) string {
 	if len(o.Targets) > 0 {
 		c += " -targets " + strings.Join(o.Targets, ",")
 	}
+	if o.Users > 1 {
+		c += fmt.Sprintf(" -users %d", o.Users)
+	}
 	if o.Instructions {
 		c += " -instructions"
 	}
@@ -147,6 +150,7 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 	fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	var issuerCPU []float64
 	loadgenCPU := map[int][]float64{}
+	within := map[key]rounds{} // per target and c (round 0): the rounds' differences to the baseline
 	hit := 0
 	for _, c := range s.opts.Concurrency {
 		for _, n := range names {
@@ -175,6 +179,7 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 			if len(rps) == 0 {
 				continue
 			}
+			within[key{0, c, n}] = rounds{ratio: ratio, cpu: dproxy, p99: dp99}
 			proxyCol, dproxyCol, coresCol, switchCol := "—", "—", "—", "—"
 			if n != "upstream" {
 				proxyCol, dproxyCol = fmt.Sprintf("%.1f", median(proxy)), fmt.Sprintf("%+.1f", median(dproxy))
@@ -196,6 +201,7 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 		fmt.Fprintf(out, "- `%s`: %s\n", n, targetDesc[n])
 	}
 	fmt.Fprintln(out)
+	budgets(out, s.opts.Concurrency, names, within)
 	// The load generator's ceiling: its own CPU per request at the highest
 	// concurrency, where it is cheapest, bounds what one core lets it send.
 	fmt.Fprint(out, "Load generator (its own process, keep-alive, one connection per worker), its own CPU per request, median over targets and rounds:")

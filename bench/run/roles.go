@@ -113,6 +113,7 @@ func runLoad(args []string) error {
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up before the measured window")
 	fs.DurationVar(&cfg.Duration, "d", 5*time.Second, "length of the measured window (at most)")
 	fs.IntVar(&cfg.MaxRequests, "n", 2_000_000, "requests in the measured window (at most)")
+	tokens := fs.String("tokens", "", "`file` of tokens, one a line, sent in turn as Authorization: Bearer")
 	var watch, headers multiFlag
 	fs.Var(&watch, "watch", "`name=pid,pid` whose CPU time to report (repeatable)")
 	fs.Var(&headers, "H", "`Name: value` header to send (repeatable)")
@@ -124,6 +125,13 @@ func runLoad(args []string) error {
 		if k, v, ok := strings.Cut(h, ":"); ok {
 			cfg.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 		}
+	}
+	if *tokens != "" {
+		b, err := os.ReadFile(*tokens)
+		if err != nil {
+			return fmt.Errorf("load: %v", err)
+		}
+		cfg.Tokens = strings.Fields(string(b))
 	}
 	cfg.Watch = map[string][]int{}
 	for _, w := range watch {
