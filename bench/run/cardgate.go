@@ -22,9 +22,9 @@ type server struct {
 // the CLI, as an operator would (docs/adapter.md): a user, a package, a
 // host that mints, a resource-server client for local mode, and the
 // upstream's API key as a sealed secret (and, with -users, more users).
-// It starts `cardgate issuer`, mints a token for each user, and starts `cardgate adapter` in remote mode and, when asked,
-// in local mode, each with the default settings: audit to the store, log
-// at info.
+// It starts `cardgate issuer`, mints a token for each user, and starts
+// `cardgate adapter` in remote mode and, when asked, in local mode, each
+// with the default settings: audit to the store, log at info.
 func (s *session) startCardgate(ctx context.Context, upURL string, withLocal bool) (remote, local *server, issuerPid int, err error) {
 	s.bin = s.opts.Cardgate
 	if s.bin == "" {

@@ -71,7 +71,7 @@ func parseFlags(args []string) (Options, error) {
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "measured window per point (at most)")
 	fs.DurationVar(&o.Warmup, "warmup", o.Warmup, "warm-up before each point, not measured")
 	fs.IntVar(&o.MaxRequests, "n", o.MaxRequests, "requests per measured window (at most)")
-	fs.IntVar(&o.Users, "users", o.Users, "users the requests come from, each with its own token, in turn (adding each takes about 85 ms)")
+	fs.IntVar(&o.Users, "users", o.Users, "users the requests come from, each with its own token, in turn (a thousand take about a minute to add)")
 	cs := fs.String("c", joinInts(o.Concurrency), "comma-separated concurrency levels (connections)")
 	targets := fs.String("targets", "", "comma-separated subset of targets (reverseproxy, the baseline, is always run)")
 	fs.StringVar(&o.Cardgate, "cardgate", "", "a cardgate binary to use instead of building ./cmd/cardgate")

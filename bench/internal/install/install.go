@@ -129,8 +129,8 @@ routes:
 `
 
 // AddUsers adds n users besides User, with the CLI, and returns all n+1
-// ids, User's first. Each takes a process start (about 85 ms), so a
-// thousand take a minute or two.
+// ids, User's first. Each is a process of its own: a thousand take about
+// a minute.
 func AddUsers(ctx context.Context, bin, data string, n int) ([]string, error) {
 	if n > 9999 {
 		return nil, fmt.Errorf("install: at most 9999 more users, not %d", n)
