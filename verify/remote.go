@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -77,8 +78,20 @@ type Remote struct {
 	calls  singleflight.Group
 	now    func() time.Time
 
+	// refreshing holds the keys of the tokens being asked about again
+	// ahead of their entries' end, and slots bounds how many such calls
+	// run at once (see Verify).
+	refreshing sync.Map
+	slots      chan struct{}
+
 	hits, misses atomic.Uint64
 }
+
+// refreshSlots bounds the calls to the issuer that renew entries ahead of
+// their end: a slow issuer holds at most this many goroutines, and when
+// they are all busy an entry simply ends, and its next check waits for
+// the issuer as before.
+const refreshSlots = 32
 
 // remoteEntry is an answer of the issuer, as small as it can be: the
 // identity's strings in one (see packIdentity), times as Unix numbers.
@@ -197,7 +210,8 @@ func NewRemote(cfg RemoteConfig) (*Remote, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	return &Remote{cfg: cfg, client: cfg.Client, cache: cache, reject: reject, now: cfg.Now}, nil
+	return &Remote{cfg: cfg, client: cfg.Client, cache: cache, reject: reject, now: cfg.Now,
+		slots: make(chan struct{}, refreshSlots)}, nil
 }
 
 // defaultClient has a timeout on every call and keeps enough idle
@@ -226,6 +240,15 @@ func (r *Remote) Verify(ctx context.Context, token string) (*Identity, error) {
 	now := r.now().UnixNano()
 	if e, ok := r.cache.Get(key); ok && now < e.until {
 		r.hits.Add(1)
+		if e.until-now < int64(r.cfg.TTL)/3 && (e.id.exp == 0 || e.id.exp*int64(time.Second) > e.until) {
+			// In the last third of its entry, a token still in use is asked
+			// about again in the background, so that its requests do not
+			// wait for the issuer when the entry ends. The answer given now
+			// is still within TTL of the issuer's, so a revocation takes no
+			// longer to arrive; it often arrives sooner. A token whose
+			// entry ends with its life is not asked again.
+			r.refresh(key, token)
+		}
 		return e.result()
 	}
 	if e, ok := r.reject.Get(key); ok && now < e.until {
@@ -233,11 +256,21 @@ func (r *Remote) Verify(ctx context.Context, token string) (*Identity, error) {
 		return e.result()
 	}
 	r.misses.Add(1)
-	// One call per token however many requests carry it at once. The call
-	// runs on its own context, so one caller giving up does not fail the
-	// others; the client's timeout bounds it.
+	// The call runs on its own context, so one caller giving up does not
+	// fail the others waiting for it; the client's timeout bounds it.
+	e, err := r.fetch(context.WithoutCancel(ctx), key, token)
+	if err != nil {
+		return nil, err
+	}
+	return e.result()
+}
+
+// fetch asks the issuer about token and caches the answer: one call per
+// token however many requests (and renewals) want it at once.
+func (r *Remote) fetch(ctx context.Context, key [sha256.Size]byte, token string) (remoteEntry, error) {
 	v, err, _ := r.calls.Do(string(key[:]), func() (any, error) {
-		e, err := r.ask(context.WithoutCancel(ctx), token)
+		e, err := r.ask(ctx, token)
+		now := r.now().UnixNano()
 		switch {
 		case err != nil:
 			return nil, err // the issuer is unavailable: nothing cached
@@ -253,9 +286,28 @@ func (r *Remote) Verify(ctx context.Context, token string) (*Identity, error) {
 		return e, nil
 	})
 	if err != nil {
-		return nil, err
+		return remoteEntry{}, err
 	}
-	return v.(remoteEntry).result()
+	return v.(remoteEntry), nil
+}
+
+// refresh asks the issuer about token again in the background, unless it
+// is already being asked or every refresh slot is taken. A failed call
+// changes nothing: the entry ends when it would have.
+func (r *Remote) refresh(key [sha256.Size]byte, token string) {
+	if _, busy := r.refreshing.LoadOrStore(key, struct{}{}); busy {
+		return
+	}
+	select {
+	case r.slots <- struct{}{}:
+	default:
+		r.refreshing.Delete(key)
+		return
+	}
+	go func() {
+		defer func() { <-r.slots; r.refreshing.Delete(key) }()
+		r.fetch(context.Background(), key, token)
+	}()
 }
 
 // sweep drops up to two expired entries from the cold end of c before an
