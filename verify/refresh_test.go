@@ -68,19 +68,25 @@ func (c *testClock) Set(d time.Duration, from time.Time) {
 	c.now = from.Add(d)
 }
 
+// newRenewing returns a Remote with a TTL of 3 s on a fake issuer, and the
+// clock it reads, set at start.
+func newRenewing(t *testing.T, start time.Time) (*fakeUserinfo, *verify.Remote, *testClock, time.Time) {
+	f := newFakeUserinfo(t)
+	clock := &testClock{now: start}
+	r, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: f.url, TTL: 3 * time.Second, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, r, clock, start
+}
+
 // TestRemoteRenewsAhead: a token in use is asked about again in the last
 // third of its entry's TTL, in the background, so that when the first
 // answer's TTL ends its requests are answered from the renewed entry
 // without waiting for the issuer; renewing is one call however many
 // requests want it.
 func TestRemoteRenewsAhead(t *testing.T) {
-	f := newFakeUserinfo(t)
-	start := time.Now()
-	clock := &testClock{now: start}
-	r, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: f.url, TTL: 3 * time.Second, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, r, clock, start := newRenewing(t, time.Now())
 	ctx := context.Background()
 	check := func(at time.Duration) {
 		t.Helper()
@@ -128,13 +134,7 @@ func TestRemoteRenewsAhead(t *testing.T) {
 // revoked ends its entry at once: the revocation arrives before the TTL of
 // the last good answer ends, never later.
 func TestRemoteRenewalBringsRevocation(t *testing.T) {
-	f := newFakeUserinfo(t)
-	start := time.Now()
-	clock := &testClock{now: start}
-	r, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: f.url, TTL: 3 * time.Second, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, r, clock, start := newRenewing(t, time.Now())
 	ctx := context.Background()
 	if _, err := r.Verify(ctx, "opaque-token"); err != nil {
 		t.Fatal(err)
@@ -159,13 +159,7 @@ func TestRemoteRenewalBringsRevocation(t *testing.T) {
 // TestRemoteNoRenewalAtTheTokensEnd: an entry that ends with its token's
 // life (exp) is not renewed: the token will not be good after it.
 func TestRemoteNoRenewalAtTheTokensEnd(t *testing.T) {
-	f := newFakeUserinfo(t)
-	start := time.Now().Truncate(time.Second)
-	clock := &testClock{now: start}
-	r, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: f.url, TTL: 3 * time.Second, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, r, clock, start := newRenewing(t, time.Now().Truncate(time.Second))
 	b64 := base64.RawURLEncoding.EncodeToString
 	tok := b64([]byte(`{"alg":"EdDSA"}`)) + "." + b64(fmt.Appendf(nil, `{"exp":%d}`, start.Add(2*time.Second).Unix())) + ".sig"
 	ctx := context.Background()
