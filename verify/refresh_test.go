@@ -97,11 +97,23 @@ func TestRemoteRenewsAhead(t *testing.T) {
 	}
 	check(0)
 	check(time.Second) // two thirds of the TTL left: no call
+	verifyOnce := func() {
+		if _, err := r.Verify(ctx, "opaque-token"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocs := testing.AllocsPerRun(100, verifyOnce)
+	if allocs != 1 {
+		t.Errorf("a cached check made %v allocations, want 1: the identity it returns", allocs)
+	}
 	if n := f.calls.Load(); n != 1 {
 		t.Fatalf("%d calls to the issuer in the first two thirds of the TTL, want 1", n)
 	}
 	check(2500 * time.Millisecond) // answered from the cache, renewed behind
 	f.waitCalls(t, 2)
+	if !r.WaitRenewals(5 * time.Second) {
+		t.Fatal("the renewal did not end in 5 s")
+	}
 	misses := r.Stats().Misses
 	check(3500 * time.Millisecond) // past the first answer's TTL, within the renewed one's
 	if n, m := f.calls.Load(), r.Stats().Misses; n != 2 || m != misses {
@@ -123,8 +135,13 @@ func TestRemoteRenewsAhead(t *testing.T) {
 	}
 	wg.Wait() // none of them waited for the held call
 	f.waitCalls(t, 3)
+	if a := testing.AllocsPerRun(100, verifyOnce); a != allocs {
+		t.Errorf("a cached check while its renewal runs made %v allocations, want %v as outside the window", a, allocs)
+	}
 	close(f.release)
-	time.Sleep(50 * time.Millisecond)
+	if !r.WaitRenewals(5 * time.Second) {
+		t.Fatal("the renewal did not end in 5 s")
+	}
 	if n := f.calls.Load(); n != 3 {
 		t.Errorf("50 checks in the last third of the TTL made %d renewals, want 1", n-2)
 	}
@@ -169,7 +186,7 @@ func TestRemoteNoRenewalAtTheTokensEnd(t *testing.T) {
 			t.Fatalf("at %v: %v", at, err)
 		}
 	}
-	time.Sleep(50 * time.Millisecond)
+	r.WaitRenewals(5 * time.Second)
 	if n := f.calls.Load(); n != 1 {
 		t.Errorf("%d calls for a token whose entry ends with its life, want 1", n)
 	}

@@ -79,9 +79,11 @@ type Remote struct {
 	now    func() time.Time
 
 	// refreshing holds the keys of the tokens being asked about again
-	// ahead of their entries' end, and slots bounds how many such calls
-	// run at once (see Verify).
-	refreshing sync.Map
+	// ahead of their entries' end (a map under a mutex: sync.Map would box
+	// each key, an allocation per check), and slots bounds how many such
+	// calls run at once (see Verify).
+	mu         sync.Mutex
+	refreshing map[[sha256.Size]byte]struct{}
 	slots      chan struct{}
 
 	hits, misses atomic.Uint64
@@ -211,7 +213,7 @@ func NewRemote(cfg RemoteConfig) (*Remote, error) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	return &Remote{cfg: cfg, client: cfg.Client, cache: cache, reject: reject, now: cfg.Now,
-		slots: make(chan struct{}, refreshSlots)}, nil
+		refreshing: make(map[[sha256.Size]byte]struct{}), slots: make(chan struct{}, refreshSlots)}, nil
 }
 
 // defaultClient has a timeout on every call and keeps enough idle
@@ -295,18 +297,23 @@ func (r *Remote) fetch(ctx context.Context, key [sha256.Size]byte, token string)
 // is already being asked or every refresh slot is taken. A failed call
 // changes nothing: the entry ends when it would have.
 func (r *Remote) refresh(key [sha256.Size]byte, token string) {
-	if _, busy := r.refreshing.LoadOrStore(key, struct{}{}); busy {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, busy := r.refreshing[key]; busy {
 		return
 	}
 	select {
 	case r.slots <- struct{}{}:
 	default:
-		r.refreshing.Delete(key)
 		return
 	}
+	r.refreshing[key] = struct{}{}
 	go func() {
-		defer func() { <-r.slots; r.refreshing.Delete(key) }()
 		r.fetch(context.Background(), key, token)
+		r.mu.Lock()
+		delete(r.refreshing, key)
+		r.mu.Unlock()
+		<-r.slots
 	}()
 }
 
