@@ -1,13 +1,15 @@
 // Package loadgen is a small closed-loop HTTP load generator for the
 // benchmarks in docs/BENCHMARKS.md: a fixed pool of workers, each with one
-// keep-alive connection, sends GET requests back to back for a bounded time
-// and a bounded count, and records every latency. It reads the CPU time of
-// the server processes it is told to watch from /proc at the start and end
-// of the measured window, so that CPU per request covers exactly the
-// requests counted. It refuses any target but the loopback address.
+// keep-alive connection, sends requests (GET, or POST with a body) back to
+// back for a bounded time and a bounded count, and records every latency.
+// It reads the CPU time of the server processes it is told to watch from
+// /proc at the start and end of the measured window, so that CPU per
+// request covers exactly the requests counted. It refuses any target but
+// the loopback address.
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,7 +33,10 @@ type Config struct {
 	// Tokens, when there are any, go in turn, one a request, as
 	// "Authorization: Bearer ...": traffic from many users, as the
 	// adapter's token cache and audit log see it in use.
-	Tokens      []string
+	Tokens []string
+	// Body, when not nil, is POSTed as application/json with every
+	// request, instead of a GET.
+	Body        []byte
 	Concurrency int // workers, one connection each
 	Warmup      time.Duration
 	Duration    time.Duration // the measured window's upper bound
@@ -153,6 +158,11 @@ func phase(ctx context.Context, client *http.Client, cfg Config, d time.Duration
 			for k, v := range cfg.Header {
 				req.Header[k] = v
 			}
+			var body bytes.Reader
+			if cfg.Body != nil {
+				req.Method, req.ContentLength = http.MethodPost, int64(len(cfg.Body))
+				req.Header.Set("Content-Type", "application/json")
+			}
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				n := started.Add(1)
 				if n > int64(cfg.MaxRequests) {
@@ -160,6 +170,10 @@ func phase(ctx context.Context, client *http.Client, cfg Config, d time.Duration
 				}
 				if len(auth) > 0 {
 					req.Header["Authorization"] = auth[n%int64(len(auth))]
+				}
+				if cfg.Body != nil {
+					body.Reset(cfg.Body)
+					req.Body = io.NopCloser(&body)
 				}
 				t0 := time.Now()
 				res, err := client.Do(req)

@@ -1,7 +1,9 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -72,6 +74,30 @@ func TestRunTokens(t *testing.T) {
 	want := map[string]int{"Bearer a": 100, "Bearer b": 100, "Bearer c": 100}
 	if !maps.Equal(seen, want) {
 		t.Errorf("Authorization headers seen %v, want %v", seen, want)
+	}
+}
+
+// TestRunPostsBody: with Body, every request is a POST of that body, whole,
+// as JSON.
+func TestRunPostsBody(t *testing.T) {
+	body := []byte(`{"pad":"` + strings.Repeat("x", 500) + `"}`)
+	var posts, whole atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Method == http.MethodPost && r.Header.Get("Content-Type") == "application/json" {
+			posts.Add(1)
+		}
+		if bytes.Equal(b, body) && r.ContentLength == int64(len(body)) {
+			whole.Add(1)
+		}
+	}))
+	defer srv.Close()
+	r, err := Run(context.Background(), Config{URL: srv.URL, Body: body, Concurrency: 2, Duration: time.Minute, MaxRequests: 100})
+	if err != nil || r.Requests != 100 {
+		t.Fatalf("%v requests, %v", r, err)
+	}
+	if posts.Load() != 100 || whole.Load() != 100 {
+		t.Errorf("%d JSON POSTs, %d with the whole body, of 100 requests", posts.Load(), whole.Load())
 	}
 }
 

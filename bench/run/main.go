@@ -72,6 +72,7 @@ func parseFlags(args []string) (Options, error) {
 	fs.DurationVar(&o.Warmup, "warmup", o.Warmup, "warm-up before each point, not measured")
 	fs.IntVar(&o.MaxRequests, "n", o.MaxRequests, "requests per measured window (at most)")
 	fs.IntVar(&o.Users, "users", o.Users, "users the requests come from, each with its own token, in turn (a thousand take about a minute to add)")
+	fs.IntVar(&o.Body, "body", 0, "POST a JSON body of this many `bytes` with every request instead of a GET (16 to 1048576; 0: GET)")
 	cs := fs.String("c", joinInts(o.Concurrency), "comma-separated concurrency levels (connections)")
 	targets := fs.String("targets", "", "comma-separated subset of targets (reverseproxy, the baseline, is always run)")
 	fs.StringVar(&o.Cardgate, "cardgate", "", "a cardgate binary to use instead of building ./cmd/cardgate")
@@ -98,6 +99,9 @@ func parseFlags(args []string) (Options, error) {
 	}
 	if o.Rounds < 1 || o.Duration <= 0 || o.Warmup < 0 || o.MaxRequests < 1 {
 		return o, fmt.Errorf("-rounds, -duration and -n must be positive")
+	}
+	if o.Body != 0 && (o.Body < 16 || o.Body > 1<<20) {
+		return o, fmt.Errorf("-body: %d is not a size from 16 bytes to 1 MiB (or 0 for GET)", o.Body)
 	}
 	if o.Users < 1 || o.Users > 10_000 {
 		return o, fmt.Errorf("-users: %d is not a number of users from 1 to 10000", o.Users)

@@ -110,6 +110,48 @@ func TestSmokeRun(t *testing.T) {
 	}
 }
 
+// TestSmokePost: with -body, every target takes POSTs of that size, the
+// adapter through its POST route and nginx → adapter `/auth` too, without
+// an error.
+func TestSmokePost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the smoke run builds cardgate and starts several processes")
+	}
+	opts := Defaults()
+	if _, err := os.Stat(opts.Nginx); err != nil {
+		msg := "nginx not found at " + opts.Nginx + ": install it with 'apt-get install nginx-light' to run the benchmark's smoke test"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	opts.Rounds, opts.Duration, opts.Warmup, opts.Concurrency = 1, 300*time.Millisecond, 100*time.Millisecond, []int{1}
+	opts.MaxRequests, opts.Body = 100_000, 512
+	opts.Targets = []string{"nginx", "adapter-remote", "adapter-local", "nginx-auth"}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, log bytes.Buffer
+	samples, err := Run(ctx, opts, self, &out, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if len(samples) != 5 {
+		t.Errorf("%d samples, want 5 (the baseline and four targets)", len(samples))
+	}
+	for _, x := range samples {
+		if x.Result.Requests == 0 || x.Result.Errors != 0 {
+			t.Errorf("%s: %d POSTs answered, %d errors (first: %s)", x.Target, x.Result.Requests, x.Result.Errors, x.Result.FirstErr)
+		}
+	}
+	if !strings.Contains(out.String(), " -body 512") {
+		t.Errorf("the command does not say the requests were POSTs of 512 bytes:\n%s", out.String())
+	}
+}
+
 // TestSelectTargets: the baseline is always measured, unknown names are
 // refused.
 func TestSelectTargets(t *testing.T) {

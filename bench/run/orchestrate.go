@@ -32,7 +32,10 @@ type Options struct {
 	Targets     []string // empty: all
 	// Users is how many users the requests come from, each with its own
 	// token, in turn (1: every request carries the same token).
-	Users    int
+	Users int
+	// Body, when positive, makes every request a POST of a JSON body of
+	// that many bytes, instead of a GET.
+	Body     int
 	Cardgate string // a binary; empty: go build ./cmd/cardgate
 	Nginx    string
 	JSON     string
@@ -324,6 +327,9 @@ func (s *session) load(ctx context.Context, t *target, c int, warmup, duration t
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.self, args...)
 	cmd.Env = os.Environ()
+	if o.Body > 0 {
+		cmd.Args = append(cmd.Args, "-body", strconv.Itoa(o.Body))
+	}
 	if len(s.tokens) > 1 {
 		cmd.Args = append(cmd.Args, "-tokens", s.tokensFile())
 	} else if s.token != "" {

@@ -88,6 +88,9 @@ func command(o Options) string {
 	if o.Users > 1 {
 		c += fmt.Sprintf(" -users %d", o.Users)
 	}
+	if o.Body > 0 {
+		c += fmt.Sprintf(" -body %d", o.Body)
+	}
 	if o.Instructions {
 		c += " -instructions"
 	}

@@ -41,6 +41,10 @@ func runUpstream(args []string) error {
 		return err
 	}
 	return serve(*listen, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil { // a POST's body, read as an API would
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, echoBody)
 	}))
@@ -113,6 +117,7 @@ func runLoad(args []string) error {
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up before the measured window")
 	fs.DurationVar(&cfg.Duration, "d", 5*time.Second, "length of the measured window (at most)")
 	fs.IntVar(&cfg.MaxRequests, "n", 2_000_000, "requests in the measured window (at most)")
+	body := fs.Int("body", 0, "POST a JSON body of this many `bytes` (at least 16) instead of a GET")
 	tokens := fs.String("tokens", "", "`file` of tokens, one a line, sent in turn as Authorization: Bearer")
 	var watch, headers multiFlag
 	fs.Var(&watch, "watch", "`name=pid,pid` whose CPU time to report (repeatable)")
@@ -125,6 +130,13 @@ func runLoad(args []string) error {
 		if k, v, ok := strings.Cut(h, ":"); ok {
 			cfg.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 		}
+	}
+	if *body > 0 {
+		b, err := jsonBody(*body)
+		if err != nil {
+			return err
+		}
+		cfg.Body = b
 	}
 	if *tokens != "" {
 		b, err := os.ReadFile(*tokens)
@@ -160,3 +172,12 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// jsonBody is a JSON object of exactly n bytes, as a card's form posts.
+func jsonBody(n int) ([]byte, error) {
+	const frame = `{"pad":""}`
+	if n < 16 || n > 1<<20 {
+		return nil, fmt.Errorf("load: -body %d: want from 16 bytes to 1 MiB", n)
+	}
+	return []byte(frame[:8] + strings.Repeat("x", n-len(frame)) + frame[8:]), nil
+}

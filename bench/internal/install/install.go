@@ -115,16 +115,22 @@ func Setup(ctx context.Context, bin, data string) (Keys, error) {
 	return Keys{Host: key.APIKey, ResourceServer: rsKey.APIKey}, nil
 }
 
-// AdapterConfig is the adapter's configuration: one route, a credential
-// injected from the store, every other setting at its default. Its
-// arguments are the issuer's URL, the mode, the package and the upstream's
-// URL.
-const AdapterConfig = `issuer: {url: %s, mode: %s}
+// AdapterConfig is the adapter's configuration: a route for GET and one
+// for POST on the same path (a card reads a record and posts a form), a
+// credential injected from the store, every other setting at its default.
+// Its arguments are the issuer's URL, the mode, the package and the
+// upstream's URL.
+const AdapterConfig = `issuer: {url: %[1]s, mode: %[2]s}
 routes:
   - name: items
     match: GET /items/{id}
-    policy: {packages: [%s]}
-    upstream: {url: %s}
+    policy: {packages: [%[3]s]}
+    upstream: {url: %[4]s}
+    credential: {type: header, header: X-Api-Key, value: store:upstream-key}
+  - name: items-post
+    match: POST /items/{id}
+    policy: {packages: [%[3]s]}
+    upstream: {url: %[4]s}
     credential: {type: header, header: X-Api-Key, value: store:upstream-key}
 `
 
