@@ -31,15 +31,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestSmokeRun runs the whole benchmark very briefly (one round, 0.3 s per
-// point, c = 1 and 4, three users) so that CI proves the script still
-// works: every target has a row at every concurrency, with requests
-// answered and no errors, and the adapter saw every user's requests. The
-// figures themselves are not checked: they mean nothing on a shared
-// machine in 0.3 s.
-func TestSmokeRun(t *testing.T) {
+// smokeOptions are a smoke run's settings (one round, 0.3 s per point)
+// and the binary that plays the helpers, or a skip: with -short, or
+// without nginx outside CI.
+func smokeOptions(t *testing.T) (Options, string) {
 	if testing.Short() {
-		t.Skip("-short: the smoke run builds cardgate and starts ten processes")
+		t.Skip("-short: a smoke run builds cardgate and starts several processes")
 	}
 	opts := Defaults()
 	if _, err := os.Stat(opts.Nginx); err != nil {
@@ -49,12 +46,23 @@ func TestSmokeRun(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
-	opts.Rounds, opts.Duration, opts.Warmup, opts.Concurrency = 1, 300*time.Millisecond, 100*time.Millisecond, []int{1, 4}
-	opts.MaxRequests, opts.Users, opts.Keep = 100_000, 3, true
+	opts.Rounds, opts.Duration, opts.Warmup, opts.MaxRequests = 1, 300*time.Millisecond, 100*time.Millisecond, 100_000
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return opts, self
+}
+
+// TestSmokeRun runs the whole benchmark very briefly (one round, 0.3 s per
+// point, c = 1 and 4, three users) so that CI proves the script still
+// works: every target has a row at every concurrency, with requests
+// answered and no errors, and the adapter saw every user's requests. The
+// figures themselves are not checked: they mean nothing on a shared
+// machine in 0.3 s.
+func TestSmokeRun(t *testing.T) {
+	opts, self := smokeOptions(t)
+	opts.Concurrency, opts.Users, opts.Keep = []int{1, 4}, 3, true
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, log bytes.Buffer
@@ -114,24 +122,9 @@ func TestSmokeRun(t *testing.T) {
 // adapter through its POST route and nginx → adapter `/auth` too, without
 // an error.
 func TestSmokePost(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the smoke run builds cardgate and starts several processes")
-	}
-	opts := Defaults()
-	if _, err := os.Stat(opts.Nginx); err != nil {
-		msg := "nginx not found at " + opts.Nginx + ": install it with 'apt-get install nginx-light' to run the benchmark's smoke test"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	opts.Rounds, opts.Duration, opts.Warmup, opts.Concurrency = 1, 300*time.Millisecond, 100*time.Millisecond, []int{1}
-	opts.MaxRequests, opts.Body = 100_000, 512
+	opts, self := smokeOptions(t)
+	opts.Concurrency, opts.Body = []int{1}, 512
 	opts.Targets = []string{"nginx", "adapter-remote", "adapter-local", "nginx-auth"}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, log bytes.Buffer
