@@ -108,7 +108,7 @@ func TestSmokeRun(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"Machine: ", "go run ./bench/run -rounds 1 -duration 300ms", " -users 3", "Load generator", "how far this run can tell two proxies apart", "| proxy cores |", "Against the budgets: one round gives no interval"} {
+	for _, want := range []string{"Machine: ", "go run ./bench/run -rounds 1 -duration 300ms", " -users 3", "Load generator", "how far this run can tell two proxies apart", "| proxy cores |", "Against the budgets: one round gives no interval", "While `adapter-remote` ran, the issuer"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}

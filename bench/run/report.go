@@ -172,7 +172,8 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 				up = append(up, p.upstream)
 				errs += p.errors
 				loadgenCPU[c] = append(loadgenCPU[c], p.loadgen)
-				if !math.IsNaN(p.issuer) {
+				if n == "adapter-remote" && !math.IsNaN(p.issuer) {
+					// The only target that calls the issuer for its checks.
 					issuerCPU = append(issuerCPU, p.issuer)
 				}
 				if p.hitCount {
@@ -216,7 +217,7 @@ func report(out io.Writer, s *session, names []string, samples []Sample) {
 	top := median(loadgenCPU[slices.Max(s.opts.Concurrency)])
 	fmt.Fprintf(out, "; so one core of its own would let it send at most about %.0f requests per second. It shares the machine's cores with the servers: the `upstream` row is the ceiling of the whole setup. ", 1e6/top)
 	if len(issuerCPU) > 0 {
-		fmt.Fprintf(out, "The issuer used a median %.2f µs of CPU per request (not in the table). ", median(issuerCPU))
+		fmt.Fprintf(out, "While `adapter-remote` ran, the issuer, which it asks about tokens it has not cached, used a median %.2f µs of CPU per request (not in the table). ", median(issuerCPU))
 	}
 	if hit > 0 {
 		fmt.Fprintf(out, "%d point(s) ended at the request bound (-n), not at -duration. ", hit)
