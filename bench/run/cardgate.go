@@ -68,12 +68,10 @@ func (s *session) startCardgate(ctx context.Context, upURL string, withLocal boo
 		}
 		s.tokens = append(s.tokens, tok)
 	}
-	s.token = s.tokens[0]
-	if len(s.tokens) > 1 {
-		// For the load generator: too many for its environment.
-		if err := os.WriteFile(s.tokensFile(), []byte(strings.Join(s.tokens, "\n")), 0o600); err != nil {
-			return nil, nil, 0, err
-		}
+	// For the load generator, in a file: a thousand do not fit in its
+	// environment, and a token does not belong on its command line.
+	if err := os.WriteFile(s.tokensFile(), []byte(strings.Join(s.tokens, "\n")), 0o600); err != nil {
+		return nil, nil, 0, err
 	}
 
 	start := func(name, mode string, env ...string) (*server, error) {
@@ -103,5 +101,5 @@ func (s *session) startCardgate(ctx context.Context, upURL string, withLocal boo
 	return remote, local, issuerPid, nil
 }
 
-// tokensFile holds the users' tokens, one a line, when there are several.
+// tokensFile holds the users' tokens, one a line.
 func (s *session) tokensFile() string { return filepath.Join(s.dir, "tokens") }

@@ -103,8 +103,7 @@ type session struct {
 	env    []string // cardgate's environment: only --data counts
 	bin    string   // cardgate
 	nprocs int      // worker_processes for nginx
-	token  string   // a valid token for benchUser and benchPackage
-	tokens []string // one for each user (-users), token first
+	tokens []string // a valid token for each user (-users) and benchPackage, benchUser's first
 
 	upstreamPid, issuerPid int
 	loadBefore             string
@@ -322,19 +321,16 @@ func (s *session) load(ctx context.Context, t *target, c int, warmup, duration t
 	if s.issuerPid != 0 {
 		args = append(args, "-watch", "issuer="+strconv.Itoa(s.issuerPid))
 	}
+	if o.Body > 0 {
+		args = append(args, "-body", strconv.Itoa(o.Body))
+	}
+	if len(s.tokens) > 0 {
+		args = append(args, "-tokens", s.tokensFile())
+	}
 	// Bounded even if the load generator hangs.
 	ctx, cancel := context.WithTimeout(ctx, warmup+duration+30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.self, args...)
-	cmd.Env = os.Environ()
-	if o.Body > 0 {
-		cmd.Args = append(cmd.Args, "-body", strconv.Itoa(o.Body))
-	}
-	if len(s.tokens) > 1 {
-		cmd.Args = append(cmd.Args, "-tokens", s.tokensFile())
-	} else if s.token != "" {
-		cmd.Env = append(cmd.Env, headerEnv+"=Authorization: Bearer "+s.token)
-	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	b, err := cmd.Output()
@@ -358,8 +354,8 @@ func (s *session) ready(ctx context.Context, t *target) error {
 	}
 	for {
 		req, _ := http.NewRequestWithContext(ctx, "GET", t.url, nil)
-		if s.token != "" {
-			req.Header.Set("Authorization", "Bearer "+s.token)
+		if len(s.tokens) > 0 {
+			req.Header.Set("Authorization", "Bearer "+s.tokens[0])
 		}
 		res, err := client.Do(req)
 		var body []byte

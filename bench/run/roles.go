@@ -104,10 +104,6 @@ func serve(addr string, h http.Handler) error {
 	return nil
 }
 
-// headerEnv carries request headers ("Name: value" lines) to the load
-// generator, so that the token is not on its command line.
-const headerEnv = "LOADGEN_HEADERS"
-
 // runLoad runs one measurement and prints its loadgen.Result as JSON.
 func runLoad(args []string) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
@@ -126,7 +122,7 @@ func runLoad(args []string) error {
 		return err
 	}
 	cfg.Header = http.Header{}
-	for _, h := range append(headers, strings.Split(os.Getenv(headerEnv), "\n")...) {
+	for _, h := range headers {
 		if k, v, ok := strings.Cut(h, ":"); ok {
 			cfg.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 		}
