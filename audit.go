@@ -7,10 +7,13 @@ import "time"
 // token, a secret or a query string.
 type AuditRecord struct {
 	// ID orders the records; the store assigns it, increasing.
-	ID             int64         `json:"id"`
-	Time           time.Time     `json:"time"`
-	UserID         string        `json:"userId,omitempty"` // empty when the token was missing or invalid
-	PackageID      string        `json:"actionPackageId,omitempty"`
+	ID        int64     `json:"id"`
+	Time      time.Time `json:"time"`
+	UserID    string    `json:"userId,omitempty"` // empty when the token was missing or invalid
+	PackageID string    `json:"actionPackageId,omitempty"`
+	// ConversationID is the conversation the token was minted in; empty
+	// for one minted outside any, or when the token was not accepted.
+	ConversationID string        `json:"conversationId,omitempty"`
 	Route          string        `json:"route,omitempty"` // empty when no route matched
 	Method         string        `json:"method"`
 	Status         int           `json:"status"`                   // sent to the client; 499 if it went away
@@ -26,9 +29,12 @@ type AuditRecord struct {
 type AuditQuery struct {
 	UserID    string
 	PackageID string
-	Since     time.Time // records at or after
-	AfterID   int64     // records with a larger ID, for following the tail
-	Limit     int       // at most this many, oldest first; 0 means 100
+	// ConversationID selects the requests made with tokens minted in
+	// that conversation.
+	ConversationID string
+	Since          time.Time // records at or after
+	AfterID        int64     // records with a larger ID, for following the tail
+	Limit          int       // at most this many, oldest first; 0 means 100
 	// Newest selects the newest Limit records instead of the oldest; they
 	// are still returned oldest first.
 	Newest bool

@@ -40,7 +40,7 @@ func (a *Adapter) finish(ex *exchange, r *http.Request, start time.Time, forward
 		ForwardAuth:    forwardAuth,
 	}
 	if ex.id != nil {
-		rec.UserID, rec.PackageID = ex.id.UserID, ex.id.ActionPackageID
+		rec.UserID, rec.PackageID, rec.ConversationID = ex.id.UserID, ex.id.ActionPackageID, ex.id.ConversationID
 	}
 	if ex.route != nil {
 		rec.Route = ex.route.name

@@ -104,6 +104,15 @@ func TestConversationPolicy(t *testing.T) {
 	if *hits != 1 {
 		t.Errorf("the upstream was called %d times, want once (the token of the conversation, in proxy mode)", *hits)
 	}
+	// The audit records name the conversation the token was minted in,
+	// refused or not, and never the one the client's header claimed.
+	var convs []string
+	for _, r := range e.audit.all() {
+		convs = append(convs, r.ConversationID)
+	}
+	if w := []string{"", "", sales, sales, "", "", general, general}; !slices.Equal(convs, w) {
+		t.Errorf("the audit records' conversations = %q, want %q (the tokens', in order)", convs, w)
+	}
 }
 
 // TestForwardAuthConversationHeader: /auth always answers with the

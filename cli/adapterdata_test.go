@@ -55,9 +55,10 @@ func TestAuditQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
+	const conv = "11111111-1111-4111-8111-111111111111"
 	store.AppendAudit(context.Background(), []*cardgate.AuditRecord{
 		{Time: now.Add(-2 * time.Hour), UserID: alice, PackageID: "com.contoso.orders", Route: "products", Method: "GET", Status: 200},
-		{Time: now.Add(-time.Minute), UserID: alice, PackageID: "com.contoso.survey", Route: "products", Method: "GET", Status: 403, ErrorCode: "Forbidden"},
+		{Time: now.Add(-time.Minute), UserID: alice, PackageID: "com.contoso.survey", ConversationID: conv, Route: "products", Method: "GET", Status: 403, ErrorCode: "Forbidden"},
 		{Time: now, Method: "GET", Status: 401, ErrorCode: "InvalidToken"},
 	})
 	store.Close()
@@ -79,6 +80,17 @@ func TestAuditQuery(t *testing.T) {
 	var recs []map[string]any
 	if err := json.Unmarshal([]byte(out), &recs); err != nil || len(recs) != 1 || recs[0]["status"] != 200.0 || recs[0]["route"] != "products" {
 		t.Errorf("--package --json: %q (%v)", out, err)
+	}
+	// The conversation: a column of the table, a filter, a field.
+	if got := lines(mustRun(t, env, "audit", "query", "--conversation", conv)); len(got) != 1 || !strings.HasSuffix(got[0], "  "+conv) {
+		t.Errorf("--conversation: %q", got)
+	}
+	if got := lines(mustRun(t, env, "audit", "query", "--user", alice)); len(got) != 2 || !strings.HasSuffix(got[0], "  -") {
+		t.Errorf("a record without a conversation ends its row with %q: %q", "-", got)
+	}
+	out = mustRun(t, env, "audit", "query", "--conversation", conv, "--json")
+	if err := json.Unmarshal([]byte(out), &recs); err != nil || len(recs) != 1 || recs[0]["conversationId"] != conv {
+		t.Errorf("--conversation --json: %q (%v)", out, err)
 	}
 	if out := mustRun(t, env, "audit", "query", "--user", "nobody", "--json"); strings.TrimSpace(out) != "[]" {
 		t.Errorf("no records --json = %q, want []", out)

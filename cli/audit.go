@@ -11,26 +11,36 @@ import (
 	"github.com/cardgate/cardgate"
 )
 
-func auditFilters(fs flagSet) (user, pkg, since *string) {
-	user = fs.String("user", "", "only this user's (`id`) requests")
-	pkg = fs.String("package", "", "only this action package's (`id`) requests")
-	since = fs.String("since", "", "only requests at or after this `time`: RFC 3339, or a duration ago like 1h")
-	return
+// auditFilters adds the flags that select records, which fill in q once
+// the flags are parsed.
+func auditFilters(fs flagSet) (fill func(q *cardgate.AuditQuery) error) {
+	user := fs.String("user", "", "only this user's (`id`) requests")
+	pkg := fs.String("package", "", "only this action package's (`id`) requests")
+	conv := fs.String("conversation", "", "only requests with tokens minted in this conversation (`id`)")
+	since := fs.String("since", "", "only requests at or after this `time`: RFC 3339, or a duration ago like 1h")
+	return func(q *cardgate.AuditQuery) (err error) {
+		q.UserID, q.PackageID, q.ConversationID = *user, *pkg, *conv
+		q.Since, err = parseSince(*since, time.Now())
+		return err
+	}
 }
 
 func runAudit(ctx context.Context, env *Env, args []string) error {
 	return subcommand(ctx, env, "audit", args, map[string]verb{
 		"query": {"print the newest audit records", func(ctx context.Context, env *Env, args []string) error {
-			var user, pkg, since, limit *string
+			var (
+				filter func(*cardgate.AuditQuery) error
+				limit  *string
+			)
 			h := help{name: "audit query", summary: "print the newest audit records, oldest of them first",
 				example: "cardgate audit query --since 1h --limit 20\ncardgate audit query --user 6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10 --json"}
 			return adminCmd(ctx, env, args, h, storeFlags, 0, func(fs flagSet) {
-				user, pkg, since = auditFilters(fs)
+				filter = auditFilters(fs)
 				limit = fs.String("limit", "100", "print the newest `N` records that match (at most 10000)")
 			}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
-				q := cardgate.AuditQuery{UserID: *user, PackageID: *pkg, Newest: true}
-				var err error
-				if q.Since, err = parseSince(*since, time.Now()); err != nil {
+				q := cardgate.AuditQuery{Newest: true}
+				err := filter(&q)
+				if err != nil {
 					return err
 				}
 				if q.Limit, err = strconv.Atoi(*limit); err != nil || q.Limit < 1 || q.Limit > 10_000 {
@@ -49,16 +59,15 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			})
 		}},
 		"tail": {"follow the audit log: print records as they arrive", func(ctx context.Context, env *Env, args []string) error {
-			var user, pkg, since *string
+			var filter func(*cardgate.AuditQuery) error
 			h := help{name: "audit tail", summary: "print audit records as they arrive, from now (or from --since) until interrupted",
 				more:    "With --json it prints one JSON object a line, for jq and log shippers.",
 				example: "cardgate audit tail\ncardgate audit tail --since 10m --json"}
 			return adminCmd(ctx, env, args, h, storeFlags, 0, func(fs flagSet) {
-				user, pkg, since = auditFilters(fs)
+				filter = auditFilters(fs)
 			}, func(ctx context.Context, sys *system, _ []string, asJSON bool) error {
-				q := cardgate.AuditQuery{UserID: *user, PackageID: *pkg}
-				var err error
-				if q.Since, err = parseSince(*since, time.Now()); err != nil {
+				var q cardgate.AuditQuery
+				if err := filter(&q); err != nil {
 					return err
 				}
 				return tailAudit(ctx, sys.store, q, env.Stdout, asJSON, time.Second)
@@ -119,16 +128,17 @@ func tailAudit(ctx context.Context, store cardgate.Store, q cardgate.AuditQuery,
 
 // auditRow is the audit table's layout: fixed widths rather than
 // tabwriter's, so that tail's later rows line up with its header.
-const auditRow = "%-20s  %-36s  %-6s  %-12s  %6s  %-24s  %-14s  %9s  %s\n"
+const auditRow = "%-20s  %-36s  %-6s  %-12s  %6s  %-24s  %-14s  %9s  %9s  %s\n"
 
 func auditHeader(w io.Writer) {
-	fmt.Fprintf(w, auditRow, "TIME", "USER", "METHOD", "ROUTE", "STATUS", "PACKAGE", "ERROR", "LATENCY", "BYTES OUT")
+	fmt.Fprintf(w, auditRow, "TIME", "USER", "METHOD", "ROUTE", "STATUS", "PACKAGE", "ERROR", "LATENCY", "BYTES OUT", "CONVERSATION")
 }
 
 func printAudit(w io.Writer, recs []*cardgate.AuditRecord) {
 	for _, r := range recs {
 		fmt.Fprintf(w, auditRow, r.Time.Format(time.RFC3339), orDash(r.UserID), r.Method, orDash(r.Route), strconv.Itoa(r.Status),
-			orDash(r.PackageID), orDash(r.ErrorCode), r.Latency.Round(time.Microsecond), strconv.FormatInt(r.BytesOut, 10))
+			orDash(r.PackageID), orDash(r.ErrorCode), r.Latency.Round(time.Microsecond), strconv.FormatInt(r.BytesOut, 10),
+			orDash(r.ConversationID))
 	}
 }
 

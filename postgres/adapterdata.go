@@ -77,7 +77,7 @@ func (db *DB) AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) err
 			r := recs[i]
 			row[0], row[1], row[2], row[3], row[4], row[5] = ids[i], r.Time, r.UserID, r.PackageID, r.Route, r.Method
 			row[6], row[7], row[8], row[9], row[10], row[11] = r.Status, r.UpstreamStatus, r.ErrorCode, int64(r.Latency), r.BytesIn, r.BytesOut
-			row[12] = r.ForwardAuth
+			row[12], row[13] = r.ForwardAuth, r.ConversationID
 			return row, nil
 		}))
 		return err
@@ -92,7 +92,7 @@ func (db *DB) AppendAudit(ctx context.Context, recs []*cardgate.AuditRecord) err
 }
 
 var auditColumns = []string{"id", "at", "user_id", "package_id", "route", "method", "status",
-	"upstream_status", "error_code", "latency_ns", "bytes_in", "bytes_out", "forward_auth"}
+	"upstream_status", "error_code", "latency_ns", "bytes_in", "bytes_out", "forward_auth", "conversation_id"}
 
 // PruneAudit implements cardgate.Store: by age through the index on at,
 // by count through the primary key, each a bounded DELETE.
@@ -128,6 +128,9 @@ func (db *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.Aud
 	if q.PackageID != "" {
 		add("package_id =", q.PackageID)
 	}
+	if q.ConversationID != "" {
+		add("conversation_id =", q.ConversationID)
+	}
 	if !q.Since.IsZero() {
 		add("at >=", q.Since)
 	}
@@ -141,7 +144,7 @@ func (db *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.Aud
 		order = "id DESC"
 	}
 	rows, err := db.pool.Query(ctx, `SELECT id, at, user_id, package_id, route, method, status, upstream_status,
-		error_code, latency_ns, bytes_in, bytes_out, forward_auth FROM audit
+		error_code, latency_ns, bytes_in, bytes_out, forward_auth, conversation_id FROM audit
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read audit: %w", err)
@@ -154,7 +157,7 @@ func (db *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.Aud
 			lat int64
 		)
 		if err := rows.Scan(&r.ID, &r.Time, &r.UserID, &r.PackageID, &r.Route, &r.Method, &r.Status, &r.UpstreamStatus,
-			&r.ErrorCode, &lat, &r.BytesIn, &r.BytesOut, &r.ForwardAuth); err != nil {
+			&r.ErrorCode, &lat, &r.BytesIn, &r.BytesOut, &r.ForwardAuth, &r.ConversationID); err != nil {
 			return nil, fmt.Errorf("postgres: read audit: %w", err)
 		}
 		r.Time, r.Latency = r.Time.UTC(), time.Duration(lat)

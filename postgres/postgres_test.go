@@ -195,6 +195,7 @@ func TestUpgradeKeepsSigningKeys(t *testing.T) {
 	created := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	execRaw(t, testURL,
 		"DELETE FROM schema_migrations WHERE version >= 5",
+		"ALTER TABLE audit DROP COLUMN conversation_id",                                                                // undo 12
 		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations", // undo 9
 		"DROP TABLE settings",                  // undo 8
 		"DROP INDEX users_phone_number_unique", // undo 7
@@ -226,6 +227,7 @@ func TestUpgradeKeepsSharedPhoneNumbers(t *testing.T) {
 	db.Close()
 	execRaw(t, testURL,
 		"DELETE FROM schema_migrations WHERE version >= 7",
+		"ALTER TABLE audit DROP COLUMN conversation_id",
 		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations",
 		"DROP TABLE settings",
 		"DROP INDEX users_phone_number_unique",
@@ -258,6 +260,7 @@ func TestUpgradeAddsConversations(t *testing.T) {
 	db.Close()
 	execRaw(t, testURL,
 		"DELETE FROM schema_migrations WHERE version >= 9",
+		"ALTER TABLE audit DROP COLUMN conversation_id",
 		"DROP TABLE form_responses", "DROP TABLE forms", "DROP TABLE conversation_members", "DROP TABLE conversations",
 	)
 	db, err = postgres.Open(t.Context(), testURL)
@@ -266,6 +269,31 @@ func TestUpgradeAddsConversations(t *testing.T) {
 	}
 	defer db.Close()
 	storetest.CheckConversationsAfterUpgrade(t, db)
+}
+
+// TestUpgradeAddsAuditConversation: the audit records of a store at
+// schema 11 survive migration 12, without a conversation, and records
+// written after it keep theirs.
+func TestUpgradeAddsAuditConversation(t *testing.T) {
+	testURL := pgtest.URL(t)
+	db, err := postgres.Open(t.Context(), testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendAudit(t.Context(), storetest.UpgradeAudit()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	execRaw(t, testURL,
+		"DELETE FROM schema_migrations WHERE version >= 12",
+		"ALTER TABLE audit DROP COLUMN conversation_id",
+	)
+	db, err = postgres.Open(t.Context(), testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.CheckAuditAfterUpgrade(t, db)
 }
 
 // execRaw runs stmts on the database at url, around the store: the

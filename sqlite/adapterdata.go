@@ -117,7 +117,7 @@ func (a *auditStmts) append(ctx context.Context, dc driverConn, recs []*cardgate
 			tx.Rollback()
 		}
 	}()
-	var last [5]driver.Value // the text columns' values of the row before, boxed
+	var last [6]driver.Value // the text columns' values of the row before, boxed
 	args := make([]driver.NamedValue, auditRows*auditCols)
 	for i := range args {
 		args[i].Ordinal = i + 1
@@ -137,6 +137,7 @@ func (a *auditStmts) append(ctx context.Context, dc driverConn, recs []*cardgate
 			v[3].Value, v[4].Value, v[5].Value = boxed(&last[2], r.Route), boxed(&last[3], r.Method), int64(r.Status)
 			v[6].Value, v[7].Value, v[8].Value = int64(r.UpstreamStatus), boxed(&last[4], r.ErrorCode), int64(r.Latency)
 			v[9].Value, v[10].Value, v[11].Value = r.BytesIn, r.BytesOut, r.ForwardAuth
+			v[12].Value = boxed(&last[5], r.ConversationID)
 		}
 		res, err := a.stmts[k].(driver.StmtExecContext).ExecContext(ctx, args[:n*auditCols])
 		if err != nil {
@@ -196,15 +197,15 @@ func boxed(last *driver.Value, s string) driver.Value {
 }
 
 const (
-	auditRows = 64 // rows per INSERT at most: 768 parameters, well under SQLite's limit
-	auditCols = 12
+	auditRows = 64 // rows per INSERT at most: 832 parameters, well under SQLite's limit
+	auditCols = 13
 )
 
 // auditInsert is the INSERT of n rows.
 func auditInsert(n int) string {
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	return `INSERT INTO audit (at, user_id, package_id, route, method, status, upstream_status, error_code,
-		latency_ns, bytes_in, bytes_out, forward_auth) VALUES ` + strings.Repeat(row+", ", n-1) + row
+		latency_ns, bytes_in, bytes_out, forward_auth, conversation_id) VALUES ` + strings.Repeat(row+", ", n-1) + row
 }
 
 // PruneAudit implements cardgate.Store: by age through the index on at,
@@ -252,6 +253,9 @@ func (s *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.Audi
 	if q.PackageID != "" {
 		where, args = append(where, "package_id = ?"), append(args, q.PackageID)
 	}
+	if q.ConversationID != "" {
+		where, args = append(where, "conversation_id = ?"), append(args, q.ConversationID)
+	}
 	if !q.Since.IsZero() {
 		where, args = append(where, "at >= ?"), append(args, q.Since.UnixMicro())
 	}
@@ -260,7 +264,7 @@ func (s *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.Audi
 		order = "id DESC"
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT id, at, user_id, package_id, route, method, status, upstream_status,
-		error_code, latency_ns, bytes_in, bytes_out, forward_auth FROM audit
+		error_code, latency_ns, bytes_in, bytes_out, forward_auth, conversation_id FROM audit
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT ?`, append(args, auditLimit(q.Limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read audit: %w", err)
@@ -271,7 +275,7 @@ func (s *DB) Audit(ctx context.Context, q cardgate.AuditQuery) ([]*cardgate.Audi
 			at, lat int64
 		)
 		err := row.Scan(&r.ID, &at, &r.UserID, &r.PackageID, &r.Route, &r.Method, &r.Status, &r.UpstreamStatus,
-			&r.ErrorCode, &lat, &r.BytesIn, &r.BytesOut, &r.ForwardAuth)
+			&r.ErrorCode, &lat, &r.BytesIn, &r.BytesOut, &r.ForwardAuth, &r.ConversationID)
 		r.Time, r.Latency = time.UnixMicro(at).UTC(), time.Duration(lat)
 		return &r, err
 	}, "read audit")

@@ -45,12 +45,15 @@ func testAudit(t *testing.T, s cardgate.Store) {
 	ctx := context.Background()
 	var recs []*cardgate.AuditRecord
 	for i := range 5 {
-		user := u1
+		user, conv := u1, ""
 		if i%2 == 1 {
 			user = u2
 		}
+		if i >= 2 {
+			conv = c1
+		}
 		recs = append(recs, &cardgate.AuditRecord{
-			Time: t0.Add(time.Duration(i) * time.Second), UserID: user, PackageID: p1, Route: "products",
+			Time: t0.Add(time.Duration(i) * time.Second), UserID: user, PackageID: p1, ConversationID: conv, Route: "products",
 			Method: "GET", Status: 200, UpstreamStatus: 200, Latency: 1500 * time.Microsecond,
 			BytesIn: int64(i), BytesOut: 1 << 20,
 		})
@@ -86,6 +89,9 @@ func testAudit(t *testing.T, s cardgate.Store) {
 		{"newest", cardgate.AuditQuery{Limit: 2, Newest: true}, []int{3, 4}},
 		{"newest of a user", cardgate.AuditQuery{UserID: u1, Limit: 2, Newest: true}, []int{2, 4}},
 		{"user and since", cardgate.AuditQuery{UserID: u1, Since: t0.Add(time.Second)}, []int{2, 4}},
+		{"by conversation", cardgate.AuditQuery{ConversationID: c1}, []int{2, 3, 4}},
+		{"conversation and user", cardgate.AuditQuery{ConversationID: c1, UserID: u2}, []int{3}},
+		{"another conversation", cardgate.AuditQuery{ConversationID: u1}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := s.Audit(ctx, tc.q)
@@ -204,5 +210,42 @@ func testAuditPrune(t *testing.T, s cardgate.Store) {
 	mustOK(t, s.AppendAudit(ctx, more))
 	if more[0].ID <= recs[9].ID {
 		t.Fatalf("ID %d after pruning, want > %d", more[0].ID, recs[9].ID)
+	}
+}
+
+// UpgradeAudit is the audit record an upgrade test appends before it takes
+// the store back to a schema without the conversation (11), for
+// CheckAuditAfterUpgrade.
+func UpgradeAudit() []*cardgate.AuditRecord {
+	return []*cardgate.AuditRecord{{Time: t0, UserID: u1, PackageID: p1, Route: "products", Method: "GET",
+		Status: 200, UpstreamStatus: 200, Latency: time.Millisecond, BytesIn: 3, BytesOut: 42}}
+}
+
+// CheckAuditAfterUpgrade: the records written before migration 12 are all
+// there, as they were, with no conversation; records written after it keep
+// theirs and are found by it.
+func CheckAuditAfterUpgrade(t *testing.T, s cardgate.Store) {
+	t.Helper()
+	ctx := t.Context()
+	before := UpgradeAudit()
+	got, err := s.Audit(ctx, cardgate.AuditQuery{})
+	mustOK(t, err)
+	if len(got) != len(before) {
+		t.Fatalf("%d audit records after the upgrade, want the %d from before it", len(got), len(before))
+	}
+	for i, r := range got {
+		want := *before[i]
+		want.ID = r.ID
+		if !r.Time.Equal(want.Time) || fmt.Sprint(withoutTime(*r)) != fmt.Sprint(withoutTime(want)) {
+			t.Errorf("record %d after the upgrade:\n got %+v\nwant %+v", i, *r, want)
+		}
+	}
+	rec := &cardgate.AuditRecord{Time: t0.Add(time.Hour), UserID: u1, PackageID: p1, ConversationID: c1,
+		Route: "products", Method: "GET", Status: 200}
+	mustOK(t, s.AppendAudit(ctx, []*cardgate.AuditRecord{rec}))
+	got, err = s.Audit(ctx, cardgate.AuditQuery{ConversationID: c1})
+	mustOK(t, err)
+	if len(got) != 1 || got[0].ID != rec.ID || got[0].ConversationID != c1 {
+		t.Errorf("records of conversation %s after the upgrade: %+v, want the one appended", c1, got)
 	}
 }
