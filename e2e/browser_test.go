@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/adapter/secret"
 	"github.com/cardgate/cardgate/cli"
 	"github.com/cardgate/cardgate/examples/contoso-products/contoso"
@@ -64,6 +66,11 @@ func TestBrowser(t *testing.T) {
 	if len(orders) != 1 || orders[0].SKU != "P-300" || orders[0].Quantity != 3 ||
 		orders[0].UserID != cli.DemoAlice || orders[0].ActionPackageID != cli.DemoOrders {
 		t.Fatalf("Contoso holds %+v, want one order of 3 × P-300 by Alice from the orders card", orders)
+	}
+	// The adapter's audit log names the conversation the card was opened
+	// in, which the host put in the card's token.
+	if rec := d.auditRecord(t, cli.DemoTeam, "POST"); rec.UserID != cli.DemoAlice || rec.PackageID != cli.DemoOrders || rec.Route != "orders" || rec.Status != 201 {
+		t.Fatalf("the order's audit record is %+v; want Alice's, from the orders card, on the orders route, 201", rec)
 	}
 	shot := b.screenshot(t)
 	if *screenshot != "" {
@@ -273,6 +280,32 @@ func (d *demo) orders(t *testing.T) []contoso.Order {
 	var v struct{ Orders []contoso.Order }
 	d.get(t, d.contosoURL+"/backoffice/orders", nil, &v)
 	return v.Orders
+}
+
+// auditRecord waits for the audit log's record of a request with method
+// made with a token of conversation, as `cardgate audit query` prints it
+// (the adapter writes records in batches, every 250 ms).
+func (d *demo) auditRecord(t *testing.T, conversation, method string) cardgate.AuditRecord {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var out, errs bytes.Buffer
+		err := cli.Run(t.Context(), []string{"cardgate", "audit", "query", "--data", d.dir, "--conversation", conversation, "--json"},
+			func(string) string { return "" }, strings.NewReader(""), &out, &errs)
+		if err != nil {
+			t.Fatalf("audit query: %v: %s", err, errs.String())
+		}
+		var recs []cardgate.AuditRecord
+		if err := json.Unmarshal(out.Bytes(), &recs); err != nil {
+			t.Fatalf("audit query --json: %v: %q", err, out.String())
+		}
+		for _, r := range recs {
+			if r.Method == method && r.ConversationID == conversation {
+				return r
+			}
+		}
+	}
+	t.Fatalf("no audit record of a %s with a token of conversation %s", method, conversation)
+	return cardgate.AuditRecord{}
 }
 
 // tokenPackage asks the Integration Service whom a token stands for, as a
