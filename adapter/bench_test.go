@@ -13,12 +13,12 @@ import (
 	rtmetrics "runtime/metrics"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cardgate/cardgate/internal/cpuclock"
 	"github.com/cardgate/cardgate/sqlite/sqlitetest"
 )
 
@@ -109,7 +109,7 @@ func BenchmarkAdapterVsReverseProxy(b *testing.B) {
 			)
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0, g0 := processCPU(), goroutinesCreated()
+			cpu, g0 := cpuclock.Start(b), goroutinesCreated()
 			b.RunParallel(func(pb *testing.PB) {
 				var lat []time.Duration
 				for pb.Next() {
@@ -134,21 +134,13 @@ func BenchmarkAdapterVsReverseProxy(b *testing.B) {
 			b.StopTimer()
 			// The process's CPU per request: client, proxy and upstream
 			// together, the same in every case but the proxy.
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			cpu.Report()
 			// Goroutines started per request, in the same three parts: a
 			// goroutine is a possible thread wake-up on the request's path.
 			b.ReportMetric(float64(goroutinesCreated()-g0)/float64(b.N), "goroutines/op")
 			reportPercentiles(b, all)
 		})
 	}
-}
-
-// processCPU is the process's CPU time (user and system), which other
-// processes on a busy machine do not inflate as they do wall time.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // goroutinesCreated is how many goroutines the process has started.

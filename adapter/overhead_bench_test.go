@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cardgate/cardgate/internal/cpuclock"
 	"github.com/cardgate/cardgate/sqlite/sqlitetest"
 )
 
@@ -99,7 +100,7 @@ func BenchmarkOverhead(b *testing.B) {
 			tmpl.Header.Set("User-Agent", "Mozilla/5.0 (card)")
 			w := &discardWriter{h: http.Header{}}
 			b.ReportAllocs()
-			cpu0 := processCPU()
+			cpu := cpuclock.Start(b)
 			for b.Loop() {
 				clear(w.h)
 				w.code = 0
@@ -111,7 +112,7 @@ func BenchmarkOverhead(b *testing.B) {
 			done()
 			// The process's CPU per request, the audit writer's and the
 			// garbage collector's included.
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			cpu.Report()
 		})
 	}
 }

@@ -5,9 +5,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/cardgate/cardgate/internal/cpuclock"
 )
 
 // BenchmarkHostMint is the card host's POST /host/api/tokens for a
@@ -20,7 +20,7 @@ func BenchmarkHostMint(b *testing.B) {
 	c.signIn()
 	body := `{"actionPackageId":"` + orders + `"}`
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu := cpuclock.Start(b)
 	for b.Loop() {
 		req, _ := http.NewRequest("POST", e.srv.URL+"/host/api/tokens", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -37,26 +37,18 @@ func BenchmarkHostMint(b *testing.B) {
 			b.Fatalf("status %d", res.StatusCode)
 		}
 	}
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	cpu.Report()
 }
 
 func BenchmarkIssuerMint(b *testing.B) {
 	e := newEnv(b, false)
 	ctx := context.Background()
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu := cpuclock.Start(b)
 	for b.Loop() {
 		if _, _, err := e.svc.Mint(ctx, alice, orders); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
-}
-
-// processCPU is the process's CPU time (user and system), which other
-// processes on a busy machine do not inflate as they do wall time.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	cpu.Report()
 }

@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cardgate/cardgate"
 	"github.com/cardgate/cardgate/httpjson"
+	"github.com/cardgate/cardgate/internal/cpuclock"
 )
 
 // The benchmarks below are meant to be read as ratios within one run:
@@ -27,11 +27,11 @@ func BenchmarkEd25519Sign(b *testing.B) {
 	_, key, _ := ed25519.GenerateKey(nil)
 	msg := make([]byte, 330)
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	cpu := cpuclock.Start(b)
 	for b.Loop() {
 		ed25519.Sign(key, msg)
 	}
-	cpu.report()
+	cpu.Report()
 }
 
 // BenchmarkMint is Service.Mint: the state of the user and the package
@@ -41,13 +41,13 @@ func BenchmarkMint(b *testing.B) {
 	e := newBenchEnv(b)
 	ctx := context.Background()
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	cpu := cpuclock.Start(b)
 	for b.Loop() {
 		if _, _, err := e.svc.Mint(ctx, alice, ordersPkg); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cpu.report()
+	cpu.Report()
 }
 
 // BenchmarkMintHTTP is POST /v1/tokens over loopback, the host's API key
@@ -58,7 +58,7 @@ func BenchmarkMintHTTP(b *testing.B) {
 	defer client.CloseIdleConnections()
 	body := `{"userId":"` + alice + `","actionPackageId":"` + ordersPkg + `"}`
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	cpu := cpuclock.Start(b)
 	for b.Loop() {
 		req, _ := http.NewRequest("POST", e.srv.URL+"/v1/tokens", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+e.hostKey)
@@ -73,27 +73,7 @@ func BenchmarkMintHTTP(b *testing.B) {
 			b.Fatalf("status %d", res.StatusCode)
 		}
 	}
-	cpu.report()
-}
-
-// cpuClock reports a benchmark's CPU time per op (cpu-ns/op): the
-// process's user and system time, which the other processes on a busy
-// machine do not inflate as they do wall time.
-type cpuClock struct {
-	b     *testing.B
-	start time.Duration
-}
-
-func startCPU(b *testing.B) cpuClock { return cpuClock{b, processCPU()} }
-
-func (c cpuClock) report() {
-	c.b.ReportMetric(float64(processCPU()-c.start)/float64(c.b.N), "cpu-ns/op")
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	cpu.Report()
 }
 
 // BenchmarkCheck is the whole check behind /v1/users/me, without HTTP:

@@ -3,11 +3,11 @@ package storetest
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/internal/cpuclock"
 )
 
 // BenchAuditUsers measures an audit row appended to s in 1,024-row
@@ -48,13 +48,13 @@ func AuditUser(n int) func(int) string {
 func BenchAppendAudit(b *testing.B, s cardgate.Store, size int, user func(int) string) {
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu := cpuclock.Start(b)
 	for i := 0; i < b.N; i += size {
 		if err := s.AppendAudit(context.Background(), AuditBatch(size, i, user)); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	cpu.Report()
 }
 
 // AuditBatch returns n records as the adapter writes them; the k-th is
@@ -67,12 +67,4 @@ func AuditBatch(n, first int, user func(int) string) []*cardgate.AuditRecord {
 			Latency: 150 * time.Microsecond, BytesOut: 38}
 	}
 	return batch
-}
-
-// cpuTime is the process's CPU time (user and system), which other
-// processes on the machine do not inflate as they do wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
