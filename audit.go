@@ -7,14 +7,12 @@ import "time"
 // token, a secret or a query string.
 type AuditRecord struct {
 	// ID orders the records; the store assigns it, increasing.
-	ID        int64     `json:"id"`
-	Time      time.Time `json:"time"`
-	UserID    string    `json:"userId,omitempty"` // empty when the token was missing or invalid
-	PackageID string    `json:"actionPackageId,omitempty"`
-	// ConversationID is the conversation the token was minted in; empty
-	// for one minted outside any, or when the token was not accepted.
-	ConversationID string        `json:"conversationId,omitempty"`
-	Route          string        `json:"route,omitempty"` // empty when no route matched
+	ID             int64         `json:"id"`
+	Time           time.Time     `json:"time"`
+	UserID         string        `json:"userId,omitempty"` // empty when the token was missing or invalid
+	PackageID      string        `json:"actionPackageId,omitempty"`
+	ConversationID string        `json:"conversationId,omitempty"` // the token's; empty when minted outside any conversation
+	Route          string        `json:"route,omitempty"`          // empty when no route matched
 	Method         string        `json:"method"`
 	Status         int           `json:"status"`                   // sent to the client; 499 if it went away
 	UpstreamStatus int           `json:"upstreamStatus,omitempty"` // 0 when the upstream was not reached
@@ -27,11 +25,9 @@ type AuditRecord struct {
 
 // AuditQuery selects audit records. Zero fields select everything.
 type AuditQuery struct {
-	UserID    string
-	PackageID string
-	// ConversationID selects the requests made with tokens minted in
-	// that conversation.
-	ConversationID string
+	UserID         string
+	PackageID      string
+	ConversationID string    // requests with tokens minted in this conversation
 	Since          time.Time // records at or after
 	AfterID        int64     // records with a larger ID, for following the tail
 	Limit          int       // at most this many, oldest first; 0 means 100
