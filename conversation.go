@@ -17,6 +17,12 @@ type Conversation struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
+// ConversationSummary is a conversation as an administrator lists it.
+type ConversationSummary struct {
+	Conversation
+	Members int `json:"members"`
+}
+
 // UserConversation is a conversation as one of its members lists it.
 type UserConversation struct {
 	Conversation
@@ -105,8 +111,9 @@ type ConversationStore interface {
 	// ECONFLICT.
 	CreateConversation(ctx context.Context, c *Conversation) error
 	Conversation(ctx context.Context, id string) (*Conversation, error)
-	// Conversations lists every conversation.
-	Conversations(ctx context.Context) ([]*Conversation, error)
+	// Conversations lists every conversation, oldest first, each with its
+	// number of members, in one query.
+	Conversations(ctx context.Context) ([]*ConversationSummary, error)
 	// UserConversations lists the conversations userID is a member of,
 	// each with the user's role and the number of members, in one query
 	// (a user who is in none, or unknown, gets none).

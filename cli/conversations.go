@@ -47,11 +47,7 @@ func runConversations(ctx context.Context, env *Env, args []string) error {
 				}
 				var rows [][]string
 				for _, c := range cs {
-					ms, err := sys.store.Members(ctx, c.ID)
-					if err != nil {
-						return err
-					}
-					rows = append(rows, []string{c.ID, c.Title, fmt.Sprint(len(ms))})
+					rows = append(rows, []string{c.ID, c.Title, fmt.Sprint(c.Members)})
 				}
 				table(env.Stdout, "ID\tTITLE\tMEMBERS", rows)
 				return nil

@@ -47,6 +47,14 @@ func TestConversationCommands(t *testing.T) {
 	if out := mustRun(t, env, "conversations", "list"); !strings.Contains(out, conv.ID+"  Field team  1") {
 		t.Errorf("conversations list after the removal:\n%s", out)
 	}
+	var cs []struct {
+		ID      string
+		Members int
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, env, "conversations", "list", "--json")), &cs); err != nil || len(cs) != 1 ||
+		cs[0].ID != conv.ID || cs[0].Members != 1 {
+		t.Errorf("conversations list --json = %+v, %v; want the one, with 1 member", cs, err)
+	}
 
 	nobody := "11111111-2222-4333-8444-555555555555"
 	for _, tt := range []struct {

@@ -51,8 +51,9 @@ func TestConversationsAdminAPI(t *testing.T) {
 	if forms := e.do("GET", "/v1/admin/conversations/"+id+"/forms", admin, "").json(t)["forms"].([]any); len(forms) != 0 {
 		t.Errorf("forms of a new conversation = %v", forms)
 	}
-	if n := len(e.do("GET", "/v1/admin/conversations", admin, "").json(t)["conversations"].([]any)); n != 1 {
-		t.Errorf("conversations listed = %d, want 1", n)
+	if cs := e.do("GET", "/v1/admin/conversations", admin, "").json(t)["conversations"].([]any); len(cs) != 1 ||
+		cs[0].(map[string]any)["id"] != id || cs[0].(map[string]any)["members"] != 1.0 {
+		t.Errorf("conversations listed = %v, want this one, with 1 member", cs)
 	}
 
 	nobody := "11111111-2222-4333-8444-555555555555"

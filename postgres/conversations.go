@@ -56,8 +56,20 @@ func (db *DB) Conversation(ctx context.Context, id string) (*cardgate.Conversati
 }
 
 // Conversations implements cardgate.ConversationStore.
-func (db *DB) Conversations(ctx context.Context) ([]*cardgate.Conversation, error) {
-	return collect(ctx, db, "list conversations", scanConversation, `SELECT id, title, created_at FROM conversations ORDER BY created_at, id`)
+func (db *DB) Conversations(ctx context.Context) ([]*cardgate.ConversationSummary, error) {
+	return collect(ctx, db, "list conversations", func(row pgx.Row) (*cardgate.ConversationSummary, error) {
+		var (
+			cs  cardgate.ConversationSummary
+			cat pgtype.Timestamptz
+		)
+		if err := row.Scan(&cs.ID, &cs.Title, &cat, &cs.Members); err != nil {
+			return nil, err
+		}
+		cs.CreatedAt = fromTS(cat)
+		return &cs, nil
+	}, `SELECT c.id, c.title, c.created_at,
+	(SELECT COUNT(*) FROM conversation_members n WHERE n.conversation_id = c.id)
+	FROM conversations c ORDER BY c.created_at, c.id`)
 }
 
 // UserConversations implements cardgate.ConversationStore.

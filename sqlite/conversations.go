@@ -50,12 +50,24 @@ func (s *DB) Conversation(ctx context.Context, id string) (*cardgate.Conversatio
 }
 
 // Conversations implements cardgate.ConversationStore.
-func (s *DB) Conversations(ctx context.Context) ([]*cardgate.Conversation, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, title, created_at FROM conversations ORDER BY created_at, id`)
+func (s *DB) Conversations(ctx context.Context) ([]*cardgate.ConversationSummary, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT c.id, c.title, c.created_at,
+	(SELECT COUNT(*) FROM conversation_members n WHERE n.conversation_id = c.id)
+	FROM conversations c ORDER BY c.created_at, c.id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list conversations: %w", err)
 	}
-	return collect(rows, scanConversation, "list conversations")
+	return collect(rows, func(row scanner) (*cardgate.ConversationSummary, error) {
+		var (
+			cs  cardgate.ConversationSummary
+			cat sql.NullInt64
+		)
+		if err := row.Scan(&cs.ID, &cs.Title, &cat, &cs.Members); err != nil {
+			return nil, err
+		}
+		cs.CreatedAt = fromMicros(cat)
+		return &cs, nil
+	}, "list conversations")
 }
 
 // UserConversations implements cardgate.ConversationStore.

@@ -79,7 +79,7 @@ func testConversations(t *testing.T, s cardgate.Store) {
 	}
 	cs, err := s.Conversations(ctx)
 	mustOK(t, err)
-	if got := ids(cs, func(c *cardgate.Conversation) string { return c.ID }); got != c1+" "+c2 {
+	if got := ids(cs, func(c *cardgate.ConversationSummary) string { return c.ID }); got != c1+" "+c2 {
 		t.Fatalf("Conversations = %s", got)
 	}
 }
@@ -128,6 +128,15 @@ func testMembers(t *testing.T, s cardgate.Store) {
 	if ucs, err := s.UserConversations(ctx, u3); err != nil || len(ucs) != 0 {
 		t.Fatalf("UserConversations of a user in none = %+v, %v", ucs, err)
 	}
+	// Every conversation, each with its member count.
+	counts := func() string {
+		cs, err := s.Conversations(ctx)
+		mustOK(t, err)
+		return ids(cs, func(c *cardgate.ConversationSummary) string { return fmt.Sprintf("%s:%d", c.Title, c.Members) })
+	}
+	if got := counts(); got != "Field team:2 Office:1" {
+		t.Fatalf("Conversations = %s, want Field team:2 Office:1", got)
+	}
 
 	mustOK(t, s.RemoveMember(ctx, c1, u2))
 	if ucs, err := s.UserConversations(ctx, u2); err != nil || len(ucs) != 1 || ucs[0].ID != c2 {
@@ -138,6 +147,9 @@ func testMembers(t *testing.T, s cardgate.Store) {
 	wantCode(t, s.RemoveMember(ctx, c1, u2), cardgate.ENOTFOUND)
 	if ms, err := s.Members(ctx, c1); err != nil || len(ms) != 1 || ms[0].UserID != u1 {
 		t.Fatalf("Members after a removal = %v, %v", ms, err)
+	}
+	if got := counts(); got != "Field team:1 Office:1" {
+		t.Fatalf("Conversations after a removal = %s, want Field team:1 Office:1", got)
 	}
 }
 
