@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -51,5 +52,33 @@ func TestIDsRecogniseTheirOwn(t *testing.T) {
 	}
 	if (*IDs)(nil).Minted(id) {
 		t.Error("no key recognises ids")
+	}
+}
+
+// Ids minted on many goroutines at once are recognised by another IDs
+// with the same key, as after a restart or on another node.
+func TestIDsConcurrentAndAcrossInstances(t *testing.T) {
+	key := []byte("key of this installation, 32 b!")
+	minter, checker := NewIDs(key), NewIDs(key)
+	var wg sync.WaitGroup
+	ids := make([][]string, 8)
+	for g := range ids {
+		wg.Go(func() {
+			for range 200 {
+				id := minter.New()
+				if !minter.Minted(id) {
+					t.Errorf("%q not recognised by its minter", id)
+				}
+				ids[g] = append(ids[g], id)
+			}
+		})
+	}
+	wg.Wait()
+	for _, batch := range ids {
+		for _, id := range batch {
+			if !checker.Minted(id) {
+				t.Fatalf("%q not recognised by another IDs with the same key", id)
+			}
+		}
 	}
 }
