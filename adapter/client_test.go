@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -432,5 +433,42 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// With token.bodyField, a request whose header token is refused gets its
+// 401 at once: its body is not asked for (no 100 Continue), not waited
+// for, and not read. Only a request without a header token has its body
+// read to look for one.
+func TestBodyFieldBadHeaderTokenAnsweredAtOnce(t *testing.T) {
+	rec, url := newRecorder(t)
+	e := newEnv(t, clientConfig(url, "token: {bodyField: integrationToken}\n"))
+	for _, head := range []string{
+		"POST /in HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer junk\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n",
+		"POST /in HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer junk\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+		"POST /nothing HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer junk\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n",
+	} {
+		c := e.dial()
+		c.send(head)
+		// Well under server.readTimeout (300 ms), which a wait for the
+		// body would end in.
+		res, b := c.response(200 * time.Millisecond)
+		if res.StatusCode != 401 || errorCode(b) != "InvalidToken" {
+			t.Errorf("%q: %d %s, want 401 first", head, res.StatusCode, b)
+		}
+	}
+	// A good header token: the body is asked for, read, and loses the field.
+	c := e.dial()
+	body := `{"integrationToken":"tok-alice","n":1}`
+	c.send(post + "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n")
+	if res, _ := c.response(3 * time.Second); res.StatusCode != 100 {
+		t.Fatalf("a good header token with Expect: 100-continue: %d, want 100 first", res.StatusCode)
+	}
+	c.send(body)
+	if res, b := c.response(3 * time.Second); res.StatusCode != 200 {
+		t.Errorf("after 100-continue: %d %s", res.StatusCode, b)
+	}
+	if started, complete := rec.counts(); started != 1 || len(complete) != 1 || strings.Contains(complete[0], "integrationToken") {
+		t.Errorf("the upstream saw %d requests, complete %q", started, complete)
 	}
 }

@@ -91,8 +91,9 @@ type route struct {
 	// copied: a credential.Header transport would copy it again.
 	credName  string
 	credValue secret.Secret
-	// upScheme, upHost and upPort name the upstream, lower case, the port
-	// always given, to know its own URLs in a Location header.
+	// upScheme, upHost and upPort name the upstream, lower case (upHost
+	// canonical, see canonHost), the port always given, to know its own
+	// URLs in a Location header.
 	upScheme, upHost, upPort string
 	// baseRawPrefix is the base path, escaped, without a trailing slash.
 	baseRawPrefix string
@@ -249,7 +250,12 @@ func (a *Adapter) compileRoute(t *table, field string, r *Route, resolve func(fi
 	}
 	rt.websocket = r.WebSocket
 	rt.upScheme = strings.ToLower(target.Scheme)
+	// The upstream's host as canonHost spells a Location's, so that every
+	// spelling of it (2130706433, 127.0.0.1., [::ffff:127.0.0.1]) is known.
 	rt.upHost = strings.ToLower(target.Hostname())
+	if h, _, ok := canonHost(target); ok {
+		rt.upHost = h
+	}
 	rt.upPort = portOf(target)
 	rt.baseRawPrefix = strings.TrimSuffix(rt.baseRawPath, "/")
 	addSecret := func(s string) {

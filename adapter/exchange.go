@@ -59,8 +59,15 @@ func exchangeFrom(ctx context.Context) *exchange {
 	return ex
 }
 
-// WriteHeader records the status and writes it.
+// WriteHeader records the status and writes it. An upstream's
+// informational responses (103 Early Hints, a 100 nobody asked for) are
+// not passed on: ReverseProxy would copy their headers to the client as
+// they came, past modifyResponse's scrubbing of secrets and mapping of
+// Location. The client's own 100 Continue is net/http's, not written here.
 func (e *exchange) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		return
+	}
 	if e.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		e.status = code
 	}

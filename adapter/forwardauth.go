@@ -143,6 +143,9 @@ func (t *table) originalRequest(r *http.Request, orig *http.Request, prefixed bo
 	if hh != "" {
 		switch hs := r.Header[hh]; len(hs) {
 		case 0:
+			// The /auth request's own Host names the adapter, not the
+			// request the proxy asks about.
+			return cardgate.Errorf(cardgate.EINVALID, "%s: must be set by the proxy in front", hh)
 		case 1:
 			orig.Host = hs[0]
 		default:

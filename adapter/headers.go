@@ -3,7 +3,9 @@ package adapter
 import (
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/cardgate/cardgate"
@@ -151,11 +153,12 @@ func (b *scrubBody) Close() error {
 }
 
 // mapLocations rewrites Location and Content-Location values that name the
-// upstream (its host, or an absolute path) to the route's public path, and
-// drops those that cannot be mapped: the client must never learn, or be
-// sent to, the upstream's internal address. URLs of other sites are the
-// upstream's own business and pass. A Refresh naming the upstream's host is
-// dropped.
+// upstream (its host by any spelling a browser accepts, or an absolute
+// path) to the route's public path, and drops those that cannot be mapped
+// or judged: the client must never learn, or be sent to, the upstream's
+// internal address. URLs of other sites named by a DNS name are the
+// upstream's own business and pass. A Refresh naming the upstream's host,
+// or whose URL publicURL would not pass unchanged, is dropped.
 func (rt *route) mapLocations(h http.Header) {
 	for _, k := range [...]string{"Location", "Content-Location"} {
 		vs, ok := h[k]
@@ -178,29 +181,93 @@ func (rt *route) mapLocations(h http.Header) {
 				delete(h, "Refresh")
 				break
 			}
+			if u := refreshURL(v); u != "" {
+				if p, ok := rt.publicURL(u); !ok || p != u {
+					delete(h, "Refresh")
+					break
+				}
+			}
 		}
 	}
 }
 
+// refreshURL returns the URL of a Refresh value ("0; url='/x'"), read
+// leniently after the HTML standard, or "" if it has none.
+func refreshURL(v string) string {
+	const ws = " \t\n\f\r"
+	v = strings.TrimLeft(v, ws)
+	v = strings.TrimLeft(v, "0123456789.")
+	v = strings.TrimLeft(v, ws)
+	if v != "" && (v[0] == ';' || v[0] == ',') {
+		v = strings.TrimLeft(v[1:], ws)
+	}
+	if len(v) >= 3 && strings.EqualFold(v[:3], "url") {
+		if rest := strings.TrimLeft(v[3:], ws); rest != "" && rest[0] == '=' {
+			v = strings.TrimLeft(rest[1:], ws)
+		}
+	}
+	if v != "" && (v[0] == '\'' || v[0] == '"') {
+		q := v[0]
+		v = v[1:]
+		if i := strings.IndexByte(v, q); i >= 0 {
+			v = v[:i]
+		}
+	}
+	return strings.TrimRight(v, ws)
+}
+
+// specialSchemes are the schemes a browser always reads with a host,
+// whatever the slashes: "http:h/x", "http:/h/x" and "http:///h/x" all go
+// to host h, where Go sees no host at all.
+var specialSchemes = map[string]bool{"http": true, "https": true, "ws": true, "wss": true, "ftp": true}
+
 // publicURL maps loc, a URL reference from the upstream, to what the
-// client may see, or reports false if it must be dropped.
+// client may see, or reports false if it must be dropped. The host is
+// judged as a browser reads it (canonHost); what Go and a browser could
+// read differently is dropped rather than guessed at.
 func (rt *route) publicURL(loc string) (string, bool) {
+	// Browsers read "\" as "/", remove tabs and newlines anywhere and
+	// trim spaces and controls at the ends, before parsing; Go does none
+	// of it, so a value holding them names a host Go does not see.
+	if loc != "" && (loc[0] == ' ' || loc[len(loc)-1] == ' ') {
+		return "", false
+	}
+	for i := 0; i < len(loc); i++ {
+		if c := loc[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "", false
+		}
+	}
 	u, err := url.Parse(loc)
-	if err != nil || strings.ContainsRune(u.Path, '\\') {
+	if err != nil {
 		return "", false
 	}
 	switch {
-	case u.Host != "" || u.Scheme != "":
-		if !strings.EqualFold(u.Hostname(), rt.upHost) {
+	case u.Host != "":
+		host, isIP, ok := canonHost(u)
+		if !ok {
+			return "", false
+		}
+		if host != rt.upHost {
+			if isIP {
+				// The adapter cannot tell another address from the
+				// upstream's (another interface, NAT, 0.0.0.0, a
+				// neighbour on the internal network): drop them all.
+				return "", false
+			}
 			return loc, true // another site
 		}
 		scheme := u.Scheme
 		if scheme == "" {
 			scheme = rt.upScheme
 		}
-		if !strings.EqualFold(scheme, rt.upScheme) || portOf(&url.URL{Scheme: scheme, Host: u.Host}) != rt.upPort {
+		if scheme != rt.upScheme || portOf(&url.URL{Scheme: scheme, Host: u.Host}) != rt.upPort {
 			return "", false // another service on the upstream's host
 		}
+	case u.Scheme != "":
+		if specialSchemes[u.Scheme] {
+			return "", false // a host Go does not see ("http:///h/x")
+		}
+		return loc, true // mailto:, urn:...
 	case !strings.HasPrefix(u.Path, "/"):
 		// A relative reference ("43", "?page=2") resolves against the
 		// public URL just as against the upstream's.
@@ -210,7 +277,7 @@ func (rt *route) publicURL(loc string) (string, bool) {
 		u.Path = "/"
 	}
 	if checkPath(u) != nil {
-		return "", false
+		return "", false // also "///h/x", which a browser reads as host h
 	}
 	p := u.EscapedPath()
 	rest := p
@@ -228,4 +295,103 @@ func (rt *route) publicURL(loc string) (string, bool) {
 		out += "#" + u.EscapedFragment()
 	}
 	return out, true
+}
+
+// canonHost returns u's host as a browser compares it, and whether it
+// names an address: lower case, one trailing dot removed; an IPv4 address
+// in any spelling of the WHATWG URL Standard (2130706433, 0177.0.0.1,
+// 127.1, 0x7f.1) and an IPv6 one (unmapped: [::ffff:127.0.0.1] is
+// 127.0.0.1) in netip's form. ok is false for a host that cannot be judged: empty, holding anything
+// but [a-z0-9.-_] (non-ASCII, which IDNA may map to ASCII, "%", "!"), an
+// empty label, an IPv6 zone, or a number browsers refuse.
+func canonHost(u *url.URL) (host string, isIP, ok bool) {
+	h := u.Hostname()
+	if strings.HasPrefix(u.Host, "[") {
+		a, err := netip.ParseAddr(h)
+		if err != nil || a.Zone() != "" {
+			return "", false, false
+		}
+		return a.Unmap().String(), true, true
+	}
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if h == "" {
+		return "", false, false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return "", false, false
+		}
+	}
+	labels := strings.Split(h, ".")
+	for _, l := range labels {
+		if l == "" {
+			return "", false, false
+		}
+	}
+	// A host whose last label is a number is an IPv4 address to a browser,
+	// or no host at all (127.0.0.256).
+	if last := labels[len(labels)-1]; !isDigits(last) && !(strings.HasPrefix(last, "0x") && isHex(last[2:])) {
+		return h, false, true
+	}
+	a, ok := parseIPv4(labels)
+	if !ok {
+		return "", false, false
+	}
+	return a.String(), true, true
+}
+
+// parseIPv4 parses the labels of a host as the WHATWG URL Standard's IPv4
+// parser does: one to four numbers, each decimal, octal (leading 0) or hex
+// (0x), the last one filling the bytes the others leave.
+func parseIPv4(labels []string) (netip.Addr, bool) {
+	if len(labels) > 4 {
+		return netip.Addr{}, false
+	}
+	var addr uint64
+	for i, l := range labels {
+		base := 10
+		switch {
+		case strings.HasPrefix(l, "0x"):
+			base, l = 16, l[2:]
+		case len(l) > 1 && l[0] == '0':
+			base, l = 8, l[1:]
+		}
+		var n uint64
+		if l != "" { // "0x" alone is 0
+			var err error
+			if n, err = strconv.ParseUint(l, base, 32); err != nil {
+				return netip.Addr{}, false
+			}
+		}
+		if i < len(labels)-1 {
+			if n > 255 {
+				return netip.Addr{}, false
+			}
+			addr |= n << (8 * (3 - i))
+		} else {
+			if n >= 1<<(8*(5-len(labels))) {
+				return netip.Addr{}, false
+			}
+			addr |= n
+		}
+	}
+	return netip.AddrFrom4([4]byte{byte(addr >> 24), byte(addr >> 16), byte(addr >> 8), byte(addr)}), true
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -130,14 +130,15 @@ func TestLocationRewritten(t *testing.T) {
 		loc := strings.ReplaceAll(r.URL.Query().Get("to"), "UP", upURL)
 		w.Header().Set("Location", loc)
 		w.Header().Set("Content-Location", loc)
-		if r.URL.Query().Get("refresh") != "" {
-			w.Header().Set("Refresh", "0; url="+upURL+"/x")
+		if rf := r.URL.Query().Get("refresh"); rf != "" {
+			w.Header().Set("Refresh", strings.ReplaceAll(rf, "UP", upURL))
 		}
 		w.WriteHeader(http.StatusFound)
 	}))
 	defer up.Close()
 	upURL = up.URL
 	upHost := strings.TrimPrefix(up.URL, "http://")
+	_, upPort, _ := strings.Cut(upHost, ":")
 	e := newEnv(t, config(up.URL, ""))
 	tests := []struct{ to, want string }{
 		{"UP/api/items/43?x=1#f", "/products/43?x=1#f"},
@@ -155,6 +156,46 @@ func TestLocationRewritten(t *testing.T) {
 		{"http://" + strings.Split(upHost, ":")[0] + ":1/api/items/48", ""},
 		{"https://" + upHost + "/api/items/49", ""},
 		{"https://login.example.com/sso?back=1", "https://login.example.com/sso?back=1"},
+		// Other spellings of the upstream's address, as a browser reads
+		// them (docs/adapter.md, "Location and Content-Location never name
+		// the upstream"): mapped when they name it, dropped when they
+		// cannot be judged.
+		{`http:\\` + upHost + `\api\items\43`, ""},  // backslashes are slashes
+		{"http:///" + upHost + "/api/items/43", ""}, // extra slashes skipped
+		{"http:/" + upHost + "/api/items/43", ""},   // one slash
+		{"http:" + upHost + "/api/items/43", ""},    // none
+		{"///" + upHost + "/api/items/43", ""},      // scheme-relative, extra slash
+		{"http://2130706433:" + upPort + "/api/items/43", "/products/43"},
+		{"http://0177.0.0.1:" + upPort + "/api/items/43", "/products/43"},
+		{"http://127.1:" + upPort + "/api/items/43", "/products/43"},
+		{"http://0x7f.1:" + upPort + "/api/items/43", "/products/43"},
+		{"HTTP://0X7F.0.0.1:" + upPort + "/api/items/43", "/products/43"},
+		{"http://127.0.0.1.:" + upPort + "/api/items/43", "/products/43"},
+		{"http://[::ffff:127.0.0.1]:" + upPort + "/api/items/43", "/products/43"},
+		{"http://[::ffff:7f00:1]:" + upPort + "/api/items/43", "/products/43"},
+		{"http://x@" + upHost + "/api/items/43", "/products/43"},
+		{"http://x@2130706433:" + upPort + "/api/items/43", "/products/43"},
+		{"//2130706433:" + upPort + "/api/items/43", "/products/43"},
+		{"http://2130706433:1/api/items/43", ""},                   // another port
+		{"http://%31%32%37.0.0.1:" + upPort + "/api/items/43", ""}, // Go refuses
+		{"http://%EF%BC%91%EF%BC%92%EF%BC%97.0.0.1:" + upPort + "/api/items/43", ""},
+		{"http://\uff11\uff12\uff17.0.0.1:" + upPort + "/api/items/43", ""}, // IDNA: 127.0.0.1
+		{"http://127.0.0.1..:" + upPort + "/api/items/43", ""},
+		{"http://127.0.0.256:" + upPort + "/x", ""}, // browsers refuse it
+		{"http://09.0.0.1/x", ""},
+		// Other addresses: the adapter cannot tell them from the upstream's.
+		{"http://10.0.0.7/x", ""},
+		{"http://0:" + upPort + "/x", ""},
+		{"http://[::1]:" + upPort + "/x", ""},
+		{"//192.168.1.1/x", ""},
+		// Other sites named by a DNS name pass unchanged, localhost too
+		// (TestRedirectPassedBack).
+		{"http://localhost:" + upPort + "/x", "http://localhost:" + upPort + "/x"},
+		{"HTTPS://Login.Example.com./x?y=1", "HTTPS://Login.Example.com./x?y=1"},
+		{"http://a_b.example.com/x", "http://a_b.example.com/x"},
+		{"http://127.0.0.1.example.com/x", "http://127.0.0.1.example.com/x"},
+		{"//cdn.example.com/x", "//cdn.example.com/x"},
+		{"mailto:ops@example.com", "mailto:ops@example.com"},
 	}
 	for _, tt := range tests {
 		res, _ := e.do("GET", "/products/42?to="+urlQueryEscape(tt.to), "tok-alice", nil)
@@ -165,19 +206,106 @@ func TestLocationRewritten(t *testing.T) {
 			t.Errorf("Content-Location %q: got %q, want %q", tt.to, got, tt.want)
 		}
 	}
-	res, _ := e.do("GET", "/products/42?refresh=1&to=/api/items/1", "tok-alice", nil)
-	if v := res.Header.Get("Refresh"); v != "" {
-		t.Errorf("Refresh naming the upstream passed: %q", v)
+	for _, rf := range []string{"0; url=UP/x", "0; url=http://2130706433:" + upPort + "/x",
+		"0;URL='http://127.1:" + upPort + "/x'", "5, http:///" + upHost + "/x", "0; url=/api/items/1"} {
+		res, _ := e.do("GET", "/products/42?to=/api/items/1&refresh="+urlQueryEscape(rf), "tok-alice", nil)
+		if v := res.Header.Get("Refresh"); v != "" {
+			t.Errorf("Refresh naming the upstream passed: %q", v)
+		}
+	}
+	for _, rf := range []string{"5", "0; url=https://login.example.com/", "0; url=47"} {
+		res, _ := e.do("GET", "/products/42?to=/api/items/1&refresh="+urlQueryEscape(rf), "tok-alice", nil)
+		if v := res.Header.Get("Refresh"); v != rf {
+			t.Errorf("Refresh %q: got %q", rf, v)
+		}
 	}
 	// A route without stripPrefix and with a base path of "/".
-	res, _ = e.do("POST", "/reports?to="+urlQueryEscape("UP/reports/1"), "tok-bob", nil)
+	res, _ := e.do("POST", "/reports?to="+urlQueryEscape("UP/reports/1"), "tok-bob", nil)
 	if got := res.Header.Get("Location"); got != "/reports/1" {
 		t.Errorf("reports: Location %q", got)
 	}
 }
 
+// TestPublicURLUpstreamSpellings: publicURL judges a Location's host as a
+// browser would, against an upstream configured by name or by address:
+// the upstream by any spelling is mapped, an address that is not the
+// upstream's is dropped, and what a browser reads otherwise than Go
+// (backslashes, control bytes, a special scheme without a host, hosts
+// IDNA would map) is dropped.
+func TestPublicURLUpstreamSpellings(t *testing.T) {
+	const p = "/products/43"
+	tests := []struct {
+		upstream string
+		cases    [][2]string // Location, want ("" dropped)
+	}{
+		{"http://orders.internal:9000", [][2]string{
+			{"http://orders.internal:9000/api/items/43", p},
+			{"http://ORDERS.Internal.:9000/api/items/43", p},
+			{"//orders.internal.:9000/api/items/43", p},
+			{"http://x@orders.internal:9000/api/items/43", p},
+			{`http:\\orders.internal:9000\api\items\43`, ""},
+			{`http://orders.internal:9000\api\items\43`, ""},
+			{"http:///orders.internal:9000/api/items/43", ""},
+			{"http:/orders.internal:9000/api/items/43", ""},
+			{"http:orders.internal:9000/api/items/43", ""},
+			{"ws:orders.internal:9000/api/items/43", ""},
+			{"http://orders.internal:9001/api/items/43", ""},
+			{"http://orders.internal..:9000/api/items/43", ""},
+			{"http://\uff4frders.internal:9000/api/items/43", ""},
+			{"http://%EF%BD%8Frders.internal:9000/api/items/43", ""},
+			{"http://orders%2Einternal:9000/api/items/43", ""},
+			{"http://orders!.internal:9000/api/items/43", ""},
+			{"ht\ttp://orders.internal:9000/api/items/43", ""},
+			{"http://orders.inter\tnal:9000/api/items/43", ""},
+			{"/\t/orders.internal:9000/api/items/43", ""},
+			{"\x01http://orders.internal:9000/api/items/43", ""},
+			{" //orders.internal:9000/api/items/43", ""},
+			// Any address: the adapter cannot tell the upstream's.
+			{"http://127.0.0.1:9000/api/items/43", ""},
+			{"http://2130706433:9000/x", ""},
+			{"http://[::1]:9000/x", ""},
+			{"http://[fe80::1%25eth0]:9000/x", ""},
+			{"https://login.example.com/sso", "https://login.example.com/sso"},
+			{"http://orders.internal.example.com/x", "http://orders.internal.example.com/x"},
+			{"43", "43"},
+			{"?page=2", "?page=2"},
+			{"#top", "#top"},
+		}},
+		// Configured as an address: compile canonicalises it.
+		{"http://2130706433:9000", [][2]string{
+			{"http://127.0.0.1:9000/api/items/43", p},
+			{"http://0x7f000001:9000/api/items/43", p},
+			{"http://[::ffff:127.0.0.1]:9000/api/items/43", p},
+			{"http://127.0.0.2:9000/api/items/43", ""},
+		}},
+		{"http://[::1]:9000", [][2]string{
+			{"http://[0:0::1]:9000/api/items/43", p},
+			{"http://[::1%25lo]:9000/api/items/43", ""},
+			{"http://127.0.0.1:9000/api/items/43", ""},
+		}},
+		{"http://localhost:9000", [][2]string{
+			{"http://LOCALHOST.:9000/api/items/43", p},
+			{"http://127.0.0.1:9000/api/items/43", ""},
+			{"http://a.localhost:9000/api/items/43", "http://a.localhost:9000/api/items/43"},
+		}},
+	}
+	for _, tt := range tests {
+		e := newEnv(t, config(tt.upstream, ""))
+		rt := e.a.table.Load().routes[0] // products: /api/items, stripPrefix /products
+		for _, c := range tt.cases {
+			got, ok := rt.publicURL(c[0])
+			if !ok {
+				got = ""
+			}
+			if got != c[1] {
+				t.Errorf("upstream %s: Location %q: got %q (ok %v), want %q", tt.upstream, c[0], got, ok, c[1])
+			}
+		}
+	}
+}
+
 func urlQueryEscape(s string) string {
-	r := strings.NewReplacer("%", "%25", "&", "%26", "#", "%23", "?", "%3F", "+", "%2B", " ", "%20")
+	r := strings.NewReplacer("%", "%25", "&", "%26", "#", "%23", "?", "%3F", "+", "%2B", " ", "%20", ";", "%3B")
 	return r.Replace(s)
 }
 

@@ -70,26 +70,16 @@ func (a *Adapter) admit(t *table, ex *exchange, r *http.Request, w http.Response
 	if err != nil {
 		return err
 	}
-	if readBody && t.bodyField != "" && ex.body != nil {
-		// The field is removed whether or not a header carried the token
-		// too, so that it never reaches the upstream; two different tokens
-		// are refused, since the body would name another caller than the
-		// one authorized.
-		js, err := isJSON(r.Header)
-		if err != nil {
+	// The body field is removed whether or not a header carried the
+	// token, so that it never reaches the upstream. The body is read for
+	// it before the token is checked only when no header carried one: a
+	// client with a bad header token is refused without sending its body.
+	checkBody := readBody && t.bodyField != "" && ex.body != nil
+	if checkBody && tok == "" {
+		if tok, err = t.fieldToken(r, ""); err != nil {
 			return err
 		}
-		if js {
-			bt, err := bodyToken(r, t.bodyField)
-			switch {
-			case err != nil:
-				return err
-			case tok == "":
-				tok = bt
-			case bt != "" && bt != tok:
-				return errTwoTokens
-			}
-		}
+		checkBody = false
 	}
 	if tok == "" {
 		return errNoToken
@@ -105,6 +95,11 @@ func (a *Adapter) admit(t *table, ex *exchange, r *http.Request, w http.Response
 	a.metrics.auth(err)
 	if err != nil {
 		return err
+	}
+	if checkBody {
+		if _, err := t.fieldToken(r, tok); err != nil {
+			return err
+		}
 	}
 	ex.id = id
 	if rt == nil {

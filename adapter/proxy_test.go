@@ -187,6 +187,8 @@ func TestRefusals(t *testing.T) {
 		{"no token", "GET", "/products/1", "", nil, 401, "InvalidToken"},
 		{"bad token", "GET", "/products/1", "nope", nil, 401, "InvalidToken"},
 		{"two tokens", "GET", "/products/1", "", []string{"accessToken", "tok-alice", "accessToken", "tok-bob"}, 401, "InvalidToken"},
+		{"Bearer and accessToken differ", "GET", "/products/1", "tok-alice", []string{"accessToken", "tok-bob"}, 401, "InvalidToken"},
+		{"accessToken and Bearer differ", "GET", "/products/1", "tok-bob", []string{"accessToken", "tok-alice"}, 401, "InvalidToken"},
 		{"basic is not a token", "GET", "/products/1", "", []string{"Authorization", "Basic eDp5"}, 401, "InvalidToken"},
 		{"a space inside the token", "GET", "/products/1", "", []string{"Authorization", "Bearer tok-alice tok-bob"}, 401, "InvalidToken"},
 		{"a tab inside the token", "GET", "/products/1", "", []string{"accessToken", "tok-alice\ttok-bob"}, 401, "InvalidToken"},
@@ -197,12 +199,19 @@ func TestRefusals(t *testing.T) {
 		{"package B on a route for A", "GET", "/products/1", "tok-bob", nil, 403, "Forbidden"},
 		{"user not listed", "POST", "/reports", "tok-alice", nil, 403, "Forbidden"},
 	}
+	// The same token in both headers is one caller.
+	if res, body := e.do("GET", "/products/1", "tok-alice", nil, "accessToken", "tok-alice"); res.StatusCode != 200 {
+		t.Errorf("the same token as Bearer and accessToken: %d %s", res.StatusCode, body)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := *hits
 			res, body := e.do(tt.method, tt.path, tt.token, nil, tt.hdr...)
 			if res.StatusCode != tt.status || errorCode(body) != tt.code {
 				t.Fatalf("got %d %s, want %d %s", res.StatusCode, body, tt.status, tt.code)
+			}
+			if strings.Contains(tt.name, "differ") && !strings.Contains(string(body), "two different tokens") {
+				t.Errorf("body %s: want it to say there are two tokens", body)
 			}
 			if strings.Contains(tt.name, "inside") && !strings.Contains(string(body), "malformed token") {
 				t.Errorf("body %s: want it to say the token is malformed", body)

@@ -135,13 +135,14 @@ func TestWatch(t *testing.T) {
 }
 
 // A reload applies what it can and warns, naming each one, of the settings
-// that need a restart: the listener, its server limits and the issuer.
+// that need a restart: the listener, its server limits, the issuer and
+// the audit retention.
 func TestReloadWarnsOfSettingsThatNeedARestart(t *testing.T) {
 	up, _ := echoUpstream(t)
 	cfg := config(up.URL, "")
 	e := newEnv(t, cfg)
 	changed := strings.Replace(cfg, `issuer: {url: "http://127.0.0.1:1"}`,
-		"listen: 127.0.0.1:9999\nserver: {readTimeout: 5s}\nissuer: {url: \"http://127.0.0.1:2\"}", 1) +
+		"listen: 127.0.0.1:9999\nserver: {readTimeout: 5s}\nissuer: {url: \"http://127.0.0.1:2\", cacheSize: 50, negativeCacheSize: 60}\naudit: {maxAge: 1h, maxRecords: 70}", 1) +
 		`  - {name: added, match: /added, policy: {packages: ["*"]}, upstream: {url: "` + up.URL + `"}}` + "\n"
 	e.write(changed)
 	if err := e.a.Reload(context.Background()); err != nil {
@@ -159,7 +160,7 @@ func TestReloadWarnsOfSettingsThatNeedARestart(t *testing.T) {
 			json.Unmarshal([]byte(line), &warning)
 		}
 	}
-	if warning.Level != "WARN" || warning.Settings != "listen, server.readTimeout, issuer.url" {
+	if warning.Level != "WARN" || warning.Settings != "listen, server.readTimeout, issuer.url, issuer.cacheSize, issuer.negativeCacheSize, audit.maxAge, audit.maxRecords" {
 		t.Fatalf("warning %+v in the log:\n%s", warning, e.logs)
 	}
 	// Back to the settings it runs with: no warning.

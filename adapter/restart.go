@@ -9,7 +9,8 @@ import (
 // needRestart names the settings of cfg that differ from started, the
 // configuration the adapter started with, and that a reload cannot apply:
 // the listener and its server limits belong to a server already running,
-// and the issuer to the token verifier built at start.
+// the issuer section to the token verifier built at start, and the audit
+// retention to the audit writer started with it.
 func needRestart(started, cfg *Config) []string {
 	var changed []string
 	for _, s := range []struct {
@@ -24,6 +25,10 @@ func needRestart(started, cfg *Config) []string {
 		{"issuer.url", started.Issuer.URL == cfg.Issuer.URL},
 		{"issuer.mode", started.Issuer.Mode == cfg.Issuer.Mode},
 		{"issuer.cacheTTL", started.Issuer.CacheTTL == cfg.Issuer.CacheTTL},
+		{"issuer.cacheSize", started.Issuer.CacheSize == cfg.Issuer.CacheSize},
+		{"issuer.negativeCacheSize", started.Issuer.NegativeCacheSize == cfg.Issuer.NegativeCacheSize},
+		{"audit.maxAge", started.Audit.MaxAge == cfg.Audit.MaxAge},
+		{"audit.maxRecords", started.Audit.MaxRecords == cfg.Audit.MaxRecords},
 	} {
 		if !s.same {
 			changed = append(changed, s.name)

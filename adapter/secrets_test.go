@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"net/http/httputil"
+	"net/textproto"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -208,5 +210,47 @@ routes:
 	}
 	if len(e.audit.all()) != len(flows) {
 		t.Errorf("%d audit records for %d requests", len(e.audit.all()), len(flows))
+	}
+}
+
+// An upstream's informational responses (103 Early Hints, a 100 nobody
+// asked for) are not passed on: ReverseProxy would copy their headers to
+// the client as they came, past the scrubbing of secrets and the mapping
+// of Location that the final response gets.
+func TestInformationalResponsesNotPassedOn(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Echo-Key", r.Header.Get("X-Api-Key"))
+		w.Header().Set("Location", "http://"+r.Host+"/admin")
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.WriteHeader(http.StatusContinue)
+		clear(w.Header())
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	defer up.Close()
+	e := newEnv(t, `
+issuer: {url: "http://127.0.0.1:1"}
+routes:
+  - {name: h, match: /h/, policy: {packages: ["*"]}, upstream: {url: "`+up.URL+`"},
+     credential: {type: header, header: X-Api-Key, value: env:API_KEY}}
+`)
+	var got []string
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		got = append(got, fmt.Sprint(code, h))
+		return nil
+	}}
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", e.srv.URL+"/h/x", nil)
+	req.Header.Set("Authorization", "Bearer tok-alice")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(b) != `{"ok":true}` {
+		t.Fatalf("final response: %d %s", res.StatusCode, b)
+	}
+	if len(got) != 0 {
+		t.Errorf("the client got the upstream's informational responses: %q", got)
 	}
 }

@@ -125,6 +125,30 @@ func TestBodyFieldToken(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d", in, res.StatusCode, body, want)
 		}
 	}
+	// Bodies some decoder reads as JSON although Go's does not (a
+	// byte-order mark, UTF-16, a comment, trailing data) are refused, with
+	// or without a header token: passed on, an upstream could find a token
+	// field in them that the adapter never saw.
+	for _, in := range []string{
+		"\ufeff" + `{"integrationToken":"tok-bob"}`,
+		"\xfe\xff\x00{\x00\"\x00i\x00\"\x00:\x001\x00}",
+		`/* c */ {"integrationToken":"tok-bob"}`,
+		`"x" {"integrationToken":"tok-bob"}`,
+	} {
+		for _, tok := range []string{"", "tok-alice"} {
+			res, body := e.do("POST", "/orders/1", tok, strings.NewReader(in), "Content-Type", "application/json")
+			if res.StatusCode != 400 || errorCode(body) != "InvalidRequest" {
+				t.Errorf("%q, header token %q: %d %s, want 400", in, tok, res.StatusCode, body)
+			}
+		}
+	}
+	// A JSON body that is not an object has no field to take; an empty
+	// one is no body.
+	for _, in := range []string{`[1,2]`, `"x"`, ``} {
+		if res, body := e.do("POST", "/orders/1", "tok-alice", strings.NewReader(in), "Content-Type", "application/json"); res.StatusCode != 200 {
+			t.Errorf("%q with a header token: %d %s", in, res.StatusCode, body)
+		}
+	}
 	// Over the route's limit: 413 before any token is looked for.
 	big := `{"integrationToken":"tok-alice","pad":"` + strings.Repeat("x", 2000) + `"}`
 	res, _ := e.do("POST", "/orders/1", "", strings.NewReader(big), "Content-Type", "application/json")

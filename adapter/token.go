@@ -27,9 +27,12 @@ var (
 	errBadAuth = cardgate.Errorf(cardgate.EINVALIDTOKEN, "malformed token")
 )
 
-// headerToken returns the token from the first configured header present,
-// "" when there is none.
+// headerToken returns the token the configured headers carry, "" when
+// there is none. Two headers with different tokens are refused, as two
+// values of one header are: the adapter would check one, and a caller
+// reading the other would be another user.
 func (t *table) headerToken(h http.Header) (string, error) {
+	found := ""
 	for _, th := range t.tokenHeaders {
 		vs := h[th.name]
 		if len(vs) == 0 {
@@ -53,15 +56,39 @@ func (t *table) headerToken(h http.Header) (string, error) {
 		if v == "" || len(v) > maxTokenLen || strings.IndexByte(v, ' ') >= 0 || strings.IndexByte(v, '\t') >= 0 {
 			return "", errBadAuth
 		}
-		return v, nil
+		if found != "" && v != found {
+			return "", errTwoTokens
+		}
+		found = v
 	}
-	return "", nil
+	return found, nil
 }
 
 var (
 	errTwoTokens       = cardgate.Errorf(cardgate.EINVALIDTOKEN, "two different tokens: send one, in a header or in the body")
 	errTwoContentTypes = cardgate.Errorf(cardgate.EINVALID, "Content-Type: must appear once")
 )
+
+// fieldToken takes the token field out of a JSON body and returns the
+// token: the body's when header is "", else header, which the body may
+// repeat but not contradict (two different tokens name two callers, and
+// which one an upstream believes is anybody's guess).
+func (t *table) fieldToken(r *http.Request, header string) (string, error) {
+	js, err := isJSON(r.Header)
+	if err != nil || !js {
+		return header, err
+	}
+	bt, err := bodyToken(r, t.bodyField)
+	switch {
+	case err != nil:
+		return "", err
+	case header == "":
+		return bt, nil
+	case bt != "" && bt != header:
+		return "", errTwoTokens
+	}
+	return header, nil
+}
 
 // isJSON reports whether the request says its body is JSON. Two
 // Content-Types are an error: the upstream might believe the other one.
@@ -110,8 +137,21 @@ func bodyToken(r *http.Request, field string) (string, error) {
 func cutField(b []byte, field string) (string, []byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	if tk, err := dec.Token(); err != nil || tk != json.Delim('{') {
-		return "", b, nil
+	// What Go's decoder cannot read is refused rather than passed on:
+	// other decoders skip a byte-order mark, read UTF-16, comments or the
+	// first of two values, and would find a field the adapter never saw.
+	switch tk, err := dec.Token(); {
+	case err == io.EOF:
+		return "", b, nil // no body
+	case bytes.HasPrefix(b, utf8BOM):
+		return "", nil, errBOM
+	case err != nil:
+		return "", nil, malformed
+	case tk != json.Delim('{'):
+		if !json.Valid(b) {
+			return "", nil, malformed
+		}
+		return "", b, nil // an array or a single value: no field
 	}
 	open := int(dec.InputOffset()) // just after "{"
 	// ends[i] is the offset just after member i's value.
@@ -171,4 +211,8 @@ func cutField(b []byte, field string) (string, []byte, error) {
 	return tok, out, nil
 }
 
-var malformed = cardgate.Errorf(cardgate.EINVALID, "body: malformed JSON")
+var (
+	malformed = cardgate.Errorf(cardgate.EINVALID, "body: malformed JSON")
+	errBOM    = cardgate.Errorf(cardgate.EINVALID, "body: JSON must not start with a byte-order mark (RFC 8259)")
+	utf8BOM   = []byte{0xef, 0xbb, 0xbf}
+)
