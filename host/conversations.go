@@ -135,11 +135,22 @@ type formItem struct {
 }
 
 // responseItem is a response shown as a message in the conversation.
+//
+// A response to an anonymous form, or one sent anonymously, names nobody:
+// its userName is "Someone" and it has no userId, for every viewer, the
+// responder included (the responder knows it by mine). Nothing else in
+// the item comes from the responder's ID.
 type responseItem struct {
-	ID       string    `json:"id"`
-	UserID   string    `json:"userId"`
-	UserName string    `json:"userName"`
-	SentAt   time.Time `json:"sentAt"`
+	ID string `json:"id"`
+	// UserID is the responder's, on a named response only.
+	UserID   string `json:"userId,omitempty"`
+	UserName string `json:"userName"`
+	// Mine: the viewer sent it (decided here, so that the page needs no
+	// user ID to know its own responses).
+	Mine bool `json:"mine"`
+	// Anonymous: sent on an anonymous form, or anonymously.
+	Anonymous bool      `json:"anonymous"`
+	SentAt    time.Time `json:"sentAt"`
 }
 
 // conversation answers GET /host/api/conversations/{id}: the
@@ -250,19 +261,23 @@ func (h *handler) formItem(ctx context.Context, f *cardgate.Form, m *cardgate.Me
 	}
 	if !ownResponseView {
 		for _, r := range shown {
-			fi.Responses = append(fi.Responses, responseItem{ID: r.ID, UserID: r.UserID, UserName: responderName(f, r, names), SentAt: r.UpdatedAt})
+			fi.Responses = append(fi.Responses, toResponseItem(f, r, m.UserID, names))
 		}
 	}
 	return fi, nil
 }
 
-// responderName is who the conversation says sent r: nobody by name on an
-// anonymous form or for an anonymous response.
-func responderName(f *cardgate.Form, r *cardgate.FormResponse, names func(string) *cardgate.User) string {
+// toResponseItem is r as the conversation shows it to viewer: by the
+// responder's ID and name, or, on an anonymous form or for an anonymous
+// response, as "Someone" with no ID.
+func toResponseItem(f *cardgate.Form, r *cardgate.FormResponse, viewer string, names func(string) *cardgate.User) responseItem {
+	it := responseItem{ID: r.ID, Mine: r.UserID == viewer, SentAt: r.UpdatedAt}
 	if f.Anonymous || r.Anonymous {
-		return "Someone"
+		it.UserName, it.Anonymous = "Someone", true
+		return it
 	}
-	return names(r.UserID).Name
+	it.UserID, it.UserName = r.UserID, names(r.UserID).Name
+	return it
 }
 
 // responsePage is the page a member responds to a form in: the package's

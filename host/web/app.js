@@ -408,7 +408,10 @@
     el.dataset.formId = f.id;
     el.dataset.responseId = r.id;
     const head = document.createElement("header");
-    head.append(avatar(r.userName), label(`${r.userName === me.user.name ? "You" : r.userName} responded`, `${f.title} · ${when(r.sentAt)}`));
+    // mine is the server's word: an anonymous response carries no user
+    // ID, and a name may be shared.
+    const who = r.mine ? (r.anonymous ? "You responded anonymously" : "You responded") : `${r.userName} responded`;
+    head.append(avatar(r.userName), label(who, `${f.title} · ${when(r.sentAt)}`));
     el.append(head);
     if (f.card && f.views.results) {
       const actions = document.createElement("footer");
