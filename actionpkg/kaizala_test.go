@@ -454,11 +454,13 @@ func TestEveryKaizalaSchemaField(t *testing.T) {
 	}
 }
 
-// A field Kaizala does not define is kept and warned of by its path.
+// A field Kaizala does not define is kept and warned of by its path; the
+// fields beyond the schema that cardgate accepts are not.
 func TestUnknownFieldsWarn(t *testing.T) {
 	m := map[string]any{}
 	json.Unmarshal([]byte(manifest(func(m map[string]any) {
 		m["permissions"] = "all"
+		m["parentTemplateId"] = "com.example.template" // accepted: no warning
 		m["dials"] = map[string]any{"isPinned": true, "glow": true}
 		m["externalUrls"] = []any{"https://a.example", map[string]any{"url": "https://b.example", "note": "x"}}
 		m["views"] = map[string]any{

@@ -503,9 +503,13 @@ func (h *handler) mint() http.Handler {
 			h.error(w, r, err)
 			return
 		}
+		urls := m.ExternalURLs
+		if urls == nil {
+			urls = []string{} // a list, also for a card that lists none
+		}
 		w.Header().Set("Cache-Control", "no-store")
 		httpjson.Write(w, http.StatusCreated, tokenResult{Token: raw, ExpiresAt: c.ExpiresAt, ExpiresIn: int64(c.ExpiresAt.Sub(c.IssuedAt) / time.Second),
-			ExternalURLs: m.ExternalURLs})
+			ExternalURLs: urls})
 	})
 }
 

@@ -313,6 +313,10 @@ func TestTokenInConversation(t *testing.T) {
 	if a.status != 201 {
 		t.Fatalf("Bob's token in the team: %d %s", a.status, a.raw)
 	}
+	// A card that lists no externalUrls gets an empty list, not null.
+	if urls, ok := a.body["externalUrls"].([]any); !ok || len(urls) != 0 {
+		t.Errorf("externalUrls %#v, want []", a.body["externalUrls"])
+	}
 	id, _, err := tm.svc.Check(ctx, a.body["token"].(string))
 	if err != nil || id.UserID != bob || id.ActionPackageID != poll || id.ConversationID != tm.team {
 		t.Fatalf("the token: %+v %v", id, err)

@@ -427,6 +427,16 @@ func TestCSRF(t *testing.T) {
 	if a := b.call("POST", "/host/api/demo/signin", map[string]string{"userId": alice}); a.status != 200 {
 		t.Fatalf("demo sign-in from the host page: %d %s", a.status, a.raw)
 	}
+	// Neither header: not a browser's request (curl, a script), which
+	// passes the CSRF check.
+	res, err := http.Post(e.srv.URL+"/host/api/signin/code", "application/json", strings.NewReader(`{"phoneNumber":"+14155550199"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted {
+		t.Errorf("a request without Origin and Sec-Fetch-Site: %d, want 202", res.StatusCode)
+	}
 }
 
 func TestPageAndAssets(t *testing.T) {
