@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -59,5 +60,46 @@ func TestPingFollowsRedisWhenFailClosed(t *testing.T) {
 	}
 	if err := newEnv(t, cfg("127.0.0.1:6379", true, limited)).a.Ping(ctx); err != nil {
 		t.Errorf("redis up: %v", err)
+	}
+}
+
+// With Redis down, a rate-limited request asks it once: no retries and no
+// repeated dials, which took about 1.7 s per request (go-redis's
+// defaults: 3 retries, 5 dials each). Fail closed answers 503, fail open
+// lets the request through.
+func TestRedisDownAskedOncePerRequest(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close() // a Redis that hangs up
+		}
+	}()
+	up, _ := echoUpstream(t)
+	for _, tc := range []struct {
+		failClosed string
+		status     int
+	}{{"true", 503}, {"false", 200}} {
+		e := newEnv(t, "issuer: {url: \"http://127.0.0.1:1\"}\nrateLimit: {backend: redis, failClosed: "+tc.failClosed+
+			", redis: {addr: \""+ln.Addr().String()+"\"}}\nroutes:\n"+
+			`  - {name: r, match: /r, policy: {packages: ["*"]}, upstream: {url: "`+up.URL+`"}, limits: {rateLimit: {perUser: {requests: 5}}}}`+"\n")
+		for range 3 {
+			before := accepted.Load()
+			if res, body := e.do("GET", "/r", "tok-alice", nil); res.StatusCode != tc.status {
+				t.Errorf("failClosed %s: %d %s, want %d", tc.failClosed, res.StatusCode, body, tc.status)
+			}
+			if n := accepted.Load() - before; n > 1 {
+				t.Errorf("failClosed %s: Redis was dialled %d times for one request, want at most 1", tc.failClosed, n)
+			}
+		}
 	}
 }
