@@ -213,3 +213,35 @@ func TestBodyFieldDefaultLimit(t *testing.T) {
 		t.Errorf("64 KiB + 1: %d %q, want 413", status, msg)
 	}
 }
+
+// AllowUsers and Allow refuse (403) every caller they do not admit, and
+// the handler never runs for them.
+func TestMiddlewareAllowUsersAndAllow(t *testing.T) {
+	e := newIssuer(t)
+	v := e.remote(t, verify.RemoteConfig{})
+	for _, tc := range []struct {
+		name string
+		opt  verify.Option
+	}{
+		{"AllowUsers", verify.AllowUsers(alice)},
+		{"Allow", verify.Allow(func(id *verify.Identity) bool { return id.UserID == alice })},
+	} {
+		srv, _ := serve(t, v, tc.opt)
+		for _, c := range []struct {
+			user   string
+			status int
+		}{{alice, 200}, {bob, 403}} {
+			req, _ := http.NewRequest("GET", srv.URL, nil)
+			req.Header.Set("Authorization", "Bearer "+e.mint(t, c.user, orders))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != c.status || (c.status == 403 && !strings.Contains(string(body), `"Forbidden"`)) {
+				t.Errorf("%s, %s: %d %s, want %d", tc.name, c.user, res.StatusCode, body, c.status)
+			}
+		}
+	}
+}
