@@ -18,9 +18,12 @@ type Store interface {
 	CreateUser(ctx context.Context, u *User) error
 	User(ctx context.Context, id string) (*User, error)
 	Users(ctx context.Context) ([]*User, error)
-	// SetUserDisabled disables or enables a user. Disabling also revokes
-	// every token the user holds (RevokedBefore = at) and appends a
-	// RevokeUser entry to the feed, in the same transaction.
+	// SetUserDisabled disables or enables a user (UpdatedAt = at).
+	// Disabling also revokes every token the user holds or a running
+	// issuer may still mint from its cache: it moves RevokedBefore forward
+	// (never back) to DisableCutoff(at) and appends a RevokeUser entry
+	// with that At to the feed, in the same transaction. Enabling leaves
+	// RevokedBefore as it is.
 	SetUserDisabled(ctx context.Context, id string, disabled bool, at time.Time) error
 	// UserByPhone returns the user with the given E.164 phone number. None is
 	// ENOTFOUND; more than one is ECONFLICT, for a number must name one person

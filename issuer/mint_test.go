@@ -2,6 +2,7 @@ package issuer_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -154,5 +155,88 @@ func TestMintCachesState(t *testing.T) {
 	}
 	if p, c := store.packages.Load(), store.clients.Load(); p != 2+2 || c != 1+2 {
 		t.Errorf("refusals read packages %d, clients %d times; want 4, 3 (never cached)", p, c)
+	}
+}
+
+// A user or package disabled by another process (straight to the store, as
+// the CLI does) can still get tokens from a running issuer for up to
+// StateCacheTTL (1 s), from its cache of the enabled state; such a token can
+// carry an iat in the second after the disable. /v1/users/me refuses it (it
+// reads the disabled flag), and so must the revocation feed's cut-off that
+// verify.Local applies, or Local would accept it for its whole life.
+func TestMintJustAfterDisableIsRevokedInTheFeed(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		disable func(e *env, at time.Time) error
+		kind    string
+		subject string
+	}{
+		{"user", func(e *env, at time.Time) error { return e.svc.Store().SetUserDisabled(ctx, alice, true, at) }, "user", alice},
+		{"package", func(e *env, at time.Time) error { return e.svc.Store().SetPackageDisabled(ctx, ordersPkg, true, at) }, "package", ordersPkg},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.clock.Advance(500 * time.Millisecond) // x.5
+			e.mint(alice, ordersPkg)                // the running issuer caches "enabled" until x+1.5
+			if err := tc.disable(e, e.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			disabledAt := e.clock.Now()
+			e.clock.Advance(900 * time.Millisecond) // x+1.4: the cache is still fresh
+			raw, c, err := e.svc.Mint(ctx, alice, ordersPkg)
+			if err != nil {
+				t.Fatalf("mint within StateCacheTTL of a disable by another process: %v (the test needs the cached state)", err)
+			}
+			if c.IssuedAt.Unix() != disabledAt.Unix()+1 {
+				t.Fatalf("iat %v, want the second after the disable at %v", c.IssuedAt, disabledAt)
+			}
+			assertRejected(t, e.usersMe(raw), "token is invalid")
+
+			res := e.do("GET", "/v1/revocations?since=0", bearer(e.rsKey), "")
+			var page struct{ Revocations []*cardgate.Revocation }
+			if err := json.Unmarshal(res.body, &page); err != nil {
+				t.Fatalf("%v: %s", err, res.body)
+			}
+			var cut time.Time
+			for _, r := range page.Revocations {
+				if string(r.Kind) == tc.kind && r.Subject == tc.subject {
+					cut = r.At
+				}
+			}
+			if !cardgate.RevokesIssuedAt(cut, c.IssuedAt) {
+				t.Fatalf("the feed's cut-off %v (disable at %v) does not revoke a token issued at %v", cut, disabledAt, c.IssuedAt)
+			}
+		})
+	}
+}
+
+// TestConfigLimits: a token lifetime over token.MaxLifetime (which
+// verifiers refuse), or a state cache over cardgate.MaxStateCacheTTL (which
+// the cut-off of a disable covers), is an error.
+func TestConfigLimits(t *testing.T) {
+	ctx := context.Background()
+	store := sqlitetest.Open(t)
+	master, _ := seal.ParseKey(seal.GenerateText())
+	keys, err := keyring.Open(ctx, keyring.Config{Store: store, Master: master, Issuer: "https://id.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  issuer.Config
+		ok   bool
+	}{
+		{"defaults", issuer.Config{}, true},
+		{"lifetime 24h", issuer.Config{Lifetime: 24 * time.Hour}, true},
+		{"lifetime over 24h", issuer.Config{Lifetime: 24*time.Hour + time.Second}, false},
+		{"state cache 1s", issuer.Config{StateCacheTTL: time.Second}, true},
+		{"state cache off", issuer.Config{StateCacheTTL: -1}, true},
+		{"state cache over 1s", issuer.Config{StateCacheTTL: time.Second + time.Millisecond}, false},
+	} {
+		tc.cfg.Issuer, tc.cfg.Store, tc.cfg.Keys = "https://id.example", store, keys
+		if _, err := issuer.NewService(tc.cfg); (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok %v", tc.name, err, tc.ok)
+		}
 	}
 }

@@ -30,7 +30,8 @@ type Config struct {
 	Store  cardgate.Store
 	// Keys must have been opened with the same Issuer and token lifetime.
 	Keys *keyring.Keyring
-	// Lifetime of minted tokens; 0 means token.DefaultLifetime. Used to
+	// Lifetime of minted tokens; 0 means token.DefaultLifetime, and more
+	// than token.MaxLifetime (24 h) is an error. Used to
 	// bound how long a revocation of an unseen jti must be kept.
 	Lifetime time.Duration
 	// Leeway is the clock skew tolerated for nbf and exp; 0 means
@@ -57,7 +58,9 @@ type Config struct {
 	// through this Service take effect at once whatever the TTL; ones made
 	// by another process (the CLI, another node) are seen within the TTL.
 	// 0 means DefaultStateCacheTTL; a negative value reads the store on
-	// every check.
+	// every check. More than cardgate.MaxStateCacheTTL (1 s) is an error:
+	// the cut-off a disable writes (cardgate.DisableCutoff) covers the
+	// tokens minted from this cache after a disable for no longer.
 	StateCacheTTL time.Duration
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
@@ -66,8 +69,8 @@ type Config struct {
 }
 
 // DefaultStateCacheTTL bounds how long a revocation made by another process
-// takes to reach this one.
-const DefaultStateCacheTTL = time.Second
+// takes to reach this one. It is also the most Config.StateCacheTTL may be.
+const DefaultStateCacheTTL = cardgate.MaxStateCacheTTL
 
 // stateEntry is an entry of Service.states: the rest of a token's identity
 // as the store gave it, and when that was, with the token's user ID and
@@ -180,6 +183,12 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Lifetime <= 0 {
 		cfg.Lifetime = token.DefaultLifetime
 	}
+	if cfg.Lifetime > token.MaxLifetime {
+		return nil, fmt.Errorf("issuer: Config.Lifetime %v is longer than %v, which verifiers refuse", cfg.Lifetime, token.MaxLifetime)
+	}
+	if cfg.StateCacheTTL > cardgate.MaxStateCacheTTL {
+		return nil, fmt.Errorf("issuer: Config.StateCacheTTL %v is longer than %v, which the cut-off of a disable covers", cfg.StateCacheTTL, cardgate.MaxStateCacheTTL)
+	}
 	if cfg.Leeway <= 0 {
 		cfg.Leeway = token.DefaultLeeway
 	}
@@ -253,7 +262,9 @@ func (s *Service) CreateUser(ctx context.Context, u *cardgate.User) error {
 }
 
 // SetUserDisabled disables or enables a user. Disabling revokes every token
-// the user holds, at once.
+// the user holds, at once, and those issued up to cardgate.DisableCutoff
+// (a second or two later) that another issuer node may still mint from
+// its cache.
 func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool) error {
 	defer s.invalidate()
 	if err := cardgate.ValidateUserID("id", id); err != nil {
@@ -274,7 +285,8 @@ func (s *Service) CreatePackage(ctx context.Context, p *cardgate.ActionPackage) 
 }
 
 // SetPackageDisabled disables or enables an action package. Disabling
-// revokes every token of the package, at once.
+// revokes every token of the package, at once, up to
+// cardgate.DisableCutoff as SetUserDisabled does.
 func (s *Service) SetPackageDisabled(ctx context.Context, id string, disabled bool) error {
 	defer s.invalidate()
 	if err := cardgate.ValidatePackageID("id", id); err != nil {
@@ -472,7 +484,10 @@ func (s *Service) Check(ctx context.Context, raw string) (*cardgate.Identity, *t
 		// token, so a flood of one revoked token costs a store read
 		// each, not an Ed25519 check too. nbf is only ever a few seconds
 		// ahead for a good token, so only tokens already valid are kept
-		// and a hit needs no nbf check.
+		// and a hit needs no nbf check. Nor an iat check nor one of exp -
+		// iat: the verifier refused an iat beyond the leeway and a life
+		// over token.MaxLifetime, and neither changes with time but for
+		// the better.
 		if err == nil || cardgate.ErrorCode(err) == cardgate.EINVALIDTOKEN {
 			s.checked.Add(&h, c)
 		}
@@ -673,7 +688,8 @@ func (s *Service) RevokePackage(ctx context.Context, id string) (*cardgate.Revoc
 	if err := s.store.SetPackageDisabled(ctx, id, true, at); err != nil {
 		return nil, lookupError("actionPackageId", "action package", err)
 	}
-	return &cardgate.Revocation{Kind: cardgate.RevokePackage, Subject: id, At: at}, nil
+	// The feed entry's At, which the store set: see SetPackageDisabled.
+	return &cardgate.Revocation{Kind: cardgate.RevokePackage, Subject: id, At: cardgate.DisableCutoff(at)}, nil
 }
 
 // RotateKey makes a new signing key, published at once, that signs from

@@ -33,7 +33,8 @@ type Config struct {
 	Master *seal.Key
 	// Issuer is the "iss" of minted tokens.
 	Issuer string
-	// Lifetime of minted tokens; 0 means token.DefaultLifetime. A retired
+	// Lifetime of minted tokens; 0 means token.DefaultLifetime, and more
+	// than token.MaxLifetime (24 h) is an error. A retired
 	// key stays published for Lifetime plus Leeway after it retired.
 	Lifetime time.Duration
 	// Leeway is the verifiers' clock skew allowance; 0 means
@@ -77,6 +78,9 @@ type scheduled struct {
 func Open(ctx context.Context, cfg Config) (*Keyring, error) {
 	if cfg.Lifetime <= 0 {
 		cfg.Lifetime = token.DefaultLifetime
+	}
+	if cfg.Lifetime > token.MaxLifetime {
+		return nil, fmt.Errorf("keyring: token lifetime %v is longer than %v, which verifiers refuse", cfg.Lifetime, token.MaxLifetime)
 	}
 	if cfg.Leeway <= 0 {
 		cfg.Leeway = token.DefaultLeeway

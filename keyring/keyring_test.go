@@ -170,3 +170,15 @@ func TestClockBehind(t *testing.T) {
 		t.Fatalf("open with the clock 2 s behind: %v", err)
 	}
 }
+
+// TestLifetimeLimit: a keyring mints tokens that live at most
+// token.MaxLifetime (24 h), the most a verifier accepts.
+func TestLifetimeLimit(t *testing.T) {
+	ctx := context.Background()
+	if _, err := keyring.Open(ctx, keyring.Config{Store: sqlitetest.Open(t), Master: newMaster(t), Issuer: "https://iss", Lifetime: token.MaxLifetime}); err != nil {
+		t.Errorf("MaxLifetime: %v", err)
+	}
+	if _, err := keyring.Open(ctx, keyring.Config{Store: sqlitetest.Open(t), Master: newMaster(t), Issuer: "https://iss", Lifetime: token.MaxLifetime + time.Second}); err == nil {
+		t.Error("a lifetime over token.MaxLifetime was accepted")
+	}
+}

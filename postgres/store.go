@@ -113,15 +113,18 @@ func (db *DB) SetPackageDisabled(ctx context.Context, id string, disabled bool, 
 }
 
 // setDisabled flips the disabled flag of a user or package; disabling also
-// revokes its tokens and appends to the feed, in one transaction.
+// revokes its tokens up to cardgate.DisableCutoff(at) and appends to the
+// feed, in one transaction.
 func (db *DB) setDisabled(ctx context.Context, table, what string, kind cardgate.RevocationKind, id string, disabled bool, at time.Time) error {
+	cut := cardgate.DisableCutoff(at)
 	return db.withTx(ctx, "set "+what+" disabled", func(tx pgx.Tx) error {
-		q := `UPDATE ` + table + ` SET disabled = FALSE, updated_at = $2 WHERE id = $1`
+		q, args := `UPDATE `+table+` SET disabled = FALSE, updated_at = $2 WHERE id = $1`, []any{id, at}
 		if disabled {
 			q = `UPDATE ` + table + ` SET disabled = TRUE, updated_at = $2,
-				revoked_before = GREATEST(revoked_before, $2) WHERE id = $1`
+				revoked_before = GREATEST(revoked_before, $3) WHERE id = $1`
+			args = append(args, cut)
 		}
-		tag, err := tx.Exec(ctx, q, id, at)
+		tag, err := tx.Exec(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -129,7 +132,7 @@ func (db *DB) setDisabled(ctx context.Context, table, what string, kind cardgate
 			return notFound(what, id)
 		}
 		if disabled {
-			_, err = tx.Exec(ctx, `INSERT INTO revocations (kind, subject, at) VALUES ($1, $2, $3)`, string(kind), id, at)
+			_, err = tx.Exec(ctx, `INSERT INTO revocations (kind, subject, at) VALUES ($1, $2, $3)`, string(kind), id, cut)
 		}
 		return err
 	})

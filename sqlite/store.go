@@ -135,14 +135,16 @@ func (s *DB) SetPackageDisabled(ctx context.Context, id string, disabled bool, a
 }
 
 // setDisabled flips the disabled flag of a user or package; disabling also
-// revokes its tokens and appends to the feed, in one transaction.
+// revokes its tokens up to cardgate.DisableCutoff(at) and appends to the
+// feed, in one transaction.
 func (s *DB) setDisabled(ctx context.Context, table, what string, kind cardgate.RevocationKind, id string, disabled bool, at time.Time) error {
+	cut := cardgate.DisableCutoff(at).UnixMicro()
 	return s.withTx(ctx, "set "+what+" disabled", func(tx *sql.Tx) error {
 		var res sql.Result
 		var err error
 		if disabled {
 			res, err = tx.ExecContext(ctx, `UPDATE `+table+` SET disabled = 1, updated_at = ?2,
-				revoked_before = MAX(COALESCE(revoked_before, ?2), ?2) WHERE id = ?1`, id, at.UnixMicro())
+				revoked_before = MAX(COALESCE(revoked_before, ?3), ?3) WHERE id = ?1`, id, at.UnixMicro(), cut)
 		} else {
 			res, err = tx.ExecContext(ctx, `UPDATE `+table+` SET disabled = 0, updated_at = ? WHERE id = ?`, at.UnixMicro(), id)
 		}
@@ -153,7 +155,7 @@ func (s *DB) setDisabled(ctx context.Context, table, what string, kind cardgate.
 			return notFound(what, id)
 		}
 		if disabled {
-			_, err = tx.ExecContext(ctx, `INSERT INTO revocations (kind, subject, at) VALUES (?, ?, ?)`, kind, id, at.UnixMicro())
+			_, err = tx.ExecContext(ctx, `INSERT INTO revocations (kind, subject, at) VALUES (?, ?, ?)`, kind, id, cut)
 		}
 		return err
 	})

@@ -112,7 +112,7 @@ func testConcurrentWriters(t *testing.T, s cardgate.Store) {
 		t.Fatalf("%d users, want %d", len(users), n+1)
 	}
 	for _, u := range users {
-		if u.ID != u1 && (!u.Disabled || !sameTime(u.RevokedBefore, t0.Add(time.Minute))) {
+		if u.ID != u1 && (!u.Disabled || !sameTime(u.RevokedBefore, cardgate.DisableCutoff(t0.Add(time.Minute)))) {
 			t.Fatalf("user %s: disabled %v, RevokedBefore %v", u.ID, u.Disabled, u.RevokedBefore)
 		}
 	}
@@ -137,7 +137,7 @@ func testReopen(t *testing.T, open func() cardgate.Store) {
 	mustOK(t, s.CreateUser(ctx, u))
 	mustOK(t, s.CreatePackage(ctx, p))
 	mustOK(t, s.SetPackageDisabled(ctx, p1, true, t0.Add(time.Minute)))
-	p.Disabled, p.RevokedBefore, p.UpdatedAt = true, t0.Add(time.Minute), t0.Add(time.Minute)
+	p.Disabled, p.RevokedBefore, p.UpdatedAt = true, cardgate.DisableCutoff(t0.Add(time.Minute)), t0.Add(time.Minute)
 	_, hash := cardgate.NewAPIKey()
 	c := &cardgate.Client{ID: "c1", Name: "host", Role: cardgate.RoleHost, KeyHash: hash, CreatedAt: t0}
 	mustOK(t, s.CreateClient(ctx, c))

@@ -158,7 +158,7 @@ func testTokenState(t *testing.T, s cardgate.Store) {
 	mustOK(t, s.SetUserDisabled(ctx, u1, true, at))
 	mustOK(t, s.SetPackageDisabled(ctx, p1, true, at.Add(time.Second)))
 	du, dp := *u, *p
-	du.Disabled, du.RevokedBefore, du.UpdatedAt = true, at, at
-	dp.Disabled, dp.RevokedBefore, dp.UpdatedAt = true, at.Add(time.Second), at.Add(time.Second)
+	du.Disabled, du.RevokedBefore, du.UpdatedAt = true, cardgate.DisableCutoff(at), at
+	dp.Disabled, dp.RevokedBefore, dp.UpdatedAt = true, cardgate.DisableCutoff(at.Add(time.Second)), at.Add(time.Second)
 	t.Run("disabled user and package", func(t *testing.T) { check(t, "jti-b", false, &du, &dp) })
 }

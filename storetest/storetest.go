@@ -10,7 +10,8 @@
 //     microseconds, truncating anything finer.) The zero time comes back zero.
 //   - Empty strings (a User's PictureURL) come back empty.
 //   - RevokedBefore only ever moves forward, whether moved by Revoke or by
-//     disabling; enabling leaves it where it is.
+//     disabling; enabling leaves it where it is. A disable at at moves it
+//     to cardgate.DisableCutoff(at), and its feed entry has that At.
 //   - A write that fails (ENOTFOUND, ECONFLICT, a cancelled context) changes
 //     nothing: no row, no feed entry, no retired key.
 //   - Revoke refuses a kind it does not know with EINVALID.
@@ -91,6 +92,7 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() cardgate.Store)) {
 		{"ResponseRules", testResponseRules},
 		{"SeveralResponses", testSeveralResponses},
 		{"EditResponse", testEditResponse},
+		{"CloseForm", testCloseForm},
 		{"ResultVisibility", testResultVisibility},
 		{"ConcurrentResponses", testConcurrentResponses},
 		{"RemovalStopsResponses", testRemovalStopsResponses},

@@ -227,11 +227,18 @@ func testSetDisabled(t *testing.T, s cardgate.Store) {
 				wantRevokedAt time.Time // RevokedBefore after the step
 				wantFeed      bool      // whether the step appends a feed entry
 			}{
-				{"disable", true, t0.Add(time.Hour), t0.Add(time.Hour), true},
-				{"enable keeps RevokedBefore", false, t0.Add(2 * time.Hour), t0.Add(time.Hour), false},
-				{"disable again, later", true, t0.Add(3 * time.Hour), t0.Add(3 * time.Hour), true},
-				{"disable with an earlier time never moves RevokedBefore back", true, t0.Add(90 * time.Minute), t0.Add(3 * time.Hour), true},
-				{"enable", false, t0.Add(4 * time.Hour), t0.Add(3 * time.Hour), false},
+				// A disable at at revokes up to cardgate.DisableCutoff(at)
+				// (at + 1 s rounded up to a second: t0 + 1 h + 2 s, as t0
+				// has a fraction), in the record and the feed.
+				{"disable", true, t0.Add(time.Hour), cut(t0.Add(time.Hour)), true},
+				{"enable keeps RevokedBefore", false, t0.Add(2 * time.Hour), cut(t0.Add(time.Hour)), false},
+				{"disable again, later", true, t0.Add(3 * time.Hour), cut(t0.Add(3 * time.Hour)), true},
+				{"disable with an earlier time never moves RevokedBefore back", true, t0.Add(90 * time.Minute), cut(t0.Add(3 * time.Hour)), true},
+				{"enable", false, t0.Add(4 * time.Hour), cut(t0.Add(3 * time.Hour)), false},
+				{"disable a second later: the cut-off moves by a second", true, t0.Add(3*time.Hour + time.Second), cut(t0.Add(3*time.Hour + time.Second)), true},
+			}
+			if got, want := cut(t0.Add(time.Hour)), t0.Add(time.Hour).Truncate(time.Second).Add(2*time.Second); !got.Equal(want) {
+				t.Fatalf("DisableCutoff(%v) = %v, want %v", t0.Add(time.Hour), got, want)
 			}
 			wantFeed := start
 			for _, st := range steps {
@@ -250,7 +257,7 @@ func testSetDisabled(t *testing.T, s cardgate.Store) {
 				}
 				if st.wantFeed {
 					last := revs[len(revs)-1]
-					equalRevocation(t, last, &cardgate.Revocation{Seq: last.Seq, Kind: sub.kind, Subject: sub.id, At: st.at})
+					equalRevocation(t, last, &cardgate.Revocation{Seq: last.Seq, Kind: sub.kind, Subject: sub.id, At: cut(st.at)})
 				}
 			}
 			// The other record was never touched.
@@ -260,3 +267,6 @@ func testSetDisabled(t *testing.T, s cardgate.Store) {
 		})
 	}
 }
+
+// cut is the cut-off a disable at at writes.
+func cut(at time.Time) time.Time { return cardgate.DisableCutoff(at) }

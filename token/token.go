@@ -35,8 +35,14 @@ const Type = "cardgate-ist+jwt"
 // DefaultLifetime is how long a token is valid, as in Kaizala.
 const DefaultLifetime = 30 * time.Minute
 
-// DefaultLeeway is the clock skew tolerated when checking nbf and exp.
+// DefaultLeeway is the clock skew tolerated when checking iat, nbf and exp.
 const DefaultLeeway = 30 * time.Second
+
+// MaxLifetime is the longest lifetime a token may have: no Signer (nor
+// keyring, issuer or installation: --token-lifetime is 1m to 24h) mints a
+// longer one, and Verify refuses any token whose exp is more than
+// MaxLifetime after its iat.
+const MaxLifetime = 24 * time.Hour
 
 // MaxLen bounds the length of a token accepted for parsing. Real tokens are
 // about 400 bytes; anything much longer is junk and is refused before any
@@ -90,11 +96,14 @@ type Signer struct {
 func (s *Signer) WithIDs(ids *IDs) *Signer { s.ids = ids; return s }
 
 // NewSigner returns a Signer that signs with key under key ID kid, for the
-// given issuer. A lifetime of 0 means DefaultLifetime; now may be nil for
-// time.Now.
+// given issuer. A lifetime of 0 means DefaultLifetime, and one longer than
+// MaxLifetime is an error; now may be nil for time.Now.
 func NewSigner(kid string, key ed25519.PrivateKey, issuer string, lifetime time.Duration, now func() time.Time) (*Signer, error) {
 	if lifetime <= 0 {
 		lifetime = DefaultLifetime
+	}
+	if lifetime > MaxLifetime {
+		return nil, fmt.Errorf("token: new signer: lifetime %v is longer than %v, which verifiers refuse", lifetime, MaxLifetime)
 	}
 	if now == nil {
 		now = time.Now
@@ -292,7 +301,7 @@ type Verifier struct {
 	Issuer string
 	// Keys are the trusted public keys.
 	Keys Keys
-	// Leeway is the clock skew tolerated for nbf and exp; 0 means
+	// Leeway is the clock skew tolerated for iat, nbf and exp; 0 means
 	// DefaultLeeway. Use a negative value for none.
 	Leeway time.Duration
 	// Now returns the current time; nil means time.Now.
@@ -303,7 +312,11 @@ var allowedAlgs = []jose.SignatureAlgorithm{jose.EdDSA}
 
 // Verify checks raw's signature and claims and returns its claims. It checks,
 // in order: size and shape, alg (EdDSA only), typ, kid (must be known), the
-// signature, iss, the presence and form of every claim, nbf and exp.
+// signature, iss, the presence and form of every claim, exp, nbf, then that
+// iat is no later than now plus the leeway and exp no more than MaxLifetime
+// after iat. Every later check of a cached token (the issuer's and
+// verify.Local's caches of good signatures) only needs exp: iat and nbf only
+// move into the past, and exp - iat never changes.
 func (v *Verifier) Verify(raw string) (*Claims, error) {
 	if raw == "" || len(raw) > MaxLen {
 		return nil, reject(ErrMalformed, "empty or too long")
@@ -375,6 +388,17 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 	}
 	if t.Add(leeway).Before(c.NotBefore) {
 		return nil, reject(ErrNotYetValid, "nbf "+c.NotBefore.Format(time.RFC3339)+", leeway "+leeway.String())
+	}
+	// A token is minted with iat = nbf = now, so only a forgery (or a
+	// broken clock) has an iat in the future: it would outlive a revocation
+	// of its user or package, whose cut-off is on iat.
+	if t.Add(leeway).Before(c.IssuedAt) {
+		return nil, reject(ErrClaims, "iat "+c.IssuedAt.Format(time.RFC3339)+" is in the future, leeway "+leeway.String())
+	}
+	// Nor may it live longer than any installation lets a token live: a
+	// far-off exp would keep it in the caches of good signatures.
+	if c.ExpiresAt.Sub(c.IssuedAt) > MaxLifetime {
+		return nil, reject(ErrClaims, "exp "+c.ExpiresAt.Format(time.RFC3339)+" is more than "+MaxLifetime.String()+" after iat "+c.IssuedAt.Format(time.RFC3339))
 	}
 	return c, nil
 }

@@ -272,3 +272,86 @@ func BenchmarkRawEd25519Verify(b *testing.B) {
 		}
 	}
 }
+
+// TestVerifyRefusesFutureIssuedAt: a token may not say it was issued (iat),
+// or becomes valid (nbf), later than now plus the leeway. With a leaked key,
+// a token with a future iat would outlive "revoke every token of this
+// user", whose cut-off is on iat.
+func TestVerifyRefusesFutureIssuedAt(t *testing.T) {
+	f := newFixture(t)
+	now := f.now
+	for _, tc := range []struct {
+		name string
+		iat  time.Time
+		nbf  time.Time
+		want error // nil: accepted
+	}{
+		{"iat now", now, now, nil},
+		{"iat within the leeway", now.Add(DefaultLeeway), now, nil},
+		{"iat beyond the leeway", now.Add(DefaultLeeway + time.Second), now, ErrClaims},
+		{"iat a year ahead", now.AddDate(1, 0, 0), now, ErrClaims},
+		{"iat and nbf beyond the leeway", now.Add(time.Hour), now.Add(time.Hour), ErrNotYetValid},
+		{"nbf beyond the leeway", now, now.Add(DefaultLeeway + time.Second), ErrNotYetValid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := with(with(goodClaims(now), "iat", tc.iat.Unix()), "nbf", tc.nbf.Unix())
+			c["exp"] = tc.iat.Add(30 * time.Minute).Unix()
+			_, err := f.ver.Verify(sign(t, jose.EdDSA, f.priv, goodHeaders, c))
+			if tc.want == nil && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if tc.want != nil && cardgate.ErrorMessage(err) != msgInvalid {
+				t.Errorf("message = %q, want %q", cardgate.ErrorMessage(err), msgInvalid)
+			}
+		})
+	}
+}
+
+// TestVerifyRefusesLongLifetime: exp - iat may not exceed MaxLifetime
+// (24 h), the longest lifetime an installation may configure. With a leaked
+// key, a token with a far-off exp would otherwise stay in the issuer's and
+// verify.Local's caches of good signatures for as long as it says.
+func TestVerifyRefusesLongLifetime(t *testing.T) {
+	f := newFixture(t)
+	now := f.now
+	for _, tc := range []struct {
+		name string
+		life time.Duration
+		ok   bool
+	}{
+		{"30 minutes", 30 * time.Minute, true},
+		{"MaxLifetime", MaxLifetime, true},
+		{"MaxLifetime and a second", MaxLifetime + time.Second, false},
+		{"ten years", 10 * 365 * 24 * time.Hour, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.ver.Verify(sign(t, jose.EdDSA, f.priv, goodHeaders, with(goodClaims(now), "exp", now.Add(tc.life).Unix())))
+			if tc.ok && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tc.ok && (!errors.Is(err, ErrClaims) || !strings.Contains(err.Error(), "exp")) {
+				t.Fatalf("err = %v, want ErrClaims naming exp", err)
+			}
+		})
+	}
+	// An iat far in the past does not make room for a long exp either.
+	old := with(with(goodClaims(now), "iat", now.Add(-MaxLifetime).Unix()), "exp", now.Add(time.Hour).Unix())
+	if _, err := f.ver.Verify(sign(t, jose.EdDSA, f.priv, goodHeaders, old)); !errors.Is(err, ErrClaims) {
+		t.Errorf("iat 24 h ago, exp in an hour: %v, want ErrClaims", err)
+	}
+}
+
+// TestSignerRefusesLongLifetime: no signer mints tokens that every
+// verifier would refuse.
+func TestSignerRefusesLongLifetime(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	if _, err := NewSigner("k1", priv, testIssuer, MaxLifetime, nil); err != nil {
+		t.Errorf("MaxLifetime: %v", err)
+	}
+	if _, err := NewSigner("k1", priv, testIssuer, MaxLifetime+time.Second, nil); err == nil {
+		t.Error("a lifetime over MaxLifetime was accepted")
+	}
+}

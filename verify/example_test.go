@@ -69,7 +69,7 @@ func ExampleLocalConfig() {
 		RevocationInterval: 2 * time.Second,  // how often the revocation feed is read
 		MaxStaleness:       30 * time.Second, // max(30 s, 3 × RevocationInterval)
 		KeyRefreshInterval: time.Minute,      // how often the keys (JWKS) are read; at most 2 min
-		Leeway:             30 * time.Second, // clock skew allowed on nbf and exp
+		Leeway:             30 * time.Second, // clock skew allowed on iat, nbf and exp
 		CacheSize:          100_000,          // verified signatures kept
 	}
 	fmt.Println(cfg.MaxStaleness > cfg.RevocationInterval)

@@ -49,7 +49,7 @@ type LocalConfig struct {
 	// longer than that before it signs with it (keyring.DefaultRotationDelay),
 	// so a rotation never meets an unknown kid here.
 	KeyRefreshInterval time.Duration
-	// Leeway is the clock skew tolerated for nbf and exp; 0 means 30 s.
+	// Leeway is the clock skew tolerated for iat, nbf and exp; 0 means 30 s.
 	Leeway time.Duration
 	// CacheSize caps the cache of verified signatures, the oldest out
 	// (about 120 bytes each with the token's hash); 0 means 100,000.
@@ -218,6 +218,9 @@ func (l *Local) Verify(ctx context.Context, raw string) (*Identity, error) {
 				return nil, rejection(ErrInvalid, err)
 			}
 		}
+		// Only a token that passed every claim check is kept: its iat was
+		// no later than now plus the leeway and its exp at most
+		// token.MaxLifetime after it, so a hit needs only the exp check.
 		if !now.Before(c.NotBefore) {
 			l.checked.Add(&key, c)
 		}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/issuer"
 	"github.com/cardgate/cardgate/token"
 	"github.com/cardgate/cardgate/verify"
 	"github.com/go-jose/go-jose/v4"
@@ -592,5 +593,57 @@ func TestRemoteDropsExpiredEntries(t *testing.T) {
 	check(30)
 	if n := r.Len(); n != 30 {
 		t.Errorf("%d entries after the first 50 expired and 30 more came, want 30", n)
+	}
+}
+
+// TestLocalRefusesMintJustAfterDisable is the audit's case: a user or
+// package disabled by another process (the CLI, straight to the store) while
+// a running issuer still holds "enabled" in its mint cache (StateCacheTTL,
+// 1 s) gets a token with an iat in the second after the disable. The
+// issuer's /v1/users/me refuses it (it reads the disabled flag), and Local,
+// which knows only the feed's cut-off, must refuse it too, not accept it
+// for 30 minutes.
+func TestLocalRefusesMintJustAfterDisable(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		disable func(s cardgate.Store, at time.Time) error
+	}{
+		{"user", func(s cardgate.Store, at time.Time) error { return s.SetUserDisabled(ctx, alice, true, at) }},
+		{"package", func(s cardgate.Store, at time.Time) error { return s.SetPackageDisabled(ctx, orders, true, at) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newIssuer(t)
+			// The running issuer, with the default state cache; e.svc (cache
+			// off) answers /v1/users/me.
+			running, err := issuer.NewService(issuer.Config{Issuer: e.svc.Issuer(), Store: e.svc.Store(), Keys: e.svc.Keys(), Now: e.clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := e.clock.Now()
+			e.clock.Shift(now.Truncate(time.Second).Add(1500 * time.Millisecond).Sub(now)) // at x.5
+			if _, _, err := running.Mint(ctx, alice, orders); err != nil {                 // caches "enabled" until x+1.5
+				t.Fatal(err)
+			}
+			disabledAt := e.clock.Now()
+			if err := tc.disable(e.svc.Store(), disabledAt); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Shift(700 * time.Millisecond) // about x+1.2: the cache is still fresh
+			raw, c, err := running.Mint(ctx, alice, orders)
+			if err != nil {
+				t.Fatalf("mint within StateCacheTTL of a disable by another process: %v (the test needs the cached state)", err)
+			}
+			if c.IssuedAt.Unix() != disabledAt.Unix()+1 {
+				t.Fatalf("iat %v, want the second after the disable at %v", c.IssuedAt, disabledAt)
+			}
+			if _, _, err := e.svc.Check(ctx, raw); err == nil {
+				t.Fatal("/v1/users/me accepts the token")
+			}
+			local := e.local(t, verify.LocalConfig{Now: e.clock.Now}) // reads the whole feed
+			if _, err := local.Verify(ctx, raw); !errors.Is(err, verify.ErrRevoked) {
+				t.Fatalf("Local: %v, want ErrRevoked", err)
+			}
+		})
 	}
 }
