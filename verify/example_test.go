@@ -39,7 +39,7 @@ func ordersHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	// Authorize on id.UserID and id.ActionPackageID together, never on
 	// id.Name. Remote mode also fills id.Name, id.PhoneNumber and
-	// id.PictureURL; both modes fill id.ExpiresAt.
+	// id.PictureURL; both fill id.ExpiresAt for cardgate's tokens.
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]string{"user": id.UserID, "card": id.ActionPackageID})
 }

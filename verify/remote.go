@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -180,8 +181,8 @@ var (
 
 // NewRemote returns a Remote verifier.
 func NewRemote(cfg RemoteConfig) (*Remote, error) {
-	if !strings.HasPrefix(cfg.UserinfoURL, "http://") && !strings.HasPrefix(cfg.UserinfoURL, "https://") {
-		return nil, errors.New("verify: RemoteConfig.UserinfoURL must be an http(s) URL")
+	if u, err := url.Parse(cfg.UserinfoURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("verify: RemoteConfig.UserinfoURL must be an absolute http(s) URL with a host")
 	}
 	if cfg.TTL < 0 || cfg.TTL > MaxRemoteTTL || cfg.NegativeTTL < 0 || cfg.NegativeTTL > MaxRemoteTTL {
 		return nil, fmt.Errorf("verify: RemoteConfig.TTL and NegativeTTL must be from 0 (the default) to %v", MaxRemoteTTL)
@@ -441,7 +442,9 @@ func (r *Remote) Ping(ctx context.Context) error {
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
 	switch {
-	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
+	case res.StatusCode == http.StatusUnauthorized:
+		// Not 403: a proxy or firewall that refuses everything would pass
+		// for a live issuer, and every token would then be refused.
 		return nil
 	case res.StatusCode >= 500:
 		return fmt.Errorf("%w: GET %s answered %d", ErrUnavailable, req.URL.Redacted(), res.StatusCode)

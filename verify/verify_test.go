@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -233,16 +234,24 @@ func TestIssuerDown(t *testing.T) {
 	}
 }
 
-// A URL that answers but is no issuer's /v1/users/me is not ready either.
+// A URL that answers but is no issuer's /v1/users/me is not ready either:
+// only a 401 to a request without a token is an issuer's answer. A 5xx is
+// an issuer that is unavailable.
 func TestRemotePingNotAnIssuer(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	defer srv.Close()
-	r, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: srv.URL + "/v1/users/me"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "404") {
-		t.Errorf("Ping of a 404: %v, want an error naming the 404", err)
+	for _, status := range []int{404, 403, 200, 502} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) }))
+		r, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: srv.URL + "/v1/users/me"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = r.Ping(context.Background())
+		if err == nil || !strings.Contains(err.Error(), strconv.Itoa(status)) {
+			t.Errorf("Ping of a %d: %v, want an error naming the %d", status, err, status)
+		}
+		if unavailable := errors.Is(err, verify.ErrUnavailable); unavailable != (status >= 500) {
+			t.Errorf("Ping of a %d: %v, ErrUnavailable %v", status, err, unavailable)
+		}
+		srv.Close()
 	}
 }
 
@@ -645,5 +654,23 @@ func TestLocalRefusesMintJustAfterDisable(t *testing.T) {
 				t.Fatalf("Local: %v, want ErrRevoked", err)
 			}
 		})
+	}
+}
+
+// NewRemote refuses a configuration that could never work, at once,
+// rather than answering every request 503 later.
+func TestNewRemoteRefusesBadConfig(t *testing.T) {
+	for _, u := range []string{"", "http://", "http:// not a url", "ftp://id.example.com/v1/users/me", "/v1/users/me", "id.example.com/v1/users/me"} {
+		if _, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: u}); err == nil {
+			t.Errorf("UserinfoURL %q accepted", u)
+		}
+	}
+	for _, u := range []string{"https://id.example.com/v1/users/me", "HTTPS://id.example.com/v1/users/me", "http://127.0.0.1:8080/v1/users/me"} {
+		if _, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: u}); err != nil {
+			t.Errorf("UserinfoURL %q: %v", u, err)
+		}
+	}
+	if _, err := verify.NewRemote(verify.RemoteConfig{UserinfoURL: "https://id.example.com/v1/users/me", TTL: -time.Second}); err == nil {
+		t.Error("a negative TTL accepted")
 	}
 }
