@@ -34,19 +34,17 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "with --check: print the result, or the error, as JSON")
 	listen := fs.String("listen", "", "`address` to listen on, instead of the file's listen")
 	ops := fs.String("ops-listen", "127.0.0.1:8091", "`address` for /healthz, /readyz and /metrics")
-	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	if pos, err := parse(env, fs, h, args); err != nil {
 		return err
 	} else if len(pos) > 0 || *file == "" {
 		return usagef("adapter: give the configuration file as --config FILE; see cardgate adapter --help")
 	}
+	// The store and the log level as the other servers have them: flag,
+	// then environment, then the settings file CARDGATE_CONFIG names (the
+	// adapter's --config is its adapter.yaml). Its addresses are its own.
 	cfg, err := resolve()
 	if err != nil {
-		return err
-	}
-	cfg.LogLevel = *logLevel
-	if err := cfg.validate(); err != nil {
-		return err
+		return settingError(err)
 	}
 	lookupEnv := func(k string) (string, bool) { v := env.Getenv(k); return v, v != "" }
 	if *check {

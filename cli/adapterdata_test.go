@@ -81,6 +81,9 @@ func TestAuditQuery(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &recs); err != nil || len(recs) != 1 || recs[0]["status"] != 200.0 || recs[0]["route"] != "products" {
 		t.Errorf("--package --json: %q (%v)", out, err)
 	}
+	if _, has := recs[0]["conversationId"]; len(recs) == 1 && has {
+		t.Errorf("a token minted outside a conversation: --json has conversationId: %q", out)
+	}
 	// The conversation: a column of the table, a filter, a field.
 	if got := lines(mustRun(t, env, "audit", "query", "--conversation", conv)); len(got) != 1 || !strings.HasSuffix(got[0], "  "+conv) {
 		t.Errorf("--conversation: %q", got)

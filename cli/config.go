@@ -49,7 +49,7 @@ const (
 	mintFlags                    // admin commands that mint: the store, the issuer URL and token lifetime
 	serverFlags                  // servers: the store and a listener
 	demoFlags                    // the demo: a listener and its own data directory
-	adapterFlags                 // the adapter: the store only; its own file has the rest
+	adapterFlags                 // the adapter: the store and the log level; its adapter.yaml has the rest
 )
 
 func defaultConfig(kind flagKind) Config {
@@ -86,9 +86,11 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, kind flagKind) fu
 		fs.StringVar(&iss, "issuer-url", "", "public base `URL` of the Integration Service, the tokens' iss (default http://<listen>, env CARDGATE_ISSUER_URL)")
 		fs.DurationVar(&lifetime, "token-lifetime", 0, "lifetime of minted tokens (default 30m, env CARDGATE_TOKEN_LIFETIME)")
 	}
+	if kind == serverFlags || kind == demoFlags || kind == adapterFlags {
+		fs.StringVar(&lv, "log-level", "", "log `level`: debug, info, warn or error (default info, env CARDGATE_LOG_LEVEL)")
+	}
 	if kind == serverFlags || kind == demoFlags {
 		fs.StringVar(&listen, "listen", "", "`address` to listen on (default "+defaultListen+", env CARDGATE_LISTEN)")
-		fs.StringVar(&lv, "log-level", "", "log `level`: debug, info, warn or error (default info, env CARDGATE_LOG_LEVEL)")
 		fs.IntVar(&cacheSize, "token-cache-size", 0, "`tokens` the issuer remembers as checked, about 120 bytes each (default 100000)")
 		fs.IntVar(&mintCache, "mint-cache-size", 0, "user and package `pairs` the issuer remembers as enabled at a mint, for 1 s,\nabout 280 bytes each (default 10000)")
 		fs.IntVar(&keyCache, "api-key-cache-size", 0, "API `keys` the issuer remembers as valid, for 1 s, about 400 bytes each (default 1000)")

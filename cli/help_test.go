@@ -160,6 +160,8 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"audit", "query", "--limit", "0"}, "--limit must be a number from 1 to 10000"},
 		{[]string{"audit", "query", "--limit", "10001"}, "--limit must be a number from 1 to 10000"},
 		{[]string{"keys", "rotate", "--delay", "soon"}, `invalid value "soon" for flag -delay`},
+		// Values a command checks itself name the flag, without "see ... --help".
+		{[]string{"audit", "query", "--since", "yesterday"}, `--since must be an RFC 3339 time or a duration like 1h, not "yesterday"`},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			out, errOut, err := run(t, env, tt.args...)
@@ -182,7 +184,7 @@ func TestErrorsNameFlags(t *testing.T) {
 		args      []string
 		want, not string
 	}{
-		{[]string{"users", "add", "--name", "A", "--phone", "555-1234"}, "--phone: must be a real phone number in international form", "phoneNumber"},
+		{[]string{"users", "add", "--name", "A", "--phone", "555-1234"}, "--phone: must be a real phone number in international form: + and the country code, like +14155550123", "phoneNumber"},
 		{[]string{"users", "add", "--name", "A", "--phone", "+14155550123", "--picture", "x"}, "--picture: must be", "pictureUrl"},
 		{[]string{"users", "add", "--name", "A", "--phone", "+14155550123", "--id", "nope"}, "--id: must be a lower-case GUID", ""},
 		{[]string{"token", "--user", alice, "--package", "com.nope.x"}, "--user: no such user", "userId"},

@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -18,18 +20,33 @@ import (
 	"github.com/cardgate/cardgate/sqlite"
 )
 
+// The version comes from the build information Go embeds. A test binary,
+// like `go run`, has no module version and no commit: "(devel)". Only
+// when built with -buildvcs=true (go test's default, auto, does not stamp
+// test binaries) does it carry the commit, and then the module's version.
 func TestVersion(t *testing.T) {
+	var commit string
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				commit = s.Value
+			}
+		}
+	}
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		out := mustRun(t, nil, args...)
-		// A test binary, like `go run`, has no module version.
-		if !strings.HasPrefix(out, "cardgate (devel) ") || !strings.Contains(out, " go1.") {
-			t.Errorf("cardgate %s = %q", args[0], out)
+		want := "cardgate (devel) go1."
+		if commit != "" {
+			want = " commit " + commit + " "
+		}
+		if !strings.Contains(out, want) || !strings.HasPrefix(out, "cardgate ") || !strings.Contains(out, " go1.") {
+			t.Errorf("cardgate %s = %q, want it to hold %q", args[0], out, want)
 		}
 	}
 	var v struct{ Version, Commit, Go string }
-	if err := json.Unmarshal([]byte(mustRun(t, nil, "version", "--json")), &v); err != nil || v.Version != "(devel)" ||
-		!strings.HasPrefix(v.Go, "go1.") {
-		t.Errorf("version --json = %+v (%v)", v, err)
+	if err := json.Unmarshal([]byte(mustRun(t, nil, "version", "--json")), &v); err != nil || v.Commit != commit ||
+		(commit == "") != (v.Version == "(devel)") || !strings.HasPrefix(v.Go, "go1.") {
+		t.Errorf("version --json = %+v (%v), want commit %q", v, err, commit)
 	}
 }
 
@@ -118,6 +135,35 @@ func TestReportError(t *testing.T) {
 	}
 	if cli.ExitCode(nil) != 0 || cli.ExitCode(errors.New("x")) != 1 {
 		t.Error("exit codes")
+	}
+
+	// An adapter configuration with several problems: a line saying how
+	// many, then one a line; with --json one message holding those lines,
+	// code Internal, as for a bad setting.
+	bad := filepath.Join(t.TempDir(), "adapter.yaml")
+	os.WriteFile(bad, []byte("listen: nope\nissuer:\n  url: ftp://x\nroutes: []\n"), 0o600)
+	_, _, err := run(t, env, "adapter", "--config", bad, "--check", "--json")
+	var buf bytes.Buffer
+	cli.Report(&buf, []string{"cardgate", "adapter", "--check"}, err)
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) < 3 || !regexp.MustCompile(`^cardgate: adapter: \d+ configuration errors:$`).MatchString(lines[0]) ||
+		!strings.HasPrefix(lines[1], "\t"+bad+":1: listen: ") {
+		t.Errorf("adapter configuration errors reported as %q", buf.String())
+	}
+	buf.Reset()
+	cli.Report(&buf, []string{"cardgate", "adapter", "--check", "--json"}, err)
+	var body struct {
+		Error struct{ Code, Message string }
+	}
+	if jerr := json.Unmarshal(buf.Bytes(), &body); jerr != nil || body.Error.Code != "Internal" ||
+		strings.Count(body.Error.Message, "\n") != len(lines)-1 {
+		t.Errorf("adapter configuration errors, --json: %q", buf.String())
+	}
+	_, _, err = run(t, env, "users", "list", "--store", "mysql://x")
+	buf.Reset()
+	cli.Report(&buf, []string{"cardgate", "users", "list", "--json"}, err)
+	if !strings.HasPrefix(buf.String(), `{"error":{"code":"Internal","message":"--store, CARDGATE_STORE or config store: `) {
+		t.Errorf("a bad setting, --json: %q", buf.String())
 	}
 }
 

@@ -244,7 +244,8 @@ func TestIssuerSignInLimitsInRedis(t *testing.T) {
 // Every listener answers only to its own names: a page that rebinds its DNS
 // name to the server's address sends that name in Host, and gets 421.
 // Outside the demo the loopback aliases of the issuer's URL are other
-// names too; --allowed-hosts adds names; health checks answer any Host.
+// names too; --allowed-hosts adds names; the health checks (/healthz,
+// /readyz) answer any Host, /metrics only an allowed one.
 func TestIssuerChecksHost(t *testing.T) {
 	env := map[string]string{"CARDGATE_DATA": t.TempDir()}
 	srv := start(t, env, "issuer", "--listen", "127.0.0.1:0", "--cards-listen", "127.0.0.1:0", "--allowed-hosts", "issuer.internal:8080, node-1")
@@ -262,7 +263,8 @@ func TestIssuerChecksHost(t *testing.T) {
 		{srv.base + "/.well-known/jwks.json", "node-1", 200},
 		{srv.base + "/healthz", "10.1.2.3:" + port, 200},
 		{srv.base + "/readyz", "10.1.2.3:" + port, 200},
-		{srv.base + "/metrics", "10.1.2.3:" + port, 421},
+		{srv.base + "/metrics", "10.1.2.3:" + port, 421}, // not a health check: an allowed name only
+		{srv.base + "/metrics", "issuer.internal:8080", 200},
 		{srv.base + "/host/api/demo/users", "", 404}, // the demo's user picker is the demo's only
 		{cards[1] + "/sdk/cardgate.js", cards[2], 200},
 		{cards[1] + "/sdk/cardgate.js", "", 421}, // 127.0.0.1:<cards port>, the old default

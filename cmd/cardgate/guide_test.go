@@ -359,6 +359,15 @@ func TestOperatingGuideRestore(t *testing.T) {
 	if issuer.text == "" || r.env["TOKEN"] == "" {
 		t.Fatal("the guide's first start did not start an issuer and mint a token")
 	}
+	// The restored directory and files are private, as the guide says.
+	for name, want := range map[string]os.FileMode{"": 0o700, "cardgate.db": 0o600, "master.key": 0o600} {
+		path := filepath.Join(r.root, "cardgate-restored", name)
+		if fi, err := os.Stat(path); err != nil {
+			t.Error(err)
+		} else if fi.Mode().Perm() != want {
+			t.Errorf("restored %s: mode %v, want %v", path, fi.Mode().Perm(), want)
+		}
+	}
 	r.stop()
 	// Make sure the old data directory plays no part.
 	if err := os.RemoveAll(filepath.Join(r.root, "cardgate")); err != nil {

@@ -313,19 +313,96 @@ func TestExitStatus(t *testing.T) {
 	}
 }
 
-// A built binary tells its version, the commit it was built from (go build
-// in a checkout stamps it) and its Go version; go run says "(devel)".
+// A built binary tells its version, the commit it was built from and its
+// Go version, from the build information the Go toolchain embeds. Built
+// with VCS stamping (go build in a git checkout: -buildvcs=true, or the
+// default auto with git at hand) it knows the commit, and the version is
+// the module's as Go derives it from the checkout: the tag when built at
+// one, else a pseudo-version naming the commit
+// (v0.0.0-20261205165621-ae001674ad19), with "+dirty" and "(modified)" when
+// the tree had uncommitted changes. Without stamping (-buildvcs=false, go
+// run) it says "(devel)" and no commit. The binary the other tests run is
+// checked as the environment's GOFLAGS built it, then one of each is built.
 func TestVersionBinary(t *testing.T) {
 	needBinary(t)
-	for _, args := range [][]string{{"version"}, {"--version"}} {
-		out, err := exec.Command(bin, args...).Output()
-		if err != nil || !regexp.MustCompile(`^cardgate \(devel\) (commit [0-9a-f]{40}( \(modified\))? )?go1\.\d+`).Match(out) {
-			t.Errorf("cardgate %s: %q %v", args[0], out, err)
+	t.Run("as built", func(t *testing.T) { checkVersion(t, bin, "") })
+	t.Run("buildvcs=false", func(t *testing.T) { checkVersion(t, buildWith(t, "-buildvcs=false"), "(devel)") })
+	t.Run("buildvcs=true", func(t *testing.T) {
+		head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+		if err != nil {
+			absent(t, fmt.Sprintf("git rev-parse HEAD: %v: the stamped build needs git and a git checkout", err))
+		}
+		checkVersion(t, buildWith(t, "-buildvcs=true"), strings.TrimSpace(string(head)))
+	})
+}
+
+// buildWith builds cardgate from this checkout with the given build flag,
+// which beats the same flag in GOFLAGS.
+func buildWith(t *testing.T, flag string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "cardgate")
+	if b, err := exec.Command("go", "build", flag, "-o", out, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", flag, err, b)
+	}
+	return out
+}
+
+var (
+	// A module version: a tag, or a pseudo-version, "+dirty" for a tree
+	// with uncommitted changes.
+	moduleVersion = regexp.MustCompile(`^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+dirty)?$`)
+	// A pseudo-version's last two parts: the commit's time and its hash.
+	pseudoVersion = regexp.MustCompile(`-\d{14}-([0-9a-f]{12})(\+dirty)?$`)
+	goVersion     = regexp.MustCompile(`^go1\.\d+`)
+)
+
+// checkVersion runs `version`, `--version` and `version --json` of binary.
+// want is the commit it must name, "(devel)" for a build without VCS
+// stamping, or "" for either.
+func checkVersion(t *testing.T, binary, want string) {
+	t.Helper()
+	out, err := exec.Command(binary, "version", "--json").Output()
+	var v struct {
+		Version, Commit, Go string
+		Modified            bool
+	}
+	if err != nil || json.Unmarshal(out, &v) != nil {
+		t.Fatalf("cardgate version --json: %q %v", out, err)
+	}
+	if !goVersion.MatchString(v.Go) {
+		t.Errorf("version --json: go %q", v.Go)
+	}
+	switch {
+	case want == "(devel)" || want == "" && v.Commit == "":
+		if v.Version != "(devel)" || v.Commit != "" || v.Modified {
+			t.Errorf("a build without VCS stamping: %s, want version (devel) and no commit", out)
+		}
+	default:
+		if want != "" && v.Commit != want {
+			t.Errorf("version --json: commit %q, want %s, the checkout's HEAD", v.Commit, want)
+		}
+		if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(v.Commit) || !moduleVersion.MatchString(v.Version) {
+			t.Errorf("a stamped build: %s, want a module version and a commit", out)
+		}
+		if m := pseudoVersion.FindStringSubmatch(v.Version); m != nil && !strings.HasPrefix(v.Commit, m[1]) {
+			t.Errorf("pseudo-version %s names another commit than %s", v.Version, v.Commit)
+		}
+		if strings.HasSuffix(v.Version, "+dirty") != v.Modified {
+			t.Errorf("version %s, modified %v: +dirty and modified disagree", v.Version, v.Modified)
 		}
 	}
-	out, err := exec.Command(bin, "version", "--json").Output()
-	var v struct{ Version, Commit, Go string }
-	if err != nil || json.Unmarshal(out, &v) != nil || v.Version == "" || !strings.HasPrefix(v.Go, "go1.") {
-		t.Errorf("cardgate version --json: %q %v", out, err)
+	// The line says the same: cardgate VERSION [commit COMMIT [(modified)]] GO.
+	line := "cardgate " + v.Version
+	if v.Commit != "" {
+		line += " commit " + v.Commit
+		if v.Modified {
+			line += " (modified)"
+		}
+	}
+	line += " " + v.Go + "\n"
+	for _, args := range []string{"version", "--version"} {
+		if out, err := exec.Command(binary, args).Output(); err != nil || string(out) != line {
+			t.Errorf("cardgate %s: %q %v, want %q", args, out, err, line)
+		}
 	}
 }
