@@ -144,6 +144,13 @@ type ConversationStore interface {
 	// Forms lists the forms sent to a conversation, oldest first; an
 	// unknown conversation is ENOTFOUND.
 	Forms(ctx context.Context, conversationID string) ([]*Form, error)
+	// CloseForm ends a form for responses from at on (Kaizala's
+	// closeForm): in one statement it sets the form's expiry to at, unless
+	// the form expires at or before at already, and returns the form as
+	// stored. A closed form is an expired one. Closing twice is harmless:
+	// the earlier expiry stays. An unknown form is ENOTFOUND; a zero at is
+	// EINVALID. Who may close a form is the caller's to check.
+	CloseForm(ctx context.Context, id string, at time.Time) (*Form, error)
 
 	// AddResponse stores a new response, r.ID given by the caller. In one
 	// transaction it checks that the form exists (ENOTFOUND), that r.UserID

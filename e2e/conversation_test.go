@@ -54,7 +54,8 @@ func formCard(pkg string) string {
 // TestConversationSamples runs Microsoft's two samples, as zipped, between
 // Alice and Bob in two browsers: a card one sends appears for the other
 // without a reload; the other responds in the package's own page; the
-// sender sees that answer in the package's own summary page. Then Bob
+// sender sees that answer in the package's own summary page, and closes
+// the form from it, after which Bob can no longer respond. Then Bob
 // leaves the conversation, and neither the bridge nor the host's API gives
 // him the form, its responses or its summary.
 func TestConversationSamples(t *testing.T) {
@@ -109,6 +110,29 @@ func TestConversationSamples(t *testing.T) {
 		t.Errorf("Alice's summary page has %s; want Bob's answers", detailed)
 	}
 	saveShot(t, alice, "summary.png")
+
+	// Alice, the form's creator, closes it from the summary's "Close
+	// Form" setting (KASClient.Form.closeForm, the closeCard command):
+	// the card closes, Bob's page shows the form expired without a reload,
+	// and he can no longer respond.
+	alice.waitCard(t, `Array.from(document.querySelectorAll('*')).some((e) => e.children.length === 0 && e.textContent.trim() === "Close Form")`)
+	alice.card(t, `(Array.from(document.querySelectorAll('*')).find((e) => e.children.length === 0 && e.textContent.trim() === "Close Form").click(), true)`, nil)
+	alice.waitHost(t, `document.querySelector('.message-card') === null`)
+	bob.waitHost(t, `document.querySelector('`+formCard(requestResponse)+` .form-facts').textContent.includes('Expired')`)
+	var closed struct {
+		Active, CanRespond bool
+		Status             int
+		Message            string
+	}
+	bob.host(t, `(async () => {
+		const st = await (await fetch("/host/api/forms/`+formID+`?package=`+requestResponse+`")).json();
+		const r = await fetch("/host/api/forms/`+formID+`/responses?package=`+requestResponse+`", {method: "POST",
+			headers: {"Content-Type": "application/json"}, body: JSON.stringify({answers: {"0": "Somewhere else"}})});
+		return {active: st.active, canRespond: st.canRespond, status: r.status, message: (await r.json()).error.message};
+	})()`, &closed)
+	if closed.Active || closed.CanRespond || closed.Status != 403 || !strings.Contains(closed.Message, "takes no more responses") {
+		t.Errorf("Bob and the closed form: %+v; want it inactive and his response refused as for an expired form", closed)
+	}
 
 	// Response: a card that responds from its CreationView. Alice's
 	// response sends the card; each response is a message of its own.

@@ -15,8 +15,8 @@ import (
 
 // Live updates: GET /host/api/events is a stream of server-sent events
 // (text/event-stream) for the signed-in user. An event names a
-// conversation and a form, and what happened ("form": a card was sent;
-// "response": someone responded); it carries no content, so that the page
+// conversation and a form, and what happened ("form": a card was sent, or
+// closed; "response": someone responded); it carries no content, so that the page
 // reads what changed through the API, which checks the user again. An
 // event goes to the users who are members of its conversation when it
 // happens, and to no one else.

@@ -223,10 +223,43 @@ func (h *handler) formState() http.Handler {
 			h.error(w, r, err)
 			return
 		}
+		writeFormState(w, f, m, time.Now())
+	})
+}
+
+// writeFormState writes f's state for member m at now, as GET
+// /host/api/forms/{id} answers it.
+func writeFormState(w http.ResponseWriter, f *cardgate.Form, m *cardgate.Member, now time.Time) {
+	w.Header().Set("Cache-Control", "no-store")
+	httpjson.Write(w, http.StatusOK, map[string]any{"form": forms.ToForm(f), "active": !f.Expired(now),
+		"canRespond": f.CanRespond(m, now) == nil, "canSeeResults": f.CanSeeResults(m) == nil})
+}
+
+// closeForm answers closeCard on a sent form (KASClient.Form.closeForm):
+// the form's creator, still a member, ends it for responses now. A closed
+// form is an expired one (Store.CloseForm), so every rule and view that
+// knows the expiry knows it is closed; closing again keeps the first
+// close. The answer is the form's state, as formState gives it.
+func (h *handler) closeForm() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		f, m, err := h.formFor(r)
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		if m.UserID != f.CreatorID {
+			h.error(w, r, cardgate.Errorf(cardgate.EFORBIDDEN, "only the form's creator may close it"))
+			return
+		}
 		now := time.Now()
-		w.Header().Set("Cache-Control", "no-store")
-		httpjson.Write(w, http.StatusOK, map[string]any{"form": forms.ToForm(f), "active": !f.Expired(now),
-			"canRespond": f.CanRespond(m, now) == nil, "canSeeResults": f.CanSeeResults(m) == nil})
+		closed, err := h.cfg.Store.CloseForm(ctx, f.ID, now)
+		if err != nil {
+			h.error(w, r, err)
+			return
+		}
+		h.hub.publish(ctx, f.ConversationID, event{Type: "form", ConversationID: f.ConversationID, FormID: f.ID})
+		writeFormState(w, closed, m, now)
 	})
 }
 

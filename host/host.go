@@ -164,6 +164,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /host/api/conversations/{id}/cards/{pkg}/draft", h.session(h.draft()))
 	mux.Handle("POST /host/api/conversations/{id}/forms", h.csrf(h.session(h.createForm())))
 	mux.Handle("GET /host/api/forms/{id}", h.session(h.formState()))
+	mux.Handle("POST /host/api/forms/{id}/close", h.csrf(h.session(h.closeForm())))
 	mux.Handle("GET /host/api/forms/{id}/responses", h.session(h.responses()))
 	mux.Handle("POST /host/api/forms/{id}/responses", h.csrf(h.session(h.respond())))
 	mux.Handle("GET /host/api/forms/{id}/summary", h.session(h.summary()))

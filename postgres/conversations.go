@@ -280,6 +280,21 @@ func (db *DB) Forms(ctx context.Context, conversationID string) ([]*cardgate.For
 		`SELECT `+formCols+` FROM forms WHERE conversation_id = $1 ORDER BY created_at, id`)
 }
 
+// CloseForm implements cardgate.ConversationStore: one UPDATE, which
+// keeps an expiry at or before at (LEAST ignores a NULL expiry, "never").
+func (db *DB) CloseForm(ctx context.Context, id string, at time.Time) (*cardgate.Form, error) {
+	if at.IsZero() {
+		return nil, cardgate.Errorf(cardgate.EINVALID, "at: a form closes at a time")
+	}
+	f, err := scanForm(db.pool.QueryRow(ctx, `UPDATE forms SET expiry = LEAST(expiry, $1) WHERE id = $2 RETURNING `+formCols, ts(at), id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("form", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("postgres: close form: %w", err)
+	}
+	return f, nil
+}
+
 // formRules is what the response rules need of a form.
 type formRules struct {
 	conversationID           string

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cardgate/cardgate"
 )
@@ -288,6 +289,23 @@ func (s *DB) Forms(ctx context.Context, conversationID string) ([]*cardgate.Form
 		return nil, fmt.Errorf("sqlite: list forms: %w", err)
 	}
 	return collect(rows, scanForm, "list forms")
+}
+
+// CloseForm implements cardgate.ConversationStore: one UPDATE, which
+// keeps an expiry at or before at.
+func (s *DB) CloseForm(ctx context.Context, id string, at time.Time) (*cardgate.Form, error) {
+	if at.IsZero() {
+		return nil, cardgate.Errorf(cardgate.EINVALID, "at: a form closes at a time")
+	}
+	f, err := scanForm(s.write.QueryRowContext(ctx, `UPDATE forms
+		SET expiry = CASE WHEN expiry IS NOT NULL AND expiry <= ?1 THEN expiry ELSE ?1 END
+		WHERE id = ?2 RETURNING `+formCols, at.UnixMicro(), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("form", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: close form: %w", err)
+	}
+	return f, nil
 }
 
 // formRules is what the response rules need of a form.

@@ -346,6 +346,106 @@ func testEditResponse(t *testing.T, s cardgate.Store) {
 	}
 }
 
+// testCloseForm: CloseForm moves a form's expiry to the time it closes,
+// unless it expires at or before that already, and returns the form as
+// stored; the form is then an expired one, for responses and edits alike.
+// Closing again never reopens it; an unknown form is ENOTFOUND. Closes at
+// once leave the earliest.
+func testCloseForm(t *testing.T, s cardgate.Store) {
+	ctx := t.Context()
+	conversationWorld(t, s)
+	const f3 = "f0000000-0000-4000-8000-000000000003"
+	f := form(f1) // expires at t0+24h
+	mustOK(t, s.CreateForm(ctx, f))
+	never := form(f2)
+	never.Expiry = time.Time{}
+	mustOK(t, s.CreateForm(ctx, never))
+	at := t0.Add(time.Hour)
+	mustOK(t, s.AddResponse(ctx, response(1, f1, u2, at.Add(-time.Minute))))
+
+	_, err := s.CloseForm(ctx, "f0000000-0000-4000-8000-00000000dead", at)
+	wantCode(t, err, cardgate.ENOTFOUND)
+	_, err = s.CloseForm(ctx, f1, time.Time{})
+	wantCode(t, err, cardgate.EINVALID)
+
+	closed, err := s.CloseForm(ctx, f1, at)
+	mustOK(t, err)
+	want := form(f1)
+	want.Expiry = at
+	equalForm(t, closed, want) // only the expiry changed
+	got, err := s.Form(ctx, f1)
+	mustOK(t, err)
+	equalForm(t, got, want)
+	if !got.Expired(at) || got.Expired(at.Add(-time.Microsecond)) {
+		t.Fatalf("the closed form: Expired(at) = %v, a moment before %v", got.Expired(at), got.Expired(at.Add(-time.Microsecond)))
+	}
+
+	// Closed is expired: no response nor edit at or after the close; the
+	// response sent before stays.
+	wantCode(t, s.AddResponse(ctx, response(2, f1, u1, at)), cardgate.EFORBIDDEN)
+	wantCode(t, s.AddResponse(ctx, response(2, f1, u1, at.Add(time.Hour))), cardgate.EFORBIDDEN)
+	edit := &cardgate.FormResponse{ID: rid(1), FormID: f1, UserID: u2, Answers: map[int]string{0: "0"}, UpdatedAt: at}
+	wantCode(t, s.EditResponse(ctx, edit), cardgate.EFORBIDDEN)
+	if rs, err := s.Responses(ctx, f1); err != nil || len(rs) != 1 || rs[0].ID != rid(1) || rs[0].Edits != 0 {
+		t.Fatalf("Responses after the close = %v, %v", rs, err)
+	}
+	mustOK(t, s.AddResponse(ctx, response(3, f1, u1, at.Add(-time.Millisecond)))) // a moment before is taken
+
+	// Closing again later keeps the first close; an earlier time moves it.
+	again, err := s.CloseForm(ctx, f1, at.Add(time.Hour))
+	mustOK(t, err)
+	if !sameTime(again.Expiry, at) {
+		t.Fatalf("closed again later: expiry %v, want %v", again.Expiry, at)
+	}
+	earlier, err := s.CloseForm(ctx, f1, at.Add(-30*time.Minute))
+	mustOK(t, err)
+	if got, _ := s.Form(ctx, f1); !sameTime(earlier.Expiry, at.Add(-30*time.Minute)) || !sameTime(got.Expiry, earlier.Expiry) {
+		t.Fatalf("closed at an earlier time: returned expiry %v, stored %v", earlier.Expiry, got.Expiry)
+	}
+
+	// A form that never expired now does; one that expired before the
+	// close keeps its expiry.
+	nc, err := s.CloseForm(ctx, f2, at)
+	mustOK(t, err)
+	if !sameTime(nc.Expiry, at) {
+		t.Fatalf("a form without expiry, closed: expiry %v, want %v", nc.Expiry, at)
+	}
+	past := form(f3)
+	past.Expiry = t0.Add(time.Minute)
+	mustOK(t, s.CreateForm(ctx, past))
+	pc, err := s.CloseForm(ctx, f3, at)
+	mustOK(t, err)
+	if !sameTime(pc.Expiry, past.Expiry) {
+		t.Fatalf("a form that expired before the close: expiry %v, want %v", pc.Expiry, past.Expiry)
+	}
+
+	// Closes at once, each at its own time: every one answers an expiry
+	// at or before its time, and the earliest stays.
+	const n = 10
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			when := t0.Add(time.Duration(30-i) * time.Second) // all before f2's close
+			cf, err := s.CloseForm(ctx, f2, when)
+			if err == nil && cf.Expiry.After(when) {
+				err = fmt.Errorf("CloseForm at %v answered expiry %v", when, cf.Expiry)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		mustOK(t, err)
+	}
+	if got, _ := s.Form(ctx, f2); !sameTime(got.Expiry, t0.Add(21*time.Second)) {
+		t.Fatalf("after %d closes at once: expiry %v, want %v", n, got.Expiry, t0.Add(21*time.Second))
+	}
+}
+
 // testResultVisibility: who may see a form's results, by its visibility,
 // as Form.CanSeeResults decides from the memberships the store keeps.
 func testResultVisibility(t *testing.T, s cardgate.Store) {

@@ -60,6 +60,7 @@
       (await api("GET", formPath(pkg, ctx, "/responses") + (ctx.responseId ? `&response=${enc(ctx.responseId)}` : ""))).responses,
     respond: (pkg, ctx, r) => api("POST", formPath(pkg, ctx, "/responses"), r),
     summary: (pkg, ctx) => api("GET", formPath(pkg, ctx, "/summary")),
+    close: (pkg, ctx) => api("POST", formPath(pkg, ctx, "/close"), {}),
   };
   // The conversation a card is open in, as the page last loaded it.
   const conversationOf = async (ctx) =>
@@ -99,11 +100,11 @@
   });
 
   // Each card is attached with its own origin (see openCard).
-  // createRequest and updateResponse have no callback to fail: the host
-  // says why instead.
+  // createRequest, updateResponse and closeCard (closeForm) have no
+  // callback to fail: the host says why instead.
   const kaizalaWithNotice = async (pkg, command, args, ctx) => {
     const r = await kaizala(pkg, command, args, ctx);
-    if ((command === "createRequest" || command === "updateResponse") && r && r.failure && isOpen(pkg)) {
+    if ((command === "createRequest" || command === "updateResponse" || command === "closeCard") && r && r.failure && isOpen(pkg)) {
       try {
         toast(JSON.parse(r.failure[0]).em);
       } catch {

@@ -63,7 +63,8 @@
   // card is open in, or null; forms: the host's form calls (below); ui:
   // {alert(text, packageId), progress(shown, packageId), dismiss(packageId),
   // openUrl(url, packageId), logError(text, packageId), sent(packageId,
-  // context, what), open(packageId, context, view)}.
+  // context, what: "form", "response" or "close"), open(packageId,
+  // context, view)}.
   //
   // context is what the host opened the card's frame for (host-bridge.js's
   // attach): {conversationId, formId, responseId, view}. Every form
@@ -73,8 +74,9 @@
   // formJSONText, response) -> {form, response}; state(pkg, ctx) -> {form,
   // active, canRespond, canSeeResults}; responses(pkg, ctx) -> [KASFormResponse
   // JSON]; respond(pkg, ctx, {answers, responseId, isEdit, isAnonymous});
-  // summary(pkg, ctx) -> {flat, processed, aggregated}. A failure is an
-  // Error with the API's status.
+  // summary(pkg, ctx) -> {flat, processed, aggregated}; close(pkg, ctx) ->
+  // the closed form's state, as state gives it. A failure is an Error with
+  // the API's status.
   function createKaizalaHost({ mint, user, strings, locale = () => "en", conversation = async () => null, forms = null, ui = {} } = {}) {
     const call = (name, ...a) => (typeof ui[name] === "function" ? ui[name](...a) : undefined);
     const str = (args, i) => (Array.isArray(args) && typeof args[i] === "string" ? args[i] : "");
@@ -143,7 +145,22 @@
         }
       },
       dismissScreen: (pkg) => (call("dismiss", pkg), ok()),
-      closeCard: (pkg) => (call("dismiss", pkg), ok()),
+      // closeCard is KASClient.Form.closeForm: on a sent form, the form's
+      // creator closes it to responses (the host refuses anyone else), then
+      // the card closes; a refusal keeps the card open and answers
+      // Kaizala's error. Elsewhere (a CreationView) it only closes the card.
+      closeCard: async (pkg, args, ctx) => {
+        if (forms && ctx && ctx.conversationId && ctx.formId) {
+          try {
+            await forms.close(pkg, ctx);
+          } catch (err) {
+            return formError(err);
+          }
+          call("sent", pkg, ctx, "close");
+        }
+        call("dismiss", pkg);
+        return ok();
+      },
       showProgressBar: (pkg) => (call("progress", true, pkg), ok()),
       hideProgressBar: (pkg) => (call("progress", false, pkg), ok()),
       showAlert: (pkg, args) => (call("alert", str(args, 0), pkg), ok()),

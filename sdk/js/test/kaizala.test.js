@@ -287,6 +287,7 @@ function formsHost({ fail } = {}) {
     responses: rec("responses", [{ response_Id_native: "r-1" }]),
     respond: rec("respond", { response: { response_Id_native: "r-2" } }),
     summary: rec("summary", { flat: { id: "f-1" }, processed: { TotalResponseCount: 2 }, aggregated: { rc: 2 } }),
+    close: rec("close", { form: SENT, active: false, canRespond: false, canSeeResults: true }),
   };
   const ui = new Proxy({}, { get: (_, name) => (...a) => calls.push(["ui." + name, ...a]) });
   const k = createKaizalaHost({
@@ -404,4 +405,53 @@ test("the frame page runs getSurveySummaryWithNotify's two named callbacks in th
   await tick();
   await tick();
   assert.deepEqual(JSON.parse(JSON.stringify(ran)), [["KASClient.onGetDoubleJson14", [null, null, '{"ec":400,"em":"no"}']]]);
+});
+
+// KASClient.Form.closeForm sends closeCard: on a sent form the host closes
+// the form (the creator only, which the server decides), then the card.
+test("closeCard on a sent form closes the form, then the card", async () => {
+  const SUMMARY = { conversationId: "c-team", formId: "f-1", view: "ResponseResultsView" };
+  const { k, calls } = formsHost();
+  assert.deepEqual(await k("p", "closeCard", [], SUMMARY), { result: [] });
+  assert.deepEqual(calls, [["close", "p", SUMMARY], ["ui.sent", "p", SUMMARY, "close"], ["ui.dismiss", "p"]]);
+  // dismissScreen only closes the card.
+  calls.length = 0;
+  assert.deepEqual(await k("p", "dismissScreen", [], SUMMARY), { result: [] });
+  assert.deepEqual(calls, [["ui.dismiss", "p"]]);
+});
+
+test("closeCard outside a sent form only closes the card", async () => {
+  const { k, calls } = formsHost();
+  for (const ctx of [CREATE, {}, undefined]) {
+    calls.length = 0;
+    assert.deepEqual(await k("p", "closeCard", [], ctx), { result: [] });
+    assert.deepEqual(calls, [["ui.dismiss", "p"]], JSON.stringify(ctx));
+  }
+  // A host without form calls dismisses as before.
+  const { k: plain, calls: uiCalls } = kaizalaHost();
+  assert.deepEqual(await plain("p", "closeCard", [], RESPOND), { result: [] });
+  assert.deepEqual(uiCalls, [["dismiss", "p"]]);
+});
+
+test("closeCard refused by the host answers Kaizala's error and keeps the card open", async () => {
+  const { k, calls } = formsHost({ fail: { status: 403, message: "only the form's creator may close it" } });
+  const r = await k("p", "closeCard", [], RESPOND);
+  assert.deepEqual(JSON.parse(r.failure[0]), { ec: 400, em: "only the form's creator may close it" });
+  assert.deepEqual(calls, [["close", "p", RESPOND]], "not dismissed");
+  const down = formsHost({ fail: { status: 503, message: "store unavailable" } });
+  assert.equal(JSON.parse((await down.k("p", "closeCard", [], RESPOND)).failure[0]).ec, 100);
+});
+
+test("closeCard acts on the frame's form, never the message's", async () => {
+  const { k, calls } = formsHost();
+  const host = eventTarget({});
+  const frame = postTarget({});
+  const bridge = createHostBridge({ window: host, mint: async () => ({ token: "t" }), kaizala: k });
+  bridge.attach(frame, "com.example.poll", CARDS_ORIGIN, RESPOND);
+  host.dispatchMessage({ source: frame, origin: CARDS_ORIGIN,
+    data: { ...golden("kaizala-request.json"), command: "closeCard", args: ["f-other"], formId: "f-other", context: { conversationId: "c-other", formId: "f-other" } } });
+  await tick();
+  await tick();
+  assert.deepEqual(calls[0], ["close", "com.example.poll", RESPOND]);
+  assert.deepEqual(frame.posted[0].data.result, []);
 });
