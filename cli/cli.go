@@ -279,13 +279,14 @@ var settingFlags = map[string]string{
 // settingError rewrites a Config error that starts with a setting's name:
 // "tokenLifetime: must be ..." becomes "--token-lifetime,
 // CARDGATE_TOKEN_LIFETIME or config tokenLifetime: must be ...".
+// It is the user's mistake: InvalidRequest with --json, not Internal.
 func settingError(err error) error {
 	if err == nil {
 		return nil
 	}
 	field, rest, ok := strings.Cut(err.Error(), ": ")
 	if where, known := settingFlags[field]; ok && known {
-		return fmt.Errorf("%s: %s", where, rest)
+		return invalidError{fmt.Errorf("%s: %s", where, rest)}
 	}
-	return err
+	return invalidError{err}
 }

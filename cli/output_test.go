@@ -139,7 +139,7 @@ func TestReportError(t *testing.T) {
 
 	// An adapter configuration with several problems: a line saying how
 	// many, then one a line; with --json one message holding those lines,
-	// code Internal, as for a bad setting.
+	// code InvalidRequest, as for a bad setting.
 	bad := filepath.Join(t.TempDir(), "adapter.yaml")
 	os.WriteFile(bad, []byte("listen: nope\nissuer:\n  url: ftp://x\nroutes: []\n"), 0o600)
 	_, _, err := run(t, env, "adapter", "--config", bad, "--check", "--json")
@@ -155,14 +155,14 @@ func TestReportError(t *testing.T) {
 	var body struct {
 		Error struct{ Code, Message string }
 	}
-	if jerr := json.Unmarshal(buf.Bytes(), &body); jerr != nil || body.Error.Code != "Internal" ||
+	if jerr := json.Unmarshal(buf.Bytes(), &body); jerr != nil || body.Error.Code != "InvalidRequest" ||
 		strings.Count(body.Error.Message, "\n") != len(lines)-1 {
 		t.Errorf("adapter configuration errors, --json: %q", buf.String())
 	}
 	_, _, err = run(t, env, "users", "list", "--store", "mysql://x")
 	buf.Reset()
 	cli.Report(&buf, []string{"cardgate", "users", "list", "--json"}, err)
-	if !strings.HasPrefix(buf.String(), `{"error":{"code":"Internal","message":"--store, CARDGATE_STORE or config store: `) {
+	if !strings.HasPrefix(buf.String(), `{"error":{"code":"InvalidRequest","message":"--store, CARDGATE_STORE or config store: `) {
 		t.Errorf("a bad setting, --json: %q", buf.String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cardgate/cardgate"
+	"github.com/cardgate/cardgate/adapter"
 )
 
 // Report prints err for the command line args: as {"error":{"code",
@@ -25,11 +26,23 @@ func Report(w io.Writer, args []string, err error) {
 	}
 	code := cardgate.ErrorCode(err)
 	var u *UsageError
-	if errors.As(err, &u) {
+	var inv invalidError
+	var ce *adapter.ConfigError
+	switch {
+	case errors.As(err, &u):
 		code = "Usage"
+	case errors.As(err, &inv), errors.As(err, &ce):
+		code = cardgate.EINVALID
 	}
 	writeJSONLine(w, map[string]any{"error": map[string]string{"code": code, "message": msg}})
 }
+
+// invalidError is a mistake in what the user configured (a setting, an
+// adapter configuration): reported with --json as InvalidRequest, since a
+// script must not read a typo as a failure of cardgate's own.
+type invalidError struct{ error }
+
+func (e invalidError) Unwrap() error { return e.error }
 
 // ExitCode is the status main exits with: 0 for success, 2 for a mistake
 // in the command line, 1 for anything else.
