@@ -113,7 +113,8 @@ func (s *DB) PutMember(ctx context.Context, m *cardgate.Member) error {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO conversation_members (conversation_id, user_id, role, added_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, added_at = excluded.added_at`,
+			ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role,
+			added_at = CASE WHEN conversation_members.role = excluded.role THEN conversation_members.added_at ELSE excluded.added_at END`,
 			m.ConversationID, m.UserID, m.Role, micros(m.AddedAt))
 		return err
 	})

@@ -106,6 +106,11 @@ func testMembers(t *testing.T, s cardgate.Store) {
 	if m.ConversationID != c1 || m.UserID != u2 || m.Role != cardgate.MemberMember || !sameTime(m.AddedAt, later) {
 		t.Fatalf("Member after a role change = %+v", m)
 	}
+	// Added again with the same role: nothing changes, addedAt included.
+	mustOK(t, s.PutMember(ctx, &cardgate.Member{ConversationID: c1, UserID: u2, Role: cardgate.MemberMember, AddedAt: later.Add(time.Hour)}))
+	if m, err := s.Member(ctx, c1, u2); err != nil || m.Role != cardgate.MemberMember || !sameTime(m.AddedAt, later) {
+		t.Fatalf("Member after being added again with the same role = %+v, %v; want addedAt %v", m, err, later)
+	}
 	ms, err := s.Members(ctx, c1)
 	mustOK(t, err)
 	if len(ms) != 2 || ms[0].UserID != u1 || ms[0].Role != cardgate.MemberAdmin || ms[1].UserID != u2 {
