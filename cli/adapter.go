@@ -80,6 +80,7 @@ func runAdapter(ctx context.Context, env *Env, args []string) error {
 		return usagef("adapter: --json goes with --check")
 	}
 	log := newLogger(env.Stderr, cfg.LogLevel)
+	logRedisTo(log)
 	acfg, err := adapter.Load(*file)
 	if err != nil {
 		return err

@@ -1,8 +1,10 @@
 package cli_test
 
 import (
+	"encoding/json"
 	"maps"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +86,44 @@ func TestAdapterListenFromItsFile(t *testing.T) {
 				t.Errorf("adapter listens on %q", a.base)
 			}
 		})
+	}
+}
+
+// go-redis's own lines (here: a Redis that cannot be dialled, met by the
+// readiness probe) reach the adapter's JSON log as warnings, not plain
+// text beside it.
+func TestAdapterLogsRedisInItsLog(t *testing.T) {
+	env := newInstall(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := ln.Addr().String()
+	ln.Close()
+	cfg := adapterConfig(t, "http://127.0.0.1:1", "remote")
+	b, _ := os.ReadFile(cfg)
+	b = []byte(strings.Replace(string(b), "    upstream:", "    limits: {rateLimit: {perUser: {requests: 5}}}\n    upstream:", 1))
+	b = append([]byte("rateLimit: {backend: redis, failClosed: true, redis: {addr: \""+down+"\"}}\n"), b...)
+	os.WriteFile(cfg, b, 0o600)
+	a, ops := startAdapter(t, env, cfg)
+	if res, err := http.Get(ops + "/readyz"); err != nil || res.StatusCode != 503 {
+		t.Fatalf("/readyz with Redis down: %v %v", res, err)
+	}
+	if err := a.stop(); err != nil {
+		t.Fatal(err)
+	}
+	sawRedis := false
+	for _, line := range strings.Split(strings.TrimSpace(a.stderr.String()), "\n") {
+		var rec struct{ Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("a line of stderr is not JSON: %q", line)
+			continue
+		}
+		if strings.HasPrefix(rec.Msg, "redis: ") && rec.Level == "WARN" {
+			sawRedis = true
+		}
+	}
+	if !sawRedis {
+		t.Errorf("no go-redis line in the adapter's log:\n%s", a.stderr.String())
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/cardgate/cardgate/postgres"
 	"github.com/cardgate/cardgate/seal"
 	"github.com/cardgate/cardgate/sqlite"
+	"github.com/redis/go-redis/v9"
 )
 
 // system is an opened store with the Integration Service over it.
@@ -500,6 +501,18 @@ func newLogger(w interface{ Write([]byte) (int, error) }, level string) *slog.Lo
 	l.UnmarshalText([]byte(strings.ToUpper(level))) // validated in Config.validate
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
+
+// redisLog sends go-redis's own lines (a pool that cannot dial, and the
+// like) to a server's JSON log as warnings; by default go-redis prints
+// them as plain text on stderr, beside the JSON lines.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.LogAttrs(ctx, slog.LevelWarn, "redis: "+fmt.Sprintf(format, v...))
+}
+
+// logRedisTo makes go-redis, whose logger is the process's, log to log.
+func logRedisTo(log *slog.Logger) { redis.SetLogger(redisLog{log}) }
 
 // quietLogger is for admin commands: warnings and errors only.
 func quietLogger(env *Env) *slog.Logger { return newLogger(env.Stderr, "warn") }

@@ -53,6 +53,7 @@ func runIssuer(ctx context.Context, env *Env, args []string) error {
 		return settingError(err)
 	}
 	log := newLogger(env.Stderr, cfg.LogLevel)
+	logRedisTo(log)
 	cardsAddr := flagOrEnv(*cardsListen, env, "CARDGATE_CARDS_LISTEN", "127.0.0.1:8082")
 	lns, err := listenAll(listenSpec{"--listen", cfg.Listen}, listenSpec{"--cards-listen", cardsAddr})
 	if err != nil {
