@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate/issuer"
+	"github.com/cardgate/cardgate/token"
 )
 
 // Config is what every command that touches the store or serves HTTP
@@ -155,7 +156,7 @@ func (c Config) validate() error {
 		return errors.New("data: must not be empty")
 	case c.Store != "" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://"):
 		return errors.New("store: must be a postgres:// URL; leave it empty for SQLite in the data directory")
-	case c.TokenLifetime < time.Minute || c.TokenLifetime > 24*time.Hour:
+	case c.TokenLifetime < time.Minute || c.TokenLifetime > token.MaxLifetime:
 		return fmt.Errorf("tokenLifetime: must be between 1m and 24h, not %v", c.TokenLifetime)
 	case c.TokenCacheSize < 1:
 		return fmt.Errorf("tokenCacheSize: must be at least 1, not %d", c.TokenCacheSize)
