@@ -4,17 +4,23 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/cardgate/cardgate/internal/h1client"
 )
 
-// transportPool keeps one tuned http.Transport per upstream (scheme and
-// host) and response header timeout, shared by every route to it with
-// that timeout and kept across reloads, so that connections are reused
-// instead of dialled anew under load.
+// transportPool keeps one transport per upstream (scheme and host) and
+// response header timeout, shared by every route to it with that timeout
+// and kept across reloads, so that connections are reused instead of
+// dialled anew under load. An upstream's transport is a tuned
+// http.Transport, inside an h1client.Transport when the upstream is plain
+// HTTP (requests without a body then go on the caller's goroutine); a
+// token endpoint's (a "token:" key) is the http.Transport alone.
 type transportPool struct {
 	mu sync.Mutex
-	m  map[string]*http.Transport
+	m  map[string]h1client.RoundTripCloser
 	// fixed, when set, answers for every upstream instead (tests and
 	// benchmarks that leave the network out).
 	fixed http.RoundTripper
@@ -23,7 +29,7 @@ type transportPool struct {
 // newTransportPool returns an empty pool; fixed, when not nil, answers
 // for every upstream.
 func newTransportPool(fixed http.RoundTripper) *transportPool {
-	return &transportPool{m: make(map[string]*http.Transport), fixed: fixed}
+	return &transportPool{m: make(map[string]h1client.RoundTripCloser), fixed: fixed}
 }
 
 // get returns the transport for an upstream (scheme and host) and a
@@ -44,8 +50,11 @@ func (p *transportPool) get(upstream string, headerTimeout time.Duration) (http.
 	}
 	t := newTransport()
 	t.ResponseHeaderTimeout = headerTimeout
-	p.m[key] = t
-	return t, key
+	// "token:http" is no scheme h1client takes.
+	scheme, host, _ := strings.Cut(upstream, "://")
+	rt := h1client.New(t, scheme, host)
+	p.m[key] = rt
+	return rt, key
 }
 
 // retain drops the transports whose keys are not in keep, closing their

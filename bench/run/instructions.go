@@ -33,7 +33,7 @@ import (
 // here offers it, though /proc/cpuinfo does not list it). The garbage
 // collector runs as it would, with each binary's own settings, so that
 // its work is counted.
-var countedTargets = []string{baseline, "reverseproxy-2", "reverseproxy-linked", "adapter-remote", "adapter-local"}
+var countedTargets = []string{baseline, "reverseproxy-2", "reverseproxy-linked", "reverseproxy-h1", "adapter-remote", "adapter-local"}
 
 // countEnv is the environment of a counted process.
 var countEnv = []string{"GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off"}

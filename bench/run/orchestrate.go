@@ -53,7 +53,7 @@ func Defaults() Options {
 
 // The targets, in the order of the table. reverseproxy is the baseline
 // every ratio is taken against.
-var allTargets = []string{"upstream", "reverseproxy", "reverseproxy-2", "reverseproxy-linked", "nginx", "adapter-remote", "adapter-local", "nginx-auth"}
+var allTargets = []string{"upstream", "reverseproxy", "reverseproxy-2", "reverseproxy-linked", "reverseproxy-h1", "nginx", "adapter-remote", "adapter-local", "nginx-auth"}
 
 const baseline = "reverseproxy"
 
@@ -62,6 +62,7 @@ var targetDesc = map[string]string{
 	"reverseproxy":        "bare `httputil.ReverseProxy`, tuned transport (the baseline)",
 	"reverseproxy-2":      "a second process of the same bare proxy: its ratios to the baseline are the run's noise (an A/A test)",
 	"reverseproxy-linked": "the same bare proxy in a binary that links all of cardgate's packages without calling them (`-tags linked`): what the binary's size and start-up data cost the same code",
+	"reverseproxy-h1":     "the same bare proxy forwarding through the adapter's own transport (`internal/h1client` around the tuned `http.Transport`): what the adapter's handler costs over the same transport",
 	"nginx":               "nginx `proxy_pass`, keep-alive to the upstream",
 	"adapter-remote":      "`cardgate adapter`, `issuer.mode: remote`, default config (audit to the store)",
 	"adapter-local":       "`cardgate adapter`, `issuer.mode: local`, default config (audit to the store)",
@@ -218,19 +219,23 @@ func (s *session) setUp(ctx context.Context, names []string) (map[string]*target
 	}
 	ts["upstream"] = &target{name: "upstream", url: upURL + benchPath}
 
-	// The baseline, its twin for the A/A row (the same binary), and the
-	// same proxy built with cardgate linked in.
-	for _, name := range []string{baseline, "reverseproxy-2", "reverseproxy-linked"} {
+	// The baseline, its twin for the A/A row (the same binary), the same
+	// proxy built with cardgate linked in, and with the adapter's transport.
+	for _, name := range []string{baseline, "reverseproxy-2", "reverseproxy-linked", "reverseproxy-h1"} {
 		if !has(name) {
 			continue
 		}
 		bin := s.self
-		if name == "reverseproxy-linked" {
+		args := []string{"proxy", "-listen", "127.0.0.1:0", "-target", upURL}
+		switch name {
+		case "reverseproxy-linked":
 			if bin, err = s.buildLinked(ctx); err != nil {
 				return nil, err
 			}
+		case "reverseproxy-h1":
+			args = append(args, "-h1client")
 		}
-		u, pid, err := s.startProxy(ctx, name, nil, bin, "proxy", "-listen", "127.0.0.1:0", "-target", upURL)
+		u, pid, err := s.startProxy(ctx, name, nil, bin, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cardgate/cardgate/bench/loadgen"
+	"github.com/cardgate/cardgate/internal/h1client"
 )
 
 // The orchestrator starts its helpers by running its own binary again with
@@ -53,11 +54,13 @@ func runUpstream(args []string) error {
 // runProxy is the baseline: httputil.ReverseProxy as a Go programmer would
 // put it in front of one upstream, with the transport tuned as the
 // adapter's is (adapter/transport.go): enough idle connections that a
-// loaded proxy does not dial per request.
+// loaded proxy does not dial per request. With -h1client it forwards
+// through the adapter's own transport too (the reverseproxy-h1 target).
 func runProxy(args []string) error {
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:0", "`address` to listen on")
 	target := fs.String("target", "", "upstream base `URL`")
+	h1 := fs.Bool("h1client", false, "forward through the adapter's transport (internal/h1client) around the tuned http.Transport")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,9 +80,13 @@ func runProxy(args []string) error {
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
 	}
+	var rt http.RoundTripper = tr
+	if *h1 {
+		rt = h1client.New(tr, u.Scheme, u.Host)
+	}
 	return serve(*listen, &httputil.ReverseProxy{
 		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(u); pr.SetXForwarded() },
-		Transport: tr,
+		Transport: rt,
 	})
 }
 
